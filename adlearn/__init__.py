@@ -1,0 +1,66 @@
+"""adlearn: automatic differentiation from scratch, for learning.
+
+* `Complex`: a complex number built by operator overloading (lesson 01).
+* `Dual`: forward mode (lessons 02 and 03).
+* `Variable`: reverse mode (lesson 04).
+* Math functions that work on floats, complex numbers, `Dual` and `Variable`.
+* Derivatives of whole functions: `derivative`, `gradient`, the Jacobian by both
+  modes, `jvp` and `vjp`.
+
+The derivative rules live in one table, ``adlearn/rules.py``.
+"""
+
+from .complex_number import Complex
+from .core import RULES, Node, Primitive, apply, topological_order
+from .derivatives import (
+    derivative,
+    gradient,
+    jacobian_forward,
+    jacobian_reverse,
+    jvp,
+    vjp,
+)
+from .dual import Dual
+from .rules import (
+    FUNCTIONS,
+    cos,
+    define_primitive,
+    exp,
+    log,
+    relu,
+    sigmoid,
+    sin,
+    sqrt,
+    tan,
+    tanh,
+)
+from .variable import Variable
+
+__all__ = [
+    "FUNCTIONS",
+    "RULES",
+    "Complex",
+    "Dual",
+    "Node",
+    "Primitive",
+    "Variable",
+    "apply",
+    "cos",
+    "define_primitive",
+    "derivative",
+    "exp",
+    "gradient",
+    "jacobian_forward",
+    "jacobian_reverse",
+    "jvp",
+    "log",
+    "relu",
+    "sigmoid",
+    "sin",
+    "sqrt",
+    "tan",
+    "tanh",
+    "topological_order",
+    "vjp",
+]
+__version__ = "0.1.0"
