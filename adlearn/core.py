@@ -77,20 +77,18 @@ class Node:
     * ``value``: the ordinary number this stands for.
     * ``name``: an optional label for drawings (``"x"``, ``"w1"``).
     * ``primitive``: the operation that produced it, or ``None`` for an input.
-    * ``inputs``: the nodes it was computed from, in order.
+    * ``inputs``: the operands it was computed from, in order. An operand that is
+      a plain number (the ``6`` in ``x + 6``) is kept as that number: a constant.
     * ``partials``: d(this)/d(input) for each input, in the same order.
-    * ``is_constant``: true for a plain number that took part in an operation
-      (the ``6`` in ``x + 6``); constants are drawn, but never differentiated.
     """
 
-    __slots__ = ("value", "name", "primitive", "inputs", "partials", "is_constant")
+    __slots__ = ("value", "name", "primitive", "inputs", "partials")
 
     value: Any
     name: str | None
     primitive: Primitive | None
-    inputs: tuple[Node, ...]
+    inputs: tuple[Any, ...]
     partials: tuple[Any, ...]
-    is_constant: bool
 
     # Which type records an operation when types are nested: the highest tag wins.
     # A Variable is always outermost; Duals get a fresh tag per derivative.
@@ -101,8 +99,16 @@ class Node:
 
     @property
     def is_leaf(self) -> bool:
-        """True for inputs and constants: nodes that no operation produced."""
+        """True for an input: a node that no operation produced."""
         return self.primitive is None
+
+    def follows(self, operand: Any) -> bool:
+        """Is `operand` part of this node's graph, rather than a constant?
+
+        Plain numbers are constants. So is a node of another kind or another
+        derivative (a different tag), as happens when types are nested.
+        """
+        return isinstance(operand, Node) and operand.tag == self.tag
 
     # Every operator is one line: it hands the work to `apply`.
     def __add__(self, other: Any) -> Any:
@@ -194,7 +200,7 @@ def apply(name: str, *args: Any) -> Any:
     When types are nested (a Variable holding Duals, or Duals from two different
     derivatives), the outermost one records and the others count as constants.
     """
-    primitive = lookup(name)
+    primitive = RULES.get(name) or lookup(name)
     leader: Node | None = None
     for arg in args:
         if isinstance(arg, Node) and (leader is None or arg.tag > leader.tag):
@@ -234,9 +240,10 @@ def topological_order(*outputs: Node) -> list[Node]:
             continue
         seen.add(id(node))
         stack.append((node, True))
-        for parent in reversed(node.inputs):
-            if id(parent) not in seen:
-                stack.append((parent, False))
+        tag = node.tag
+        for operand in reversed(node.inputs):
+            if isinstance(operand, Node) and operand.tag == tag and id(operand) not in seen:
+                stack.append((operand, False))
     return order
 
 

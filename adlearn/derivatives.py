@@ -118,13 +118,13 @@ def vjp(f: Callable[..., Any], point: Sequence[float], cotangent: Sequence[float
 
 def _check_point(point: Any, call: str) -> None:
     if isinstance(point, (str, bytes)) or not isinstance(point, Sequence):
-        if isinstance(point, (int, float)):
+        if isinstance(point, (int, float, Node)):
             return
         raise TypeError(
             f"{call}: expected a list of numbers such as [2.0, 10.0], got {point!r}."
         )
     for v in point:
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
+        if isinstance(v, bool) or not isinstance(v, (int, float, Node)):
             raise TypeError(f"{call}: every coordinate must be a number, got {v!r}.")
 
 

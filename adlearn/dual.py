@@ -6,7 +6,7 @@ derivatives from the rule table, then pushes the tangent forward with the chain 
 
     tangent of the result = sum over inputs of (local partial × input tangent)
 
-It also remembers its inputs and partials, so the computation can be drawn.
+It also keeps its inputs and partials, so the computation can be drawn.
 """
 
 from __future__ import annotations
@@ -42,7 +42,6 @@ class Dual(Node):
         self.primitive = None
         self.inputs = ()
         self.partials = ()
-        self.is_constant = False
 
     def __repr__(self) -> str:
         text = f"Dual(value={self.value!r}, derivative={self.derivative!r}"
@@ -54,57 +53,59 @@ class Dual(Node):
 
     def _record(self, primitive: Primitive, args: tuple[Any, ...]) -> Dual:
         tag = self.tag
-        inputs = tuple(
-            [a if type(a) is Dual and a.tag == tag else _constant(a, tag, primitive) for a in args]
-        )
-        values = [x.value for x in inputs]
+        # Values of the operands: a Dual of this derivative gives its value, anything
+        # else is a constant. (Written out for one and two operands, the cases that
+        # run millions of times.)
+        if len(args) == 2:
+            a, b = args
+            values = (
+                a.value if type(a) is Dual and a.tag == tag else _constant(a, primitive),
+                b.value if type(b) is Dual and b.tag == tag else _constant(b, primitive),
+            )
+        elif len(args) == 1:
+            a = args[0]
+            values = (a.value if type(a) is Dual and a.tag == tag else _constant(a, primitive),)
+        else:
+            values = tuple(
+                a.value if type(a) is Dual and a.tag == tag else _constant(a, primitive)
+                for a in args
+            )
         try:
             out = primitive.evaluate(*values)
-        except ZeroDivisionError as error:
-            if primitive.name == "div" and not inputs[1].is_constant:
-                raise ZeroDivisionError(
-                    f"Cannot divide by {inputs[1]!r}: a dual number whose value is 0 has no "
-                    "inverse, because (0 + bε)·(c + dε) = bc·ε is never 1. Dual numbers form "
-                    "a ring, not a field. The function has no derivative (or no value) here."
-                ) from None
-            raise error from None
+        except ZeroDivisionError:
+            if primitive.name == "div" and type(args[1]) is Dual:
+                raise ZeroDivisionError(_no_inverse(args[1])) from None
+            raise
         partials = primitive.partials(*values, out)
-        # The chain rule: tangent = sum of (partial × input tangent). Constants have
-        # no tangent, so they are skipped rather than multiplied by zero.
+        # The chain rule: tangent = sum of (partial × input tangent), over the
+        # inputs that are Duals of this derivative. Constants have no tangent.
         tangent: Any = None
-        for index, (x, partial) in enumerate(zip(inputs, partials)):
-            if x.is_constant:
-                continue
-            if partial != partial and out == out:  # NaN: the partial does not exist
-                raise undefined_partial(primitive, values, index)
-            term = partial * x.derivative
-            tangent = term if tangent is None else tangent + term
-        return _new(out, tangent, tag, primitive, inputs, partials, False)
+        for index, a in enumerate(args):
+            if type(a) is Dual and a.tag == tag:
+                partial = partials[index]
+                if partial != partial and out == out:  # NaN: this partial does not exist
+                    raise undefined_partial(primitive, values, index)
+                term = partial * a.derivative
+                tangent = term if tangent is None else tangent + term
+        dual = object.__new__(Dual)  # a fast constructor: the values are already checked
+        dual.value = out
+        dual.derivative = tangent
+        dual.tag = tag
+        dual.name = None
+        dual.primitive = primitive
+        dual.inputs = args
+        dual.partials = partials
+        return dual
 
 
-def _new(
-    value: Any,
-    derivative: Any,
-    tag: int,
-    primitive: Primitive | None,
-    inputs: tuple[Node, ...],
-    partials: tuple[Any, ...],
-    is_constant: bool,
-) -> Dual:
-    # A fast constructor for results: the values are already checked.
-    dual = object.__new__(Dual)
-    dual.value = value
-    dual.derivative = derivative
-    dual.name = None
-    dual.tag = tag
-    dual.primitive = primitive
-    dual.inputs = inputs
-    dual.partials = partials
-    dual.is_constant = is_constant
-    return dual
-
-
-def _constant(a: Any, tag: int, primitive: Primitive) -> Dual:
+def _constant(a: Any, primitive: Primitive) -> Any:
     check_operand(a, primitive.symbol, "Dual")
-    value = float(a) if type(a) is int else a
-    return _new(value, 0.0, tag, None, (), (), True)
+    return a
+
+
+def _no_inverse(divisor: Dual) -> str:
+    return (
+        f"Cannot divide by {divisor!r}: a dual number whose value is 0 has no inverse, "
+        "because (0 + bε)·(c + dε) = bc·ε is never 1. Dual numbers form a ring, not a "
+        "field. The function has no derivative (or no value) at this point."
+    )

@@ -187,9 +187,16 @@ register(
     )
 )
 register(Primitive("neg", "-", 1, operator.neg, lambda x, out: (-1.0,)))
-register(
-    Primitive("abs", "abs", 1, abs, lambda x, out: (1.0 if x >= 0 else -1.0,))
-)
+def _absolute(x: Any) -> Any:
+    if isinstance(x, (complex, Complex)):
+        raise TypeError(
+            "abs() of a complex number has no complex derivative (it is not analytic), "
+            "so adlearn does not differentiate it; use abs(z) directly for its size."
+        )
+    return abs(x)
+
+
+register(Primitive("abs", "abs", 1, _absolute, lambda x, out: (1.0 if x >= 0 else -1.0,)))
 
 
 # ---------------------------------------------------------------------------

@@ -48,7 +48,6 @@ class Variable(Node):
         self.primitive = None
         self.inputs = ()
         self.partials = ()
-        self.is_constant = False
 
     def __repr__(self) -> str:
         text = f"Variable(value={self.value!r}, grad={self.grad!r}"
@@ -57,16 +56,33 @@ class Variable(Node):
         return text + ")"
 
     def _record(self, primitive: Primitive, args: tuple[Any, ...]) -> Variable:
-        inputs = tuple(
-            [a if type(a) is Variable else _constant(a, primitive) for a in args]
-        )
-        values = [x.value for x in inputs]
+        # Values of the operands: a Variable gives its value, a constant is itself.
+        # (Written out for one and two operands, the cases that run millions of times.)
+        if len(args) == 2:
+            a, b = args
+            values = (
+                a.value if type(a) is Variable else _constant(a, primitive),
+                b.value if type(b) is Variable else _constant(b, primitive),
+            )
+        elif len(args) == 1:
+            a = args[0]
+            values = (a.value if type(a) is Variable else _constant(a, primitive),)
+        else:
+            values = tuple(a.value if type(a) is Variable else _constant(a, primitive) for a in args)
         out = primitive.evaluate(*values)
         partials = primitive.partials(*values, out)
-        for index, (x, partial) in enumerate(zip(inputs, partials)):
-            if partial != partial and out == out and not x.is_constant:
-                raise undefined_partial(primitive, values, index)
-        return _new(out, primitive, inputs, partials, False)
+        if out == out:  # a NaN partial at a point where the value exists: no derivative
+            for index, partial in enumerate(partials):
+                if partial != partial and type(args[index]) is Variable:
+                    raise undefined_partial(primitive, values, index)
+        variable = object.__new__(Variable)  # a fast constructor: values are checked
+        variable.value = out
+        variable.grad = 0.0
+        variable.name = None
+        variable.primitive = primitive
+        variable.inputs = args
+        variable.partials = partials
+        return variable
 
     def backward(self) -> None:
         """Add d(self)/d(input) into the ``.grad`` of every Variable self depends on."""
@@ -90,33 +106,13 @@ def backpropagate(outputs: Sequence[Variable], seeds: Sequence[Any]) -> None:
     for output, seed in zip(outputs, seeds):
         output.grad += seed
     for node in reversed(order):
-        inputs = node.inputs
-        if inputs:
+        if node.inputs:
             grad = node.grad  # type: ignore[attr-defined]
-            for x, partial in zip(inputs, node.partials):
-                x.grad += partial * grad  # type: ignore[attr-defined]
-
-
-def _new(
-    value: Any,
-    primitive: Primitive | None,
-    inputs: tuple[Node, ...],
-    partials: tuple[Any, ...],
-    is_constant: bool,
-) -> Variable:
-    # A fast constructor for results: the values are already checked.
-    variable = object.__new__(Variable)
-    variable.value = value
-    variable.grad = 0.0
-    variable.name = None
-    variable.primitive = primitive
-    variable.inputs = inputs
-    variable.partials = partials
-    variable.is_constant = is_constant
-    return variable
+            for x, partial in zip(node.inputs, node.partials):
+                if type(x) is Variable:  # constants take no gradient
+                    x.grad += partial * grad
 
 
 def _constant(a: Any, primitive: Primitive) -> Variable:
     check_operand(a, primitive.symbol, "Variable")
-    value = float(a) if type(a) is int else a
-    return _new(value, None, (), (), True)
+    return a
