@@ -18,7 +18,7 @@ million operations is no problem.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -269,7 +269,7 @@ def real_value(value: Any, kind: str) -> Any:
     )
 
 
-def undefined_partial(primitive: Primitive, values: list[Any], index: int) -> ValueError:
+def undefined_partial(primitive: Primitive, values: Sequence[Any], index: int) -> ValueError:
     """The error for a local partial derivative that does not exist (it came out NaN)."""
     shown = ", ".join(repr(v) for v in values)
     return ValueError(

@@ -103,7 +103,9 @@ def jvp(f: Callable[..., Any], point: Sequence[float], direction: Sequence[float
     return tangent(result, tag)
 
 
-def vjp(f: Callable[..., Any], point: Sequence[float], cotangent: Sequence[float]) -> tuple[Any, ...]:
+def vjp(
+    f: Callable[..., Any], point: Sequence[float], cotangent: Sequence[float]
+) -> tuple[Any, ...]:
     """uᵀ·J: the gradient of the weighted sum of outputs, in one backward sweep."""
     inputs = _variables(point, "vjp(f, point, cotangent)")
     outputs = _outputs(f(*inputs))
@@ -120,9 +122,7 @@ def _check_point(point: Any, call: str) -> None:
     if isinstance(point, (str, bytes)) or not isinstance(point, Sequence):
         if isinstance(point, (int, float, Node)):
             return
-        raise TypeError(
-            f"{call}: expected a list of numbers such as [2.0, 10.0], got {point!r}."
-        )
+        raise TypeError(f"{call}: expected a list of numbers such as [2.0, 10.0], got {point!r}.")
     for v in point:
         if isinstance(v, bool) or not isinstance(v, (int, float, Node)):
             raise TypeError(f"{call}: every coordinate must be a number, got {v!r}.")

@@ -56,6 +56,7 @@ class Dual(Node):
         # Values of the operands: a Dual of this derivative gives its value, anything
         # else is a constant. (Written out for one and two operands, the cases that
         # run millions of times.)
+        values: tuple[Any, ...]
         if len(args) == 2:
             a, b = args
             values = (

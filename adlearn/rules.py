@@ -187,6 +187,8 @@ register(
     )
 )
 register(Primitive("neg", "-", 1, operator.neg, lambda x, out: (-1.0,)))
+
+
 def _absolute(x: Any) -> Any:
     if isinstance(x, (complex, Complex)):
         raise TypeError(
@@ -202,6 +204,8 @@ register(Primitive("abs", "abs", 1, _absolute, lambda x, out: (1.0 if x >= 0 els
 # ---------------------------------------------------------------------------
 # Elementary functions
 # ---------------------------------------------------------------------------
+
+Function = Callable[[Any], Any]
 
 
 def _log_real(x: float) -> float:
@@ -221,36 +225,42 @@ def _relu_real(x: float) -> float:
     return x if not x <= 0 else 0.0
 
 
-sin = define_primitive("sin", real=math.sin, complex_=cmath.sin, partials=lambda x, out: (cos(x),))
-cos = define_primitive("cos", real=math.cos, complex_=cmath.cos, partials=lambda x, out: (-sin(x),))
-tan = define_primitive(
+sin: Function = define_primitive(
+    "sin", real=math.sin, complex_=cmath.sin, partials=lambda x, out: (cos(x),)
+)
+cos: Function = define_primitive(
+    "cos", real=math.cos, complex_=cmath.cos, partials=lambda x, out: (-sin(x),)
+)
+tan: Function = define_primitive(
     "tan", real=math.tan, complex_=cmath.tan, partials=lambda x, out: (1 + out * out,)
 )
-exp = define_primitive("exp", real=math.exp, complex_=cmath.exp, partials=lambda x, out: (out,))
-log = define_primitive(
+exp: Function = define_primitive(
+    "exp", real=math.exp, complex_=cmath.exp, partials=lambda x, out: (out,)
+)
+log: Function = define_primitive(
     "log",
     real=_log_real,
     complex_=cmath.log,
     partials=lambda x, out: (1 / x,),
     domain="log is only defined for positive numbers",
 )
-sqrt = define_primitive(
+sqrt: Function = define_primitive(
     "sqrt",
     real=math.sqrt,
     complex_=cmath.sqrt,
     partials=lambda x, out: (0.5 / out if out != 0 else math.inf,),
     domain="sqrt is only defined for numbers >= 0",
 )
-tanh = define_primitive(
+tanh: Function = define_primitive(
     "tanh", real=math.tanh, complex_=cmath.tanh, partials=lambda x, out: (1 - out * out,)
 )
-sigmoid = define_primitive(
+sigmoid: Function = define_primitive(
     "sigmoid",
     real=_sigmoid_real,
     complex_=lambda z: 1 / (1 + cmath.exp(-z)),
     partials=lambda x, out: (out * (1 - out),),
 )
-relu = define_primitive(
+relu: Function = define_primitive(
     "relu", real=_relu_real, partials=lambda x, out: (1.0 if x >= 0 else 0.0,)
 )
 

@@ -58,6 +58,7 @@ class Variable(Node):
     def _record(self, primitive: Primitive, args: tuple[Any, ...]) -> Variable:
         # Values of the operands: a Variable gives its value, a constant is itself.
         # (Written out for one and two operands, the cases that run millions of times.)
+        values: tuple[Any, ...]
         if len(args) == 2:
             a, b = args
             values = (
@@ -68,7 +69,9 @@ class Variable(Node):
             a = args[0]
             values = (a.value if type(a) is Variable else _constant(a, primitive),)
         else:
-            values = tuple(a.value if type(a) is Variable else _constant(a, primitive) for a in args)
+            values = tuple(
+                a.value if type(a) is Variable else _constant(a, primitive) for a in args
+            )
         out = primitive.evaluate(*values)
         partials = primitive.partials(*values, out)
         if out == out:  # a NaN partial at a point where the value exists: no derivative

@@ -79,7 +79,9 @@ def dag(inputs: list[Any]) -> Any:
     return pool[-1]
 
 
-def make_mlp_data(seed: int = 1) -> tuple[list[list[float]], list[list[list[float]]], list[tuple[float, float, float]]]:
+def make_mlp_data(
+    seed: int = 1,
+) -> tuple[list[list[float]], list[list[list[float]]], list[tuple[float, float, float]]]:
     rng = random.Random(seed)
     sizes = [2, 16, 16, 1]
     weights = [
@@ -152,7 +154,10 @@ def cases() -> dict[str, dict[str, tuple[Callable[[], Any], Callable[[Any], None
         "dag": {
             "float": (lambda: dag([0.9, 0.8, 0.7, 0.6]), None),
             "Dual": (lambda: dag([Dual(0.9, 1.0), 0.8, 0.7, 0.6]), None),
-            "Variable": (lambda: dag([Variable(v) for v in (0.9, 0.8, 0.7, 0.6)]), adlearn_backward),
+            "Variable": (
+                lambda: dag([Variable(v) for v in (0.9, 0.8, 0.7, 0.6)]),
+                adlearn_backward,
+            ),
         },
         "mlp": {
             "float": (lambda: mlp_loss(wrap_weights(float), float_relu), None),
@@ -186,20 +191,30 @@ def run(repeats: int) -> None:
             )
         print(f"\n{case}")
         for engine, (forward, backward) in medians.items():
-            print(f"  {engine:10s} forward {forward * 1e3:9.2f} ms   backward {backward * 1e3:9.2f} ms")
+            print(
+                f"  {engine:10s} forward {forward * 1e3:9.2f} ms  backward {backward * 1e3:9.2f} ms"
+            )
         f_var, b_var = medians["Variable"]
         floats = medians["float"][0]
-        print(f"  Variable forward+backward / float:         {(f_var + b_var) / floats:6.1f}x slower")
+        print(
+            f"  Variable forward+backward / float:         {(f_var + b_var) / floats:6.1f}x slower"
+        )
         print(f"  Variable backward / forward recording:     {b_var / f_var:6.2f}")
         if "Dual" in medians:
-            print(f"  Dual / float:                              {medians['Dual'][0] / floats:6.1f}x slower")
+            print(
+                f"  Dual / float:                       {medians['Dual'][0] / floats:6.1f}x slower"
+            )
         if "micrograd" in medians:
             mg = sum(medians["micrograd"])
-            print(f"  micrograd / Variable (forward+backward):   {mg / (f_var + b_var):6.1f}x faster")
+            print(
+                f"  micrograd / Variable (forward+backward):   {mg / (f_var + b_var):6.1f}x faster"
+            )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="2 repeats instead of 5")
     args = parser.parse_args()
     # micrograd's topological sort is recursive: give it room for the 100,000-step

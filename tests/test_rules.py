@@ -32,7 +32,9 @@ POINTS = {
 
 def cases():
     for name, primitive in sorted(RULES.items()):
-        for point in POINTS.get(name, [(0.3, 1.3, 0.7)[: primitive.arity], (1.7, 0.4, 2.2)[: primitive.arity]]):
+        for point in POINTS.get(
+            name, [(0.3, 1.3, 0.7)[: primitive.arity], (1.7, 0.4, 2.2)[: primitive.arity]]
+        ):
             yield pytest.param(name, point, id=f"{name}{point}")
 
 

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# adlearn's one entry point. Each command sets up what it needs, then does its job.
+#
+#   bash run.sh lab       set up, then open the lessons in JupyterLab
+#   bash run.sh test      set up, then run every test (lint, types, unit, lessons, browser)
+#   bash run.sh browser   set up, then run only the browser test of the lessons
+#   bash run.sh bench     run the benchmark against plain floats and micrograd
+#
+# Set-up: a virtual environment in .venv with adlearn and its Python packages, plus
+# the system programs it needs: graphviz's `dot` (and Chromium for `test`). As root,
+# or with password-less sudo, they are installed with apt-get; otherwise you are told
+# which package to install. Set ADLEARN_PYTHON to choose the Python (default python3).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+VENV=".venv"
+PYTHON="${ADLEARN_PYTHON:-python3}"
+APT_UPDATED=""
+
+say() { printf 'adlearn: %s\n' "$*" >&2; }
+
+# Run apt-get as root, through password-less sudo, or not at all (returns 1).
+apt_install() {
+  local runner=()
+  if ! command -v apt-get >/dev/null 2>&1; then return 1; fi
+  if [ "$(id -u)" != 0 ]; then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then runner=(sudo -n); else return 1; fi
+  fi
+  if [ -z "$APT_UPDATED" ]; then
+    "${runner[@]}" apt-get update -qq >/dev/null && APT_UPDATED=1
+  fi
+  say "installing $* with apt-get"
+  DEBIAN_FRONTEND=noninteractive "${runner[@]}" apt-get install -y -qq "$@" >/dev/null
+}
+
+# require PROGRAM DEBIAN-PACKAGE WHY HOW-ELSE: make sure a system program exists.
+require() {
+  local program="$1" package="$2" why="$3" other="$4"
+  command -v "$program" >/dev/null 2>&1 && return 0
+  apt_install "$package" || true
+  command -v "$program" >/dev/null 2>&1 && return 0
+  say "the '$program' program is missing; $why."
+  say "install it, then run this again: sudo apt-get install $package (Debian/Ubuntu)$other"
+  return 1
+}
+
+setup_python() {
+  local extras="$1" stamp
+  if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
+    say "adlearn needs Python 3.10 or newer; '$PYTHON' is $("$PYTHON" --version 2>&1 || echo missing)."
+    say "install a newer Python, or point ADLEARN_PYTHON at one."
+    exit 1
+  fi
+  if [ ! -x "$VENV/bin/python" ]; then
+    if ! "$PYTHON" -m venv "$VENV" 2>/dev/null; then
+      rm -rf "$VENV"
+      local version
+      version=$("$PYTHON" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
+      apt_install "python${version}-venv" || apt_install python3-venv || {
+        say "Python cannot create a virtual environment here."
+        say "install it, then run this again: sudo apt-get install python3-venv"
+        exit 1
+      }
+      "$PYTHON" -m venv "$VENV"
+    fi
+  fi
+  # Reinstall only when pyproject.toml changed or other extras are wanted.
+  stamp="$VENV/.adlearn-installed-$extras"
+  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    say "installing adlearn and its Python packages into $VENV (about a minute the first time)"
+    "$VENV/bin/python" -m pip install --quiet --upgrade pip
+    "$VENV/bin/python" -m pip install --quiet -e ".[$extras]"
+    touch "$stamp"
+  fi
+  # matplotlib builds a font cache on first import and says so on stderr; do it now,
+  # in a fixed place, so that the message never lands inside a lesson's output.
+  export MPLCONFIGDIR="$PWD/$VENV/matplotlib"
+  "$VENV/bin/python" -c 'import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot' 2>/dev/null
+}
+
+need_dot() {
+  require dot graphviz "adlearn draws computation graphs with it" \
+    ", brew install graphviz (macOS), or conda install -c conda-forge graphviz"
+}
+
+need_chromium() {
+  require chromium chromium "the browser test drives it" ", or set ADLEARN_CHROMIUM to a Chromium or Chrome binary" \
+    || [ -n "${ADLEARN_CHROMIUM:-}" ]
+}
+
+# Tests write kernels, browser profiles and caches into $HOME: give them their own.
+with_clean_home() {
+  local home
+  home=$(mktemp -d "${TMPDIR:-/tmp}/adlearn-home.XXXXXX")
+  trap 'rm -rf "$home"' EXIT
+  HOME="$home" "$@"
+}
+
+command="${1:-help}"
+shift || true
+case "$command" in
+  lab)
+    setup_python lessons
+    need_dot || say "continuing without it: everything works except drawing graphs."
+    exec "$VENV/bin/jupyter" lab notebooks/ "$@"
+    ;;
+  test)
+    setup_python lessons,test
+    need_dot
+    need_chromium
+    say "lint (ruff) and types (mypy)"
+    "$VENV/bin/ruff" check .
+    "$VENV/bin/mypy" --no-error-summary
+    say "unit tests, every lesson under strict nbval, and the browser test"
+    with_clean_home "$VENV/bin/python" -m pytest tests notebooks --nbval --nbval-current-env "$@"
+    ;;
+  browser)
+    setup_python lessons,test
+    need_dot
+    need_chromium
+    with_clean_home "$VENV/bin/python" -m pytest tests/test_browser.py "$@"
+    ;;
+  bench)
+    setup_python lessons,test
+    exec "$VENV/bin/python" benchmarks/engines.py "$@"
+    ;;
+  *)
+    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+    [ "$command" = help ] || exit 2
+    ;;
+esac

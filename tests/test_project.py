@@ -1,0 +1,87 @@
+"""The project's promises about itself: set-up files agree, lessons are indexed."""
+
+import json
+import re
+from pathlib import Path
+
+import tomllib
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+LESSON_NAME = re.compile(r"^(\d\d)-([a-z0-9]+(?:-[a-z0-9]+)*)\.ipynb$")
+# PyPI name -> conda-forge name, where they differ.
+CONDA_NAME = {"graphviz": "python-graphviz", "matplotlib": "matplotlib-base"}
+
+
+def split_requirement(text):
+    match = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*?)\s*$", text.split(";")[0])
+    return match.group(1).lower(), match.group(2).replace(" ", "")
+
+
+def test_environment_yml_matches_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = list(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        wanted += extra
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda, pip = {}, {}
+    for item in env["dependencies"]:
+        if isinstance(item, dict):
+            for line in item["pip"]:
+                if not line.startswith("-"):
+                    name, spec = split_requirement(line)
+                    pip[name] = spec
+        else:
+            name, spec = split_requirement(item)
+            conda[name] = spec
+    assert "graphviz" in conda, "environment.yml needs conda-forge's graphviz: the dot program"
+    assert "conda-forge" in env["channels"]
+    for requirement in wanted:
+        name, spec = split_requirement(requirement)
+        found = conda.get(CONDA_NAME.get(name, name), pip.get(name))
+        assert found is not None, f"{name} is in pyproject.toml but not in environment.yml"
+        assert found == spec, f"{name}: pyproject.toml says {spec!r}, environment.yml {found!r}"
+
+
+def lessons():
+    return sorted(p for p in (ROOT / "notebooks").glob("*.ipynb"))
+
+
+def test_lessons_are_numbered_contiguously_from_00():
+    numbers = []
+    for path in lessons():
+        match = LESSON_NAME.match(path.name)
+        assert match, f"{path.name} should be named NN-short-title.ipynb"
+        numbers.append(int(match.group(1)))
+    assert numbers == list(range(len(numbers)))
+
+
+def lesson_title(path):
+    cells = json.loads(path.read_text())["cells"]
+    first = "".join(cells[0]["source"])
+    assert cells[0]["cell_type"] == "markdown" and first.startswith("# "), path.name
+    return first.splitlines()[0][2:].strip()
+
+
+def test_readme_index_lists_every_lesson_with_its_title():
+    readme = (ROOT / "README.md").read_text()
+    index = readme.split("<!-- lesson-index")[1].split("<!-- end lesson-index -->")[0]
+    rows = re.findall(r"^\| (\d\d) \| \[(.+?)\]\(notebooks/(.+?)\) \|$", index, re.M)
+    expected = [(p.name[:2], lesson_title(p), p.name) for p in lessons()]
+    assert rows == expected
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    assert "bash run.sh test" in readme and "bash run.sh lab" in readme
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert re.search(r"^bash run\.sh test$", ci, re.M)
+
+
+def test_public_surface_is_explicit():
+    import adlearn
+
+    assert sorted(adlearn.__all__) == sorted(set(adlearn.__all__))
+    for name in adlearn.__all__:
+        assert hasattr(adlearn, name), name
+    assert (ROOT / "adlearn" / "py.typed").exists()
