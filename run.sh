@@ -89,11 +89,12 @@ need_chromium() {
 }
 
 # Tests write kernels, browser profiles and caches into $HOME: give them their own.
+TEST_HOME=""
+cleanup() { if [ -n "$TEST_HOME" ]; then rm -rf "$TEST_HOME"; fi; }
+trap cleanup EXIT
 with_clean_home() {
-  local home
-  home=$(mktemp -d "${TMPDIR:-/tmp}/adlearn-home.XXXXXX")
-  trap 'rm -rf "$home"' EXIT
-  HOME="$home" "$@"
+  TEST_HOME=$(mktemp -d "${TMPDIR:-/tmp}/adlearn-home.XXXXXX")
+  HOME="$TEST_HOME" "$@"
 }
 
 command="${1:-help}"

@@ -21,6 +21,7 @@ from .derivatives import (
     vjp,
 )
 from .dual import Dual
+from .graph import Drawing, draw
 from .rules import (
     FUNCTIONS,
     cos,
@@ -40,6 +41,7 @@ __all__ = [
     "FUNCTIONS",
     "RULES",
     "Complex",
+    "Drawing",
     "Dual",
     "Node",
     "Primitive",
@@ -48,6 +50,7 @@ __all__ = [
     "cos",
     "define_primitive",
     "derivative",
+    "draw",
     "exp",
     "gradient",
     "jacobian_forward",
