@@ -35,7 +35,9 @@ from .rules import (
     tan,
     tanh,
 )
+from .trace import forward_trace, reverse_trace
 from .variable import Variable
+from .widgets import step_through
 
 __all__ = [
     "FUNCTIONS",
@@ -52,15 +54,18 @@ __all__ = [
     "derivative",
     "draw",
     "exp",
+    "forward_trace",
     "gradient",
     "jacobian_forward",
     "jacobian_reverse",
     "jvp",
     "log",
     "relu",
+    "reverse_trace",
     "sigmoid",
     "sin",
     "sqrt",
+    "step_through",
     "tan",
     "tanh",
     "topological_order",

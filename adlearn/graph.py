@@ -59,7 +59,8 @@ def number(x: Any, digits: int = 2) -> str:
 class Graph:
     """A computation graph laid out for display: the one order, and names for nodes.
 
-    ``nodes`` lists every node once, inputs before the operations that use them.
+    ``nodes`` lists every node once: the inputs first, then the operations in the
+    order of `topological_order`, so every node comes after its inputs.
     ``trace_names`` follows the evaluation-trace convention of the AD literature:
     the n inputs are v₋ₙ₊₁ ... v₀ and the operations v₁, v₂, ... in order.
     """
@@ -76,16 +77,10 @@ class Graph:
                 f"There is no graph behind {output!r}: only a Dual or a Variable remembers "
                 "how it was computed. Start from Dual(...) or Variable(...) inputs."
             )
-        nodes = topological_order(output)
-        inputs = [n for n in nodes if n.is_leaf]
-        names, input_number, op_number = [], 1 - len(inputs), 1
-        for node in nodes:
-            if node.is_leaf:
-                names.append(f"v{input_number}")
-                input_number += 1
-            else:
-                names.append(f"v{op_number}")
-                op_number += 1
+        order = topological_order(output)
+        inputs = [n for n in order if n.is_leaf]
+        nodes = inputs + [n for n in order if not n.is_leaf]
+        names = [f"v{i}" for i in range(1 - len(inputs), len(nodes) - len(inputs) + 1)]
         return cls(output, nodes, {id(n): i for i, n in enumerate(nodes)}, names)
 
     @property
@@ -251,7 +246,8 @@ def _node_label(graph: Graph, i: int, notes: Annotations, names: str, digits: in
 
 def _edge_label(operand: Any, partial: Any, digits: int) -> str:
     value = number(operand.value if isinstance(operand, Node) else operand, digits)
-    return f"<{_font(VALUE_COLOUR, value)}<br/>{_font(PARTIAL_COLOUR, '∂ ' + number(partial, digits))}>"
+    partial_text = "∂ " + number(partial, digits)
+    return f"<{_font(VALUE_COLOUR, value)}<br/>{_font(PARTIAL_COLOUR, partial_text)}>"
 
 
 def _dot(
@@ -263,8 +259,8 @@ def _dot(
     max_nodes: int,
 ) -> str:
     nodes = graph.nodes
-    shown = range(max(0, len(nodes) - max_nodes), len(nodes))
-    first_shown = shown.start
+    operations = [i for i, n in enumerate(nodes) if not n.is_leaf]
+    hidden = set(operations[: max(0, len(operations) - max_nodes)])
     uses: dict[int, int] = {}
     for source, _, _, _ in graph.edges():
         if source >= 0:
@@ -284,47 +280,46 @@ def _dot(
         return nodes[i].is_leaf and (leaf_per_use or uses.get(i, 0) > MAX_USES)
 
     def style(i: int) -> str:
-        hl = ', color="%s", penwidth=2.6' % HIGHLIGHT_COLOUR if i in notes.highlight_nodes else ""
+        highlighted = i in notes.highlight_nodes
+        hl = f', color="{HIGHLIGHT_COLOUR}", penwidth=2.6' if highlighted else ""
         if nodes[i].is_leaf:
             return f'shape=ellipse, fillcolor="#d6e6f7"{hl}'
         return f'shape=circle, fillcolor="#e8e8e8", margin=0.02{hl}'
 
-    for i in shown:
-        if not split(i):
-            lines.append(
-                f"  n{i} [label={_node_label(graph, i, notes, names, digits)}, {style(i)}];"
-            )
-
-    if first_shown > 0:
-        lines.append(
-            f'  earlier [shape=box, style="filled,dashed", fillcolor="#f4f4f4", '
-            f'label="{first_shown:,} earlier nodes\\nnot drawn"];'
-        )
-
-    constant = 0
-    copy = 0
-    for source, target, operand, partial in graph.edges():
-        if target < first_shown:
+    drawn_edges = [e for e in graph.edges() if e[1] not in hidden]
+    feeding = {source for source, _, _, _ in drawn_edges}
+    for i, node in enumerate(nodes):
+        if i in hidden or split(i) or (node.is_leaf and i not in feeding and i != len(nodes) - 1):
             continue
+        lines.append(f"  n{i} [label={_node_label(graph, i, notes, names, digits)}, {style(i)}];")
+
+    counters = {"c": 0, "u": 0, "cut": 0}
+
+    def fresh(prefix: str) -> str:
+        counters[prefix] += 1
+        return f"{prefix}{counters[prefix] - 1}"
+
+    for source, target, operand, partial in drawn_edges:
         attributes = f"label={_edge_label(operand, partial, digits)}"
         if (source, target) in notes.highlight_edges:
             attributes += f', color="{HIGHLIGHT_COLOUR}", penwidth=2.6'
         if source < 0:  # a constant: its own small leaf, drawn at its use
+            name = fresh("c")
             lines.append(
-                f'  c{constant} [label="{_text(number(operand, digits))}", shape=circle, '
+                f'  {name} [label="{_text(number(operand, digits))}", shape=circle, '
                 'fillcolor="#eaf2fb", fontsize=10, width=0.3, margin=0.01];'
             )
-            lines.append(f"  c{constant} -> n{target} [{attributes}];")
-            constant += 1
-        elif source < first_shown:
-            lines.append(f"  earlier -> n{target} [{attributes}, style=dashed];")
-        elif split(source):
+        elif source in hidden:  # comes from the part of the graph left out
+            name = fresh("cut")
+            lines.append(f'  {name} [label="…", shape=plaintext, style=""];')
+            attributes += ", style=dashed"
+        elif split(source):  # one copy of the input for each use
+            name = fresh("u")
             label = _node_label(graph, source, notes, names, digits)
-            lines.append(f"  u{copy} [label={label}, {style(source)}];")
-            lines.append(f"  u{copy} -> n{target} [{attributes}];")
-            copy += 1
+            lines.append(f"  {name} [label={label}, {style(source)}];")
         else:
-            lines.append(f"  n{source} -> n{target} [{attributes}];")
+            name = f"n{source}"
+        lines.append(f"  {name} -> n{target} [{attributes}];")
 
     last = len(nodes) - 1
     lines.append(
@@ -332,12 +327,13 @@ def _dot(
         f"label=<<b>result</b><br/>{_font(VALUE_COLOUR, number(graph.output.value, digits))}>];"
     )
     lines.append(f"  n{last} -> result;")
-    lines.append(f"  label=<{_legend(graph, notes)}>;")
+    note = f"{len(hidden):,} earlier operations are not drawn (… marks where they feed in)"
+    lines.append(f"  label=<{_legend(graph, notes, note if hidden else '')}>;")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def _legend(graph: Graph, notes: Annotations) -> str:
+def _legend(graph: Graph, notes: Annotations, note: str) -> str:
     parts = [
         _font(VALUE_COLOUR, "blue: value"),
         _font(PARTIAL_COLOUR, "red ∂: local partial of the receiving operation"),
@@ -349,4 +345,6 @@ def _legend(graph: Graph, notes: Annotations) -> str:
     legend = "   ".join(parts)
     if notes.caption:
         legend = f"<b>{_text(notes.caption, 200)}</b><br/>" + legend
+    if note:
+        legend = f"<i>{_text(note, 200)}</i><br/>" + legend
     return legend

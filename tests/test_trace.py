@@ -1,0 +1,88 @@
+"""Evaluation traces and the sweep steps, on the survey example ln(x1) + x1 x2 - sin(x2)."""
+
+import math
+
+import pytest
+
+from adlearn import Dual, Variable, forward_trace, log, reverse_trace, sin
+from adlearn.graph import Graph
+from adlearn.trace import reverse_steps, sweep_annotations, sweep_length
+
+
+def survey(x1, x2):
+    return log(x1) + x1 * x2 - sin(x2)
+
+
+def test_reverse_trace_of_the_survey_example():
+    x1, x2 = Variable(2.0, "x1"), Variable(5.0, "x2")
+    trace = reverse_trace(survey(x1, x2))
+    text = repr(trace)
+    assert "v1 = log(v-1)" in text and "v2 = v-1 × v0" in text and "v5 = v3 − v4" in text
+    rows = [row[0] for row in trace.rows]
+    # Two-step accumulation into each input used twice.
+    assert "v̄-1 = v̄2 × ∂v2/∂v-1" in rows and "v̄-1 += v̄1 × ∂v1/∂v-1" in rows
+    assert "v̄0 = v̄4 × ∂v4/∂v0" in rows and "v̄0 += v̄2 × ∂v2/∂v0" in rows
+    assert rows.index("v̄-1 = v̄2 × ∂v2/∂v-1") < rows.index("v̄-1 += v̄1 × ∂v1/∂v-1")
+    # The last update of each input is its gradient: 1/x1 + x2 and x1 - cos(x2).
+    last = {row[0].split()[0]: row[2] for row in trace.rows if "+=" in row[0]}
+    assert last == {"v̄0": "1.716", "v̄-1": "5.5"}
+    assert "<table" in trace._repr_html_() and "<script" not in trace._repr_html_()
+
+
+def test_forward_trace_of_the_survey_example():
+    x1, x2 = Dual(2.0, 1.0, name="x1"), Dual(5.0, 0.0, name="x2")
+    trace = forward_trace(survey(x1, x2))
+    assert trace.rows[-1] == ["v5 = v3 − v4", "11.65", "v̇5 = 1 × v̇3 − 1 × v̇4 = 5.5"]
+    assert trace.rows[3][2] == "v̇2 = 5 × v̇-1 + 2 × v̇0 = 5"
+
+
+def test_traces_refuse_the_wrong_kind():
+    with pytest.raises(TypeError, match="reverse_trace"):
+        forward_trace(Variable(1.0) * 2)
+    with pytest.raises(TypeError, match="forward_trace"):
+        reverse_trace(Dual(1.0, 1.0) * 2)
+
+
+@pytest.mark.parametrize("point", [(2.0, 5.0), (0.5, -1.0), (3.0, 3.0)])
+def test_replayed_sweep_agrees_with_backward_and_closed_form(point):
+    x1, x2 = Variable(point[0]), Variable(point[1])
+    y = survey(x1, x2)
+    y.backward()
+    graph = Graph.of(y)
+    totals = {}
+    for step in reverse_steps(graph):
+        totals[step.input] = step.total
+    assert totals[0] == pytest.approx(x1.grad) == pytest.approx(1 / point[0] + point[1])
+    assert totals[1] == pytest.approx(x2.grad) == pytest.approx(point[0] - math.cos(point[1]))
+
+
+def test_sweep_states_are_a_pure_function_of_graph_and_step():
+    x1, x2 = Variable(2.0, "x1"), Variable(5.0, "x2")
+    y = survey(x1, x2)
+    y.backward()
+    graph = Graph.of(y)
+    n = sweep_length(graph)
+    assert n == 9  # the seed and one update per edge (eight edges)
+    states = [sweep_annotations(graph, k) for k in range(n + 1)]
+    assert states == [sweep_annotations(Graph.of(y), k) for k in range(n + 1)]
+    assert states[0].adjoints == {}
+    assert states[1].adjoints == {6: 1.0}
+    # Each update step highlights exactly the edge it processes.
+    assert all(len(s.highlight_edges) == 1 for s in states[2:])
+    # At the end every node holds its adjoint, the same as after backward().
+    assert states[-1].adjoints == {i: node.grad for i, node in enumerate(graph.nodes)}
+    # An input used twice: first value, then the accumulated one.
+    x1_values = [s.adjoints.get(0) for s in states if 0 in s.adjoints]
+    assert x1_values[0] == 5.0 and x1_values[-1] == 5.5
+    with pytest.raises(ValueError, match="between 0 and 9"):
+        sweep_annotations(graph, 10)
+
+
+def test_forward_sweep_reveals_tangents_node_by_node():
+    x1, x2 = Dual(2.0, 1.0, name="x1"), Dual(5.0, 0.0, name="x2")
+    graph = Graph.of(survey(x1, x2))
+    assert sweep_length(graph) == 7
+    for k in range(8):
+        state = sweep_annotations(graph, k)
+        assert sorted(state.tangents) == list(range(k))
+    assert "v̇2 = 5 × v̇-1 + 2 × v̇0 = 5" in sweep_annotations(graph, 4).caption
