@@ -5,6 +5,9 @@
 #   bash run.sh test      set up, then run every test (lint, types, unit, lessons, browser)
 #   bash run.sh browser   set up, then run only the browser test of the lessons
 #   bash run.sh bench     run the benchmark against plain floats and micrograd
+#   bash run.sh refresh [NOTEBOOK ...]   re-run lessons and store their outputs
+#   bash run.sh learner   write the learner edition (exercises unsolved) to build/learner
+#   bash run.sh static    write the static HTML edition to build/static
 #
 # Set-up: a virtual environment in .venv with adlearn and its Python packages, plus
 # the system programs it needs: graphviz's `dot` (and Chromium for `test`). As root,
@@ -14,6 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 VENV=".venv"
+export PYTHONHASHSEED=0  # lessons print sets and dicts the same way every run
 PYTHON="${ADLEARN_PYTHON:-python3}"
 APT_UPDATED=""
 
@@ -113,7 +117,8 @@ case "$command" in
     "$VENV/bin/ruff" check .
     "$VENV/bin/mypy" --no-error-summary
     say "unit tests, every lesson under strict nbval, and the browser test"
-    with_clean_home "$VENV/bin/python" -m pytest tests notebooks --nbval --nbval-current-env "$@"
+    with_clean_home "$VENV/bin/python" -m pytest tests notebooks --nbval --nbval-current-env \
+      --nbval-sanitize-with nbval-sanitize.cfg "$@"
     ;;
   browser)
     setup_python lessons,test
@@ -125,8 +130,14 @@ case "$command" in
     setup_python lessons,test
     exec "$VENV/bin/python" benchmarks/engines.py "$@"
     ;;
+  refresh|learner|static)
+    setup_python lessons,test
+    [ "$command" = refresh ] && need_dot
+    action="$command"; [ "$command" = refresh ] && action=execute
+    exec "$VENV/bin/python" scripts/lessons.py "$action" "$@"
+    ;;
   *)
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
     [ "$command" = help ] || exit 2
     ;;
 esac
