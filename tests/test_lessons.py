@@ -98,16 +98,8 @@ def test_learner_edition_strips_solutions_and_runs(tmp_path):
         assert lesson_tools.BEGIN not in sources and "NotImplementedError" in sources
         assert not any("solution" in c.metadata.get("tags", []) for c in notebook.cells)
     # Every learner notebook runs top to bottom; the checks report unsolved exercises.
-    script = (
-        "import sys, nbformat\n"
-        "from nbconvert.preprocessors import ExecutePreprocessor\n"
-        "for name in sys.argv[1:]:\n"
-        "    nb = nbformat.read(name, as_version=4)\n"
-        "    ExecutePreprocessor(timeout=300, kernel_name='python3').preprocess(\n"
-        "        nb, {'metadata': {'path': str(%r)}})\n"
-        "    nbformat.write(nb, name)\n" % str(ROOT / "notebooks")
-    )
-    subprocess.run([sys.executable, "-c", script, *map(str, written)], check=True)
+    tool = ROOT / "scripts" / "lessons.py"
+    subprocess.run([sys.executable, str(tool), "execute", *map(str, written)], check=True)
     for path in written:
         notebook = load(path)
         checks = [c for c in notebook.cells if "check" in c.metadata.get("tags", [])]
