@@ -47,7 +47,8 @@ class Explorer:
                 continuous_update=True,
                 readout_format=".3g",
             )
-        self.image = widgets.Image(format="png")
+        width = f"{int(size[0] * 100)}px"  # the figure's own size: 100 pixels per inch
+        self.image = widgets.Image(format="png", layout={"width": width, "height": "auto"})
         for slider in self.sliders.values():
             slider.observe(lambda _: self.redraw(), names="value")
         self.widget = widgets.VBox([*self.sliders.values(), self.image])

@@ -36,7 +36,8 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = ROOT / "notebooks"
+# The lessons folder; ADLEARN_NOTEBOOKS points the tools at another one (your own course).
+NOTEBOOKS = Path(os.environ.get("ADLEARN_NOTEBOOKS", ROOT / "notebooks")).resolve()
 LESSON = re.compile(r"^(\d\d)-[a-z0-9-]+\.ipynb$")
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB = 'raise NotImplementedError("Exercise: replace this line with your solution.")'

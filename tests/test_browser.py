@@ -1,0 +1,304 @@
+"""The lessons as a learner meets them: a real JupyterLab in a real headless Chromium.
+
+For every lesson: open it, Run All, wait for the kernel through the server's API, then
+check that no cell shows an unexpected error, that every expected error is the stored
+one, that every graph and plot is visible, that every widget rendered, and that moving
+a slider (or pressing a button) changes what is shown. A screenshot of each lesson is
+saved in screenshots/ (not in git). The static HTML edition is opened too.
+
+The server and the browser are started once for the module and always stopped.
+Run alone with: bash run.sh browser
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+import lessons as lesson_tools  # noqa: E402
+
+LESSONS = lesson_tools.lessons()
+SCREENSHOTS = ROOT / "screenshots"
+TOKEN = "adlearn-browser-test"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WIDGET = "application/vnd.jupyter.widget-view+json"
+
+
+def chromium_path() -> str:
+    for candidate in (
+        os.environ.get("ADLEARN_CHROMIUM"),
+        shutil.which("chromium"),
+        "/usr/bin/chromium",
+    ):
+        if candidate and Path(candidate).exists():
+            return candidate
+    pytest.fail(
+        "The browser test needs Chromium. Run `bash run.sh test` (it installs Debian's chromium), "
+        "install it with `sudo apt-get install chromium`, or set ADLEARN_CHROMIUM."
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def api(base: str, path: str) -> object:
+    with urllib.request.urlopen(f"{base}{path}?token={TOKEN}", timeout=10) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A JupyterLab server on 127.0.0.1 serving a copy of the lessons."""
+    work = tmp_path_factory.mktemp("lab")
+    root, home, settings = work / "notebooks", work / "home", work / "settings"
+    shutil.copytree(lesson_tools.NOTEBOOKS, root)
+    home.mkdir()
+    for plugin, values in {
+        "@jupyterlab/notebook-extension/tracker": {
+            "autoStartDefaultKernel": True,
+            "windowingMode": "none",
+        },
+        "@jupyterlab/apputils-extension/notification": {"fetchNews": "false"},
+    }.items():
+        target = settings / f"{plugin}.jupyterlab-settings"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(values))
+    port = free_port()
+    env = dict(os.environ, HOME=str(home), JUPYTERLAB_SETTINGS_DIR=str(settings))
+    command = [
+        str(Path(sys.executable).parent / "jupyter"),
+        "lab",
+        "--no-browser",
+        f"--port={port}",
+        "--ServerApp.ip=127.0.0.1",
+        f"--IdentityProvider.token={TOKEN}",
+        f"--ServerApp.root_dir={root}",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.extension_manager=readonly",
+    ]
+    if os.geteuid() == 0:
+        command.append("--allow-root")
+    log = open(work / "server.log", "w")  # noqa: SIM115 - closed below
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                api(base, "/api/status")
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        "JupyterLab did not start:\n" + (work / "server.log").read_text()
+                    ) from None
+                time.sleep(0.25)
+        yield {"base": base, "root": root}
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def kernel_idle(base: str, name: str) -> bool:
+    sessions = [s for s in api(base, "/api/sessions") if s["path"].endswith(name)]  # type: ignore[union-attr]
+    return bool(sessions) and all(s["kernel"]["execution_state"] == "idle" for s in sessions)
+
+
+def wait_until(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.25)
+
+
+# One JavaScript pass over the rendered notebook: what each cell shows.
+CELLS_JS = """
+() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')].map(cell => {
+  const visible = el => { const r = el.getBoundingClientRect(); return r.width > 20 && r.height > 20; };
+  const loaded = img => img.complete && img.naturalWidth > 0;
+  const prompt = cell.querySelector('.jp-InputPrompt');
+  return {
+    code: cell.classList.contains('jp-CodeCell'),
+    prompt: prompt ? prompt.textContent.trim() : '',
+    errors: [...cell.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')]
+      .map(e => e.textContent.slice(0, 400)),
+    svg: [...cell.querySelectorAll('.jp-RenderedSVG img, .jp-RenderedSVG svg')]
+      .filter(i => (i.tagName !== 'IMG' || loaded(i)) && visible(i)).length,
+    png: [...cell.querySelectorAll('.jp-RenderedImage img')].filter(i => loaded(i) && visible(i)).length,
+    widgets: cell.querySelectorAll('.jp-OutputArea-output .jupyter-widgets.widget-container, .jp-OutputArea-output .jupyter-widgets.widget-inline-hbox, .jp-OutputArea-output .widget-vbox').length,
+    widgetPictures: [...cell.querySelectorAll('.jupyter-widgets img, .widget-html-content svg')]
+      .filter(el => visible(el)).length,
+  };
+})
+"""
+
+# A fingerprint of what a widget shows: its image bytes or its HTML.
+SHOWN_JS = """
+cell => [...cell.querySelectorAll('.jupyter-widgets img, .widget-html-content')]
+  .map(el => el.tagName === 'IMG' ? el.src : el.innerHTML.length + ':' + el.innerHTML.slice(-2000)).join('|')
+"""
+
+
+def expected_cells(path: Path) -> list[dict]:
+    """What the stored notebook says each cell shows."""
+    notebook = nbformat.read(path, as_version=4)
+    cells = []
+    for cell in notebook.cells:
+        info = {"code": cell.cell_type == "code", "raises": False, "svg": 0, "png": 0, "widgets": 0}
+        if info["code"]:
+            info["raises"] = "raises-exception" in cell.metadata.get("tags", [])
+            info["error"] = next(
+                (o["ename"] for o in cell.outputs if o["output_type"] == "error"), None
+            )
+            for output in cell.outputs:
+                data = output.get("data", {})
+                if WIDGET in data:
+                    info["widgets"] += 1
+                elif "image/svg+xml" in data:
+                    info["svg"] += 1
+                elif "image/png" in data:
+                    info["png"] += 1
+        cells.append(info)
+    return cells
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=[p.name for p in LESSONS])
+def test_lesson_runs_in_jupyterlab(lab, browser, path):
+    name = path.name
+    expected = expected_cells(path)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(f"{lab['base']}/lab/tree/{name}?token={TOKEN}")
+        page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=60_000)
+        dialog = page.locator(".jp-Dialog .jp-mod-accept")
+        if dialog.count():  # a kernel selection dialog: accept the default kernel
+            dialog.first.click()
+        wait_until(lambda: kernel_idle(lab["base"], name), 60, f"the kernel of {name} to start")
+
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        page.locator('[data-command="runmenu:run-all"]').first.click()
+        code_cells = sum(1 for c in expected if c["code"])
+
+        def finished() -> bool:
+            cells = page.evaluate(CELLS_JS)
+            prompts = [c["prompt"] for c in cells if c["code"]]
+            done = sum(1 for p in prompts if p.strip("[]: ").isdigit())
+            if done == code_cells:
+                return kernel_idle(lab["base"], name)
+            if done and "[*]:" not in prompts and kernel_idle(lab["base"], name):
+                # Run All stopped early: say where and why, instead of timing out.
+                for index, (cell, want) in enumerate(zip(cells, expected)):
+                    if cell["errors"] and not want.get("raises"):
+                        raise AssertionError(
+                            f"{name}: Run All stopped at cell {index}: {cell['errors'][0]}"
+                        )
+            return False
+
+        wait_until(finished, 180, f"Run All to finish in {name}")
+        page.wait_for_timeout(500)  # let the last pictures decode
+        shown = page.evaluate(CELLS_JS)
+        assert len(shown) == len(expected), (
+            f"{name}: {len(shown)} cells shown, {len(expected)} stored"
+        )
+
+        problems = []
+        for index, (cell, want) in enumerate(zip(shown, expected)):
+            where = f"{name}, cell {index}"
+            if want["code"] and not want["raises"] and cell["errors"]:
+                problems.append(f"{where}: unexpected error output: {cell['errors'][0]}")
+            if want["raises"]:
+                if not any(want["error"] and want["error"] in e for e in cell["errors"]):
+                    problems.append(f"{where}: expected {want['error']}, saw {cell['errors']}")
+            if cell["svg"] < want["svg"]:
+                problems.append(f"{where}: {want['svg']} graph(s) stored, {cell['svg']} visible")
+            if cell["png"] < want["png"]:
+                problems.append(f"{where}: {want['png']} plot(s) stored, {cell['png']} visible")
+            if want["widgets"] and not (cell["widgets"] and cell["widgetPictures"]):
+                problems.append(f"{where}: the widget did not render with its picture")
+        assert not problems, "\n".join(problems)
+
+        # Move one slider (or press one button) and see the picture change.
+        widget_cells = page.locator(".jp-Notebook .jp-Cell").filter(
+            has=page.locator(".jupyter-widgets")
+        )
+        assert widget_cells.count() > 0, f"{name}: no widget to interact with"
+        cell = widget_cells.first
+        cell.scroll_into_view_if_needed()
+        before = cell.evaluate(SHOWN_JS)
+        handle = cell.locator(".noUi-handle")
+        button = cell.locator("button.jupyter-button:not([disabled])")
+        if handle.count():
+            handle.first.focus()
+            for _ in range(3):
+                handle.first.press("ArrowRight")
+        else:
+            button.first.click()
+        wait_until(lambda: cell.evaluate(SHOWN_JS) != before, 20, f"{name}: the widget to redraw")
+
+        SCREENSHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{path.stem}.png"))
+    finally:
+        page.close()
+
+
+def test_static_edition_shows_graphs_and_plots(browser, tmp_path):
+    pages = lesson_tools.static_edition(tmp_path)
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    try:
+        page.goto((tmp_path / "index.html").as_uri())
+        assert page.locator("li a").count() == len(LESSONS)
+        for html_page in pages:
+            page.goto(html_page.as_uri())
+            page.wait_for_load_state("load")
+            pictures = page.evaluate(
+                "() => [...document.querySelectorAll('.jp-RenderedSVG svg, .jp-RenderedSVG img, "
+                ".jp-RenderedImage img')].filter(i => i.getBoundingClientRect().width > 20 && "
+                "(i.tagName !== 'IMG' || i.naturalWidth > 0)).length"
+            )
+            assert pictures > 0, f"{html_page.name}: no graph or plot is visible"
+            assert page.locator('a[href="index.html"]').count() >= 1
+        SCREENSHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "static-edition.png"))
+    finally:
+        page.close()
