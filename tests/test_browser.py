@@ -247,9 +247,9 @@ def test_lesson_runs_in_jupyterlab(lab, browser, path):
             where = f"{name}, cell {index}"
             if want["code"] and not want["raises"] and cell["errors"]:
                 problems.append(f"{where}: unexpected error output: {cell['errors'][0]}")
-            if want["raises"]:
-                if not any(want["error"] and want["error"] in e for e in cell["errors"]):
-                    problems.append(f"{where}: expected {want['error']}, saw {cell['errors']}")
+            expected_error = any(want["error"] and want["error"] in e for e in cell["errors"])
+            if want["raises"] and not expected_error:
+                problems.append(f"{where}: expected {want['error']}, saw {cell['errors']}")
             if cell["svg"] < want["svg"]:
                 problems.append(f"{where}: {want['svg']} graph(s) stored, {cell['svg']} visible")
             if cell["png"] < want["png"]:
