@@ -1,6 +1,7 @@
 """The project's promises about itself: set-up files agree, lessons are indexed."""
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -85,3 +86,9 @@ def test_public_surface_is_explicit():
     for name in adlearn.__all__:
         assert hasattr(adlearn, name), name
     assert (ROOT / "adlearn" / "py.typed").exists()
+
+
+def test_binder_installs_adlearn_after_the_environment():
+    post_build = (ROOT / "postBuild").read_text()
+    assert "pip install --no-deps -e ." in post_build
+    assert os.access(ROOT / "postBuild", os.X_OK)
