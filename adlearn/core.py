@@ -30,6 +30,10 @@ class Primitive:
     ``evaluate(*inputs)`` computes the value. ``partials(*inputs, out)`` returns
     the local partial derivatives, one for each input, given the inputs and the
     value ``out`` already computed (so ``exp`` can reuse its own value).
+
+    ``partial_may_not_exist`` marks a rule whose partials can be NaN where the value
+    exists (``x ** y`` with respect to ``y`` when x < 0): both modes then check them
+    and raise a clear error, instead of letting a NaN spread silently.
     """
 
     name: str
@@ -37,6 +41,7 @@ class Primitive:
     arity: int
     evaluate: Callable[..., Any]
     partials: Callable[..., tuple[Any, ...]]
+    partial_may_not_exist: bool = False
 
     def __repr__(self) -> str:
         return f"Primitive({self.name!r})"

@@ -81,10 +81,11 @@ class Dual(Node):
         # The chain rule: tangent = sum of (partial × input tangent), over the
         # inputs that are Duals of this derivative. Constants have no tangent.
         tangent: Any = None
+        check = primitive.partial_may_not_exist and out == out
         for index, a in enumerate(args):
             if type(a) is Dual and a.tag == tag:
                 partial = partials[index]
-                if partial != partial and out == out:  # NaN: this partial does not exist
+                if check and partial != partial:  # NaN: this partial does not exist
                     raise undefined_partial(primitive, values, index)
                 term = partial * a.derivative
                 tangent = term if tangent is None else tangent + term

@@ -46,6 +46,7 @@ def define_primitive(
     complex_: Callable[..., complex] | None = None,
     symbol: str | None = None,
     domain: str = "",
+    partial_may_not_exist: bool = False,
 ) -> Callable[..., Any]:
     """Add an operation to adlearn and return the function that users call.
 
@@ -57,6 +58,8 @@ def define_primitive(
     * ``complex_``: computes the value on complex numbers (``cmath.sin``), if sensible.
     * ``symbol``: the short label drawn in graphs (defaults to the name).
     * ``domain``: where it is defined, for error messages ("log needs x > 0").
+    * ``partial_may_not_exist``: set it if a partial can come out NaN where the value
+      exists; both modes then raise a clear error there instead of spreading the NaN.
 
     After this one call, `Dual`, `Variable`, the graph drawings and the traces all
     know the new operation.
@@ -83,7 +86,7 @@ def define_primitive(
     public = unary_function if arity == 1 else function
     public.__name__ = public.__qualname__ = name
     public.__doc__ = f"{name} on floats, Dual and Variable numbers (rule in adlearn.rules)."
-    register(Primitive(name, symbol or name, arity, public, partials))
+    register(Primitive(name, symbol or name, arity, public, partials, partial_may_not_exist))
     return public
 
 
@@ -184,6 +187,7 @@ register(
         2,
         _power,
         lambda x, y, out: (_pow_partial_base(x, y, out), _pow_partial_exponent(x, y, out)),
+        partial_may_not_exist=True,
     )
 )
 register(Primitive("neg", "-", 1, operator.neg, lambda x, out: (-1.0,)))

@@ -74,8 +74,8 @@ class Variable(Node):
             )
         out = primitive.evaluate(*values)
         partials = primitive.partials(*values, out)
-        if out == out:  # a NaN partial at a point where the value exists: no derivative
-            for index, partial in enumerate(partials):
+        if primitive.partial_may_not_exist and out == out:
+            for index, partial in enumerate(partials):  # NaN here: no derivative
                 if partial != partial and type(args[index]) is Variable:
                     raise undefined_partial(primitive, values, index)
         variable = object.__new__(Variable)  # a fast constructor: values are checked
