@@ -235,7 +235,7 @@ def _node_label(graph: Graph, i: int, notes: Annotations, names: str, digits: in
             title = f"{graph.trace_names[i]} = {title}"
         if node.name:
             title = f"{node.name}: {title}"
-        lines.append(f"<b>{_text(title)}</b>")
+        lines.append(f'<font point-size="14"><b>{_text(title)}</b></font>')
     lines.append(_font(VALUE_COLOUR, number(node.value, digits)))
     if i in notes.tangents:
         lines.append(_font(TANGENT_COLOUR, "ẋ " + number(notes.tangents[i], digits)))

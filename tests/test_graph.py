@@ -18,7 +18,9 @@ def blog(x):
 
 def edges_into(source, label_of_target):
     """Partials written on the edges into the node whose label starts with the given text."""
-    names = re.findall(r"^  (n\d+) \[label=<<b>(.*?)</b>", source, re.M)
+    names = re.findall(
+        r"^  (n\d+) \[label=<(?:<font point-size=\"14\">)?<b>(.*?)</b>", source, re.M
+    )
     targets = [n for n, label in names if label == label_of_target]
     found = {}
     for target in targets:
@@ -79,7 +81,7 @@ def test_trace_names_label_operations():
     x1, x2 = Variable(2.0, "x1"), Variable(5.0, "x2")
     source = draw(log(x1) + x1 * x2 - sin(x2), names="trace").source
     for label in ["v1 = log", "v2 = *", "v3 = +", "v4 = sin", "v5 = -"]:
-        assert f"<b>{label}</b>" in source
+        assert f'<font point-size="14"><b>{label}</b></font>' in source
 
 
 @pytest.mark.parametrize(
