@@ -126,7 +126,7 @@ class CheckResult:
         return self.passed
 
     def __repr__(self) -> str:
-        mark = "✅" if self.passed else ("✏️" if not self.done else "❌")
+        mark = "✓" if self.passed else ("…" if not self.done else "✗")
         return f"{mark} {self.message}"
 
     def _repr_html_(self) -> str:
@@ -151,7 +151,8 @@ def check_close(
         return CheckResult(False, f"Not done yet: fill in {what}.", done=False)
     if close(actual, expected, rtol, atol):
         return CheckResult(True, f"Right: {what} is {_short(expected)}.")
-    message = f"Not quite: {what} is {_short(actual)}, but it should be {_short(expected)}."
+    actual_text, expected_text = _distinct(actual, expected)
+    message = f"Not quite: {what} is {actual_text}, but it should be {expected_text}."
     return CheckResult(False, message + (f" Hint: {hint}" if hint else ""))
 
 
@@ -182,17 +183,25 @@ def check_function(
         except Exception as error:  # the learner's code failed: report it, do not crash
             return CheckResult(
                 False,
-                f"{name}({shown}) raised {type(error).__name__}: {error}."
+                f"{name}({shown}) raised {type(error).__name__}: {str(error).rstrip('.')}."
                 + (f" Hint: {hint}" if hint else ""),
             )
         expected = reference(*args)
         if not close(got, expected, rtol, atol):
+            got_text, expected_text = _distinct(got, expected)
             return CheckResult(
                 False,
-                f"{name}({shown}) returned {_short(got)}, but it should be {_short(expected)}."
+                f"{name}({shown}) returned {got_text}, but it should be {expected_text}."
                 + (f" Hint: {hint}" if hint else ""),
             )
     return CheckResult(True, f"Right: {name} matches at all {len(points)} test points.")
+
+
+def _distinct(a: Any, b: Any) -> tuple[str, str]:
+    """Short forms of two numbers, with all their digits when the short ones look equal."""
+    if _short(a) != _short(b):
+        return _short(a), _short(b)
+    return repr(a), repr(b)
 
 
 def _short(x: Any) -> str:

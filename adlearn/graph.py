@@ -244,8 +244,12 @@ def _node_label(graph: Graph, i: int, notes: Annotations, names: str, digits: in
     return "<" + "<br/>".join(lines) + ">"
 
 
-def _edge_label(operand: Any, partial: Any, digits: int) -> str:
+def _edge_label(operand: Any, partial: Any, digits: int, constant: bool = False) -> str:
     value = number(operand.value if isinstance(operand, Node) else operand, digits)
+    if constant and partial != partial:
+        # No derivative with respect to this constant exists (x ** 2 with x < 0 has no
+        # d/d(exponent)), and none is ever needed: show only the value.
+        return f"<{_font(VALUE_COLOUR, value)}>"
     partial_text = "∂ " + number(partial, digits)
     return f"<{_font(VALUE_COLOUR, value)}<br/>{_font(PARTIAL_COLOUR, partial_text)}>"
 
@@ -300,7 +304,7 @@ def _dot(
         return f"{prefix}{counters[prefix] - 1}"
 
     for source, target, operand, partial in drawn_edges:
-        attributes = f"label={_edge_label(operand, partial, digits)}"
+        attributes = f"label={_edge_label(operand, partial, digits, constant=source < 0)}"
         if (source, target) in notes.highlight_edges:
             attributes += f', color="{HIGHLIGHT_COLOUR}", penwidth=2.6'
         if source < 0:  # a constant: its own small leaf, drawn at its use
