@@ -34,6 +34,7 @@ HIGHLIGHT_COLOUR = "#e67e22"
 INFIX = {"add": "+", "sub": "−", "mul": "×", "div": "/", "pow": "**"}
 MAX_NODES = 400
 MAX_USES = 25  # an input used more often than this is drawn once per use
+DEEP = 8  # graphs deeper than this many operations are drawn top to bottom
 
 
 def number(x: Any, digits: int = 2) -> str:
@@ -86,6 +87,14 @@ class Graph:
     @property
     def kind(self) -> str:
         return type(self.output).__name__
+
+    def depth(self) -> int:
+        """The number of operations on the longest path from an input to the output."""
+        level: list[int] = []
+        for node in self.nodes:
+            inputs = [level[self.position[id(a)]] for a in node.inputs if id(a) in self.position]
+            level.append(0 if node.is_leaf else 1 + max(inputs, default=0))
+        return level[-1] if level else 0
 
     def operand_label(self, operand: Any, digits: int = 2) -> str:
         """How an operand appears in a trace: its trace name, or a constant's value."""
@@ -187,6 +196,7 @@ def draw(
     digits: int = 2,
     annotations: Annotations | None = None,
     max_nodes: int = MAX_NODES,
+    direction: str | None = None,
 ) -> Drawing:
     """Draw the computation graph behind `output`, a `Dual` or a `Variable`.
 
@@ -199,13 +209,18 @@ def draw(
       by default, the tangents (Dual) or the adjoints after ``backward()`` (Variable).
     * Graphs larger than ``max_nodes`` show only the operations nearest the output,
       with a note saying how many were left out.
+    * ``direction``: ``"LR"`` (left to right) or ``"TB"`` (top to bottom). By default,
+      graphs up to 8 operations deep run left to right and deeper ones top to bottom,
+      so that they grow the way a notebook scrolls.
     """
+    if direction not in (None, "LR", "TB"):
+        raise ValueError(f'direction must be "LR" or "TB", not {direction!r}.')
     if names not in ("ops", "trace"):
         raise ValueError(f'names must be "ops" or "trace", not {names!r}.')
     graph = Graph.of(output)
     notes = annotations if annotations is not None else final_annotations(graph)
     return Drawing(
-        _dot(graph, notes, names, leaf_per_use, digits, max_nodes),
+        _dot(graph, notes, names, leaf_per_use, digits, max_nodes, direction),
         f"a {graph.kind} graph: {len(graph.nodes)} nodes, output {number(output.value, 4)}",
     )
 
@@ -261,8 +276,11 @@ def _dot(
     leaf_per_use: bool,
     digits: int,
     max_nodes: int,
+    direction: str | None,
 ) -> str:
     nodes = graph.nodes
+    if direction is None:
+        direction = "LR" if graph.depth() <= DEEP else "TB"
     operations = [i for i, n in enumerate(nodes) if not n.is_leaf]
     hidden = set(operations[: max(0, len(operations) - max_nodes)])
     uses: dict[int, int] = {}
@@ -272,8 +290,8 @@ def _dot(
 
     lines = [
         "digraph computation {",
-        '  graph [rankdir=LR, fontname="Helvetica,Arial,sans-serif", fontsize=11, '
-        "nodesep=0.25, ranksep=0.45, labelloc=b, labeljust=l];",
+        f'  graph [rankdir={direction}, fontname="Helvetica,Arial,sans-serif", fontsize=11, '
+        'nodesep=0.25, ranksep=0.45, labelloc=b, labeljust=l, size="9,200"];',
         '  node [fontname="Helvetica,Arial,sans-serif", fontsize=11, style=filled, '
         'penwidth=1.2, color="#555555"];',
         '  edge [fontname="Helvetica,Arial,sans-serif", fontsize=10, color="#777777", '

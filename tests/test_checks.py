@@ -38,3 +38,8 @@ def test_an_error_in_the_learners_code_is_reported_once():
     result = check_function(lambda x: 1 / Dual(0.0, 1.0), math.sin, [1.0], name="f")
     assert "raised ZeroDivisionError" in repr(result)
     assert ".." not in repr(result)
+
+
+def test_check_close_accepts_the_function_and_catches_its_stub():
+    assert not check_close(lambda: stub(0.0), 1.0, what="the slope").done
+    assert check_close(lambda: 2.0, 2.0, what="the slope")

@@ -184,3 +184,17 @@ def test_graph_lists_inputs_first_then_operations():
     graph = Graph.of(log(x1) + x1 * x2 - sin(x2))
     assert [n.name for n in graph.nodes[:2]] == ["x1", "x2"]
     assert graph.trace_names == ["v-1", "v0", "v1", "v2", "v3", "v4", "v5"]
+
+
+def test_deep_graphs_run_top_to_bottom_and_shallow_ones_left_to_right():
+    x = Variable(0.5, name="x")
+    shallow = sin(x) * x
+    deep = x
+    for _ in range(12):
+        deep = sin(deep)
+    assert Graph.of(shallow).depth() == 2 and Graph.of(deep).depth() == 12
+    assert "rankdir=LR" in draw(shallow).source
+    assert "rankdir=TB" in draw(deep).source
+    assert "rankdir=LR" in draw(deep, direction="LR").source
+    with pytest.raises(ValueError, match='"LR" or "TB"'):
+        draw(deep, direction="up")
