@@ -31,7 +31,7 @@ ADJOINT_COLOUR = "#1e8449"
 TANGENT_COLOUR = "#7d3c98"
 HIGHLIGHT_COLOUR = "#e67e22"
 
-INFIX = {"add": "+", "sub": "−", "mul": "×", "div": "/", "pow": "**"}
+INFIX = {"add": "+", "sub": "-", "mul": "×", "div": "/", "pow": "**"}
 MAX_NODES = 400
 MAX_USES = 25  # an input used more often than this is drawn once per use
 DEEP = 8  # graphs deeper than this many operations are drawn top to bottom
@@ -110,7 +110,7 @@ class Graph:
         if name in INFIX and len(operands) == 2:
             return f"{operands[0]} {INFIX[name]} {operands[1]}"
         if name == "neg":
-            return f"−{operands[0]}"
+            return f"-{operands[0]}"
         return f"{node.primitive.symbol}({', '.join(operands)})"
 
     def edges(self) -> list[tuple[int, int, Any, Any]]:
