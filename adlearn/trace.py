@@ -130,7 +130,7 @@ def _tangent_text(graph: Graph, k: int, digits: int) -> str:
         term = f"{number(abs(partial), digits)} × {marked(graph.trace_names[j], DOT)}"
         negative = partial < 0
         text += (
-            ("−" if negative else "") + term if not text else (" − " if negative else " + ") + term
+            ("-" if negative else "") + term if not text else (" - " if negative else " + ") + term
         )
     return f"{name} = {text} = {tangent}"
 
