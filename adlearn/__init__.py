@@ -13,6 +13,7 @@ The derivative rules live in one table, ``adlearn/rules.py``.
 from .complex_number import Complex
 from .core import RULES, Node, Primitive, apply, topological_order
 from .derivatives import (
+    PerturbationError,
     derivative,
     gradient,
     jacobian_forward,
@@ -22,6 +23,13 @@ from .derivatives import (
 )
 from .dual import Dual
 from .graph import Drawing, draw
+from .higher import (
+    checkpointed_gradient,
+    hessian,
+    hessian_vector_product,
+    second_derivative,
+    value_and_derivative,
+)
 from .rules import (
     FUNCTIONS,
     cos,
@@ -40,7 +48,13 @@ from .variable import Variable
 from .widgets import step_through
 
 __all__ = [
+    "value_and_derivative",
+    "second_derivative",
+    "hessian_vector_product",
+    "hessian",
+    "checkpointed_gradient",
     "FUNCTIONS",
+    "PerturbationError",
     "RULES",
     "Complex",
     "Drawing",

@@ -34,12 +34,75 @@ def new_tag() -> int:
 
 
 def tangent(result: Any, tag: int) -> Any:
-    """The derivative carried by `result` for the perturbation `tag` (0 if none)."""
-    if isinstance(result, Dual) and result.tag == tag:
+    """The derivative carried by `result` for the perturbation `tag` (0 if none).
+
+    It also looks at the numbers `result` carries (its value and tangent, and
+    theirs), and raises `PerturbationError` rather than return a wrong number when
+    a perturbation leaked out of an inner derivative or is buried in a Variable.
+    """
+    on_top = isinstance(result, Dual) and result.tag == tag
+    for number in _carried_numbers([result.value, result.derivative] if on_top else [result]):
+        if isinstance(number, Dual) and number.tag > tag:
+            raise PerturbationError(_leaked_message())
+        if isinstance(number, Dual) and number.tag == tag:
+            raise PerturbationError(_buried_message(result))
+    if on_top:
         return result.derivative
     if isinstance(result, (int, float, Node)) and not isinstance(result, bool):
         return 0.0  # the result does not depend on this input
     raise _bad_output(result)
+
+
+class PerturbationError(RuntimeError):
+    """A derivative's result holds a perturbation it cannot account for.
+
+    Two mistakes can be seen in the result of ``f(x + ε)``:
+
+    * a *leaked* perturbation: a Dual tagged by a derivative that started inside f
+      and has already returned (so every one of its tangents should have been
+      read off). It escaped, usually through a variable kept from inside the inner
+      function (a list, a dict, a cache), and now mixes into this derivative.
+    * a *buried* perturbation: this derivative's own Dual sits inside a `Variable`
+      (reverse mode around forward mode), where reading the tangent would miss it.
+    """
+
+
+def _carried_numbers(numbers: Sequence[Any]) -> list[Node]:
+    """Every Dual and Variable in `numbers`, and in the values and tangents they
+    carry, and in theirs, and so on (iteratively). The graphs they were computed
+    from are not visited: only what each number carries.
+    """
+    found: list[Node] = []
+    stack = [n for n in reversed(numbers) if isinstance(n, Node)]
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        carried = [node.value]
+        if isinstance(node, Dual):
+            carried.append(node.derivative)
+        stack.extend(n for n in reversed(carried) if isinstance(n, Node))
+    return found
+
+
+def _leaked_message() -> str:
+    return (
+        "A leaked perturbation: the result of f holds a Dual from a derivative that ran "
+        "inside f and has already returned. Its tangent was never read off, so it would "
+        "silently mix into this derivative (plain derivative() gives a wrong number here). "
+        "Usually a Dual escaped from the inner function through a list, a dict, a cache "
+        "or a global. Use value_and_derivative(g, y) to get the inner function's value "
+        "with its perturbation removed."
+    )
+
+
+def _buried_message(result: Any) -> str:
+    return (
+        f"This derivative's perturbation is buried inside {type(result).__name__}: f "
+        "mixed its Dual input with a Variable from an enclosing gradient (reverse mode "
+        "around forward mode), and reading the tangent would give 0. Nest them the "
+        "other way round: a Variable whose value is a Dual (forward over reverse), as "
+        "adlearn.higher.hessian_vector_product does."
+    )
 
 
 def derivative(f: Callable[[Any], Any], x: float) -> Any:

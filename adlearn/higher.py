@@ -8,8 +8,7 @@ Everything here is built from `Dual`, `Variable` and the functions of
   reverse sweep of `gradient` runs on Variables whose values are `Dual` numbers, so
   every adjoint carries a tangent, and the tangent of the gradient along v is H·v.
 * `hessian(f, point)`: the whole matrix, one Hessian-vector product per column.
-* `value_and_derivative(f, x)` and `checked_derivative(f, x)`: forward mode with a
-  check for *leaked* or *buried* perturbations (see `PerturbationError`).
+* `value_and_derivative(f, x)`: f(x) with its perturbation removed, and f'(x).
 * `iterate(step, x, n_steps)` and `checkpointed_gradient(step, x0, n_steps, every)`:
   the derivative of a long chain of steps, keeping only every k-th state during the
   forward sweep and recomputing one segment at a time during the backward sweep.
@@ -91,87 +90,20 @@ def hessian(f: Callable[..., Any], point: Sequence[float]) -> Matrix:
 # --- perturbation checks -----------------------------------------------------------
 
 
-class PerturbationError(RuntimeError):
-    """A derivative's result holds a perturbation it cannot account for.
-
-    Two mistakes can be seen in the result of ``f(x + ε)``:
-
-    * a *leaked* perturbation: a Dual tagged by a derivative that started inside f
-      and has already returned (so every one of its tangents should have been
-      read off). It escaped, usually through a variable kept from inside the inner
-      function (a list, a dict, a cache), and now mixes into this derivative.
-    * a *buried* perturbation: this derivative's own Dual sits inside a `Variable`
-      (reverse mode around forward mode), where reading the tangent would miss it.
-    """
-
-
 def value_and_derivative(f: Callable[[Any], Any], x: float) -> tuple[Any, Any]:
-    """f(x) and f'(x) from one forward pass, checked for leaked perturbations.
+    """f(x) and f'(x) from one forward pass.
 
     The value comes back with this derivative's perturbation removed, so it is safe
-    to use outside (unlike the Dual that f returns, which still carries it).
-    Raises `PerturbationError` when the result holds a perturbation it should not.
-
-    What cannot be checked: Duals made by hand, ``Dual(x, 1.0)``, all share tag 0, so
-    two of them are indistinguishable; mixing them up gives numbers that a correct
-    program could also give. Tags are what make the difference visible.
+    to keep and use outside (unlike the Dual that f returns, which still carries it).
+    Like every derivative in adlearn, it raises `PerturbationError` when the result
+    holds a perturbation it cannot account for.
     """
     _check_point([x], "value_and_derivative(f, x)")
     tag = new_tag()
     result = _single_output(f(Dual(x, 1.0, tag=tag)), "value_and_derivative", "jvp")
-    slope = tangent(result, tag)  # also refuses a result that is not a number
+    slope = tangent(result, tag)  # checks for leaked and buried perturbations
     on_top = isinstance(result, Dual) and result.tag == tag
-    # What the result carries below its own perturbation (or all of it, if none).
-    inside = [result.value, result.derivative] if on_top else [result]
-    for node in _carried_numbers(inside):
-        if isinstance(node, Dual) and node.tag > tag:
-            raise PerturbationError(_leaked_message())
-        if isinstance(node, Dual) and node.tag == tag:
-            raise PerturbationError(_buried_message(result))
     return (result.value if on_top else result), slope
-
-
-def checked_derivative(f: Callable[[Any], Any], x: float) -> Any:
-    """Like ``derivative(f, x)``, but raises `PerturbationError` on a leak."""
-    return value_and_derivative(f, x)[1]
-
-
-def _carried_numbers(numbers: Sequence[Any]) -> list[Node]:
-    """Every Dual and Variable in `numbers`, and in the values and tangents they
-    carry, and in theirs, and so on (iteratively). The graphs they were computed
-    from are not visited: only what each number carries.
-    """
-    found: list[Node] = []
-    stack = [n for n in reversed(numbers) if isinstance(n, Node)]
-    while stack:
-        node = stack.pop()
-        found.append(node)
-        carried = [node.value]
-        if isinstance(node, Dual):
-            carried.append(node.derivative)
-        stack.extend(n for n in reversed(carried) if isinstance(n, Node))
-    return found
-
-
-def _leaked_message() -> str:
-    return (
-        "A leaked perturbation: the result of f holds a Dual from a derivative that ran "
-        "inside f and has already returned. Its tangent was never read off, so it would "
-        "silently mix into this derivative (plain derivative() gives a wrong number here). "
-        "Usually a Dual escaped from the inner function through a list, a dict, a cache "
-        "or a global. Use value_and_derivative(g, y) to get the inner function's value "
-        "with its perturbation removed."
-    )
-
-
-def _buried_message(result: Any) -> str:
-    return (
-        f"This derivative's perturbation is buried inside {type(result).__name__}: f "
-        "mixed its Dual input with a Variable from an enclosing gradient (reverse mode "
-        "around forward mode), and reading the tangent would give 0. Nest them the "
-        "other way round: a Variable whose value is a Dual (forward over reverse), as "
-        "adlearn.higher.hessian_vector_product does."
-    )
 
 
 # --- long chains and checkpointing --------------------------------------------------

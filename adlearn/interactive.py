@@ -79,7 +79,8 @@ class Explorer:
         import base64
 
         bundle = dict(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
-        bundle["image/png"] = base64.b64encode(self.png()).decode("ascii")  # static pages
+        # The picture already drawn for the current values, for static pages.
+        bundle["image/png"] = base64.b64encode(self.image.value).decode("ascii")
         bundle["text/plain"] = repr(self)
         return bundle
 
