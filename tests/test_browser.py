@@ -42,6 +42,7 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 WIDGET = "application/vnd.jupyter.widget-view+json"
+VISIBLE_CELL = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell"
 
 
 def chromium_path() -> str:
@@ -209,8 +210,9 @@ def test_lesson_runs_in_jupyterlab(lab, browser, path):
     expected = expected_cells(path)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
-        page.goto(f"{lab['base']}/lab/tree/{name}?token={TOKEN}")
-        page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=60_000)
+        # A workspace of its own, reset, so that no earlier lesson's tab is restored.
+        page.goto(f"{lab['base']}/lab/workspaces/{path.stem}/tree/{name}?reset&token={TOKEN}")
+        page.wait_for_selector(VISIBLE_CELL, timeout=60_000)
         dialog = page.locator(".jp-Dialog .jp-mod-accept")
         if dialog.count():  # a kernel selection dialog: accept the default kernel
             dialog.first.click()
@@ -280,6 +282,17 @@ def test_lesson_runs_in_jupyterlab(lab, browser, path):
         page.screenshot(path=str(SCREENSHOTS / f"{path.stem}.png"))
     finally:
         page.close()
+        stop_kernels(lab["base"], name)
+
+
+def stop_kernels(base: str, name: str) -> None:
+    """Shut down the lesson's kernel, so that lessons do not compete for the CPU."""
+    for session in api(base, "/api/sessions"):  # type: ignore[union-attr]
+        if session["path"].endswith(name):
+            request = urllib.request.Request(
+                f"{base}/api/sessions/{session['id']}?token={TOKEN}", method="DELETE"
+            )
+            urllib.request.urlopen(request, timeout=10).close()
 
 
 def test_static_edition_shows_graphs_and_plots(browser, tmp_path):
