@@ -72,8 +72,13 @@ setup_python() {
   stamp="$VENV/.adlearn-installed-$extras"
   if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     say "installing adlearn and its Python packages into $VENV (about a minute the first time)"
-    "$VENV/bin/python" -m pip install --quiet --upgrade pip
-    "$VENV/bin/python" -m pip install --quiet -e ".[$extras]"
+    # pip's own messages go to a log, shown only when something goes wrong.
+    if ! { "$VENV/bin/python" -m pip install --quiet --upgrade pip \
+        && "$VENV/bin/python" -m pip install --quiet -e ".[$extras]"; } >"$VENV/pip.log" 2>&1; then
+      tail -n 30 "$VENV/pip.log" >&2
+      say "installing the Python packages failed; the whole log is in $VENV/pip.log"
+      exit 1
+    fi
     touch "$stamp"
   fi
   # matplotlib builds a font cache on first import and says so on stderr; do it now,
