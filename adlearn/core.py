@@ -107,14 +107,6 @@ class Node:
         """True for an input: a node that no operation produced."""
         return self.primitive is None
 
-    def follows(self, operand: Any) -> bool:
-        """Is `operand` part of this node's graph, rather than a constant?
-
-        Plain numbers are constants. So is a node of another kind or another
-        derivative (a different tag), as happens when types are nested.
-        """
-        return isinstance(operand, Node) and operand.tag == self.tag
-
     # Every operator is one line: it hands the work to `apply`.
     def __add__(self, other: Any) -> Any:
         return apply("add", self, other)

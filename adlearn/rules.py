@@ -212,10 +212,6 @@ register(Primitive("abs", "abs", 1, _absolute, lambda x, out: (1.0 if x >= 0 els
 Function = Callable[[Any], Any]
 
 
-def _log_real(x: float) -> float:
-    return math.log(x)  # raises ValueError for x <= 0, which we explain
-
-
 def _sigmoid_real(x: float) -> float:
     # Two forms of 1 / (1 + e^-x), so that e^(large) never overflows.
     if x >= 0:
@@ -243,7 +239,7 @@ exp: Function = define_primitive(
 )
 log: Function = define_primitive(
     "log",
-    real=_log_real,
+    real=math.log,  # raises ValueError for x <= 0, explained by `domain`
     complex_=cmath.log,
     partials=lambda x, out: (1 / x,),
     domain="log is only defined for positive numbers",
