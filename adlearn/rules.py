@@ -117,7 +117,7 @@ def _evaluate_plain(
         builtin = [a.to_builtin() if isinstance(a, Complex) else a for a in args]
         result = complex_(*builtin)
         return Complex.lift(result) if any(isinstance(a, Complex) for a in args) else result
-    bad = next(a for a in args if not isinstance(a, (int, float, complex, Complex)))
+    bad = next(a for a in args if not (_is_real(a) or isinstance(a, (complex, Complex))))
     raise TypeError(
         f"{name}() needs a number, a Dual or a Variable, but got {bad!r} "
         f"of type {type(bad).__name__}."

@@ -46,6 +46,8 @@ def test_nonsense_types_are_refused_clearly(make):
         math.sin(make(1.0))
     with pytest.raises(TypeError, match="needs a number"):
         sin("x")
+    with pytest.raises(TypeError, match="needs a number.*bool"):
+        sin(True)
 
 
 def test_nan_and_infinity_follow_ieee_arithmetic():
