@@ -222,7 +222,10 @@ def _single_output(result: Any, name: str, vector_version: str) -> Any:
 
 def _same_length(a: Sequence[Any], b: Sequence[Any], label: str) -> None:
     if len(a) != len(b):
-        raise ValueError(f"`{label}` has {len(b)} numbers, but it needs {len(a)}.")
+        raise ValueError(
+            f"`{label}` has {len(b)} number(s), but it needs {len(a)}: one for each "
+            f"{'input' if label == 'direction' else 'output'} of f."
+        )
 
 
 def _bad_output(y: Any) -> TypeError:
