@@ -224,7 +224,7 @@ def _same_length(a: Sequence[Any], b: Sequence[Any], label: str) -> None:
     if len(a) != len(b):
         raise ValueError(
             f"`{label}` has {len(b)} number(s), but it needs {len(a)}: one for each "
-            f"{'input' if label == 'direction' else 'output'} of f."
+            f"{'output' if label == 'cotangent' else 'input'} of f."
         )
 
 
