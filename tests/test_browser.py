@@ -277,6 +277,9 @@ def test_lesson_runs_in_jupyterlab(lab, browser, path):
         else:
             button.first.click()
         wait_until(lambda: cell.evaluate(SHOWN_JS) != before, 20, f"{name}: the widget to redraw")
+        # Every key press queues a redraw: let them all finish before the screenshot.
+        wait_until(lambda: kernel_idle(lab["base"], name), 30, f"{name}: the redraws to finish")
+        page.wait_for_timeout(300)
 
         SCREENSHOTS.mkdir(exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"{path.stem}.png"))

@@ -171,7 +171,8 @@ def test_hessian_vector_product_inside_a_derivative_keeps_the_perturbations_apar
 
 
 def test_hessian_functions_refuse_bad_input():
-    with pytest.raises(ValueError, match="`vector` has 1 number\\(s\\), but it needs 2: one for each input of f"):
+    wanted = r"`vector` has 1 number\(s\), but it needs 2: one for each input of f"
+    with pytest.raises(ValueError, match=wanted):
         hessian_vector_product(cubic, [1.0, 2.0], [1.0])
     with pytest.raises(TypeError, match="single number"):
         hessian(lambda x, y: [x, y], [1.0, 2.0])
