@@ -78,14 +78,14 @@ def execute(paths: list[Path], timeout: int = 300) -> None:
         print(f"executed {path.name}")
 
 
-def strip_solution(source: str) -> str:
+def strip_solution(source: str, stub: str = STUB) -> str:
     """Replace every marked solution block by a stub at the same indentation."""
     lines, out, inside = source.splitlines(), [], False
     for line in lines:
         stripped = line.strip()
         if stripped == BEGIN:
             inside = True
-            out.append(line[: len(line) - len(line.lstrip())] + STUB)
+            out.append(line[: len(line) - len(line.lstrip())] + stub)
         elif stripped == END:
             inside = False
         elif not inside:
@@ -95,7 +95,8 @@ def strip_solution(source: str) -> str:
     return "\n".join(out)
 
 
-def learner_edition(out: Path) -> list[Path]:
+def learner_edition(out: Path, stub: str = STUB) -> list[Path]:
+    """Write every lesson with its solutions replaced by `stub` (tests try other stubs)."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for path in lessons():
@@ -107,7 +108,7 @@ def learner_edition(out: Path) -> list[Path]:
             if "solution" in tags:
                 if BEGIN not in cell.source:
                     raise ValueError(f"{path.name}: a solution cell has no {BEGIN} marker")
-                cell.source = strip_solution(cell.source)
+                cell.source = strip_solution(cell.source, stub)
                 cell.metadata["tags"] = sorted(tags - {"solution"} | {"exercise"})
             cell.outputs = []
             cell.execution_count = None

@@ -108,6 +108,23 @@ def test_learner_edition_strips_solutions_and_runs(tmp_path):
             assert "Not done yet" in json.dumps(cell.outputs), (path.name, cell.source)
 
 
+def test_every_check_rejects_a_wrong_answer_with_a_hint(tmp_path):
+    # The same lessons with every solution replaced by a deliberately wrong answer:
+    # a check that still says "Right" could never fail, and would teach nothing.
+    written = lesson_tools.learner_edition(tmp_path, stub="return 0.123456789  # wrong on purpose")
+    tool = ROOT / "scripts" / "lessons.py"
+    subprocess.run([sys.executable, str(tool), "execute", *map(str, written)], check=True)
+    seen = 0
+    for path in written:
+        for index, cell in enumerate(load(path).cells):
+            if "check" in cell.metadata.get("tags", []):
+                seen += 1
+                shown = json.dumps(cell.outputs, ensure_ascii=False)
+                assert "✗" in shown and "Right" not in shown, (path.name, index, shown[:300])
+                assert "Hint" in shown, (path.name, index, "a wrong answer should get a hint")
+    assert seen >= 2 * len(written), f"only {seen} checks in {len(written)} lessons"
+
+
 def test_static_edition_has_an_index_and_links(tmp_path):
     written = lesson_tools.static_edition(tmp_path)
     index = (tmp_path / "index.html").read_text()
