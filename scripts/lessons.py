@@ -20,7 +20,8 @@ cells tagged ``solution`` or ``check`` are cleared, so the checks say "not done 
 until the learner writes their own code.
 
 The static edition converts the stored outputs to HTML without running anything;
-widgets are shown as the picture of their saved state.
+widgets are shown as the picture of their saved state, and MathJax is copied beside
+the pages (from the jupyter-server-mathjax package) so that maths renders offline.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import argparse
 import html
 import os
 import re
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -132,6 +134,9 @@ def static_edition(out: Path) -> list[Path]:
     paths = lessons()
     titles = [title(nbformat.read(p, as_version=4)) for p in paths]
     exporter = HTMLExporter(template_name="lab")
+    local_mathjax = copy_mathjax(out)
+    if local_mathjax:  # maths renders offline too
+        exporter.mathjax_url = f"{local_mathjax}?config=TeX-AMS-MML_HTMLorMML-full"
     written = []
     for i, path in enumerate(paths):
         notebook = nbformat.read(path, as_version=4)
@@ -172,6 +177,21 @@ def static_edition(out: Path) -> list[Path]:
         f"<ol start='0'>{items}</ol></body></html>\n"
     )
     return written
+
+
+def copy_mathjax(out: Path) -> str | None:
+    """Copy MathJax (from the jupyter-server-mathjax package) beside the pages.
+
+    Returns the relative URL of MathJax.js, or None when the package is missing, in
+    which case the pages load MathJax from its public CDN when they are opened.
+    """
+    try:
+        import jupyter_server_mathjax
+    except ImportError:
+        return None
+    source = Path(jupyter_server_mathjax.__file__).parent / "static"
+    shutil.copytree(source, out / "mathjax", dirs_exist_ok=True)
+    return "mathjax/MathJax.js"
 
 
 def main() -> None:

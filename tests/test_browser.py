@@ -313,6 +313,17 @@ def test_static_edition_shows_graphs_and_plots(browser, tmp_path):
                 "(i.tagName !== 'IMG' || i.naturalWidth > 0)).length"
             )
             assert pictures > 0, f"{html_page.name}: no graph or plot is visible"
+            # Maths is typeset by the MathJax copied beside the pages (no network here).
+            wait_until(
+                lambda: (
+                    page.evaluate(
+                        "() => document.querySelectorAll('.MathJax, .MathJax_Display').length"
+                    )
+                    > 0
+                ),
+                30,
+                f"{html_page.name}: MathJax to typeset the maths",
+            )
             assert page.locator('a[href="index.html"]').count() >= 1
         SCREENSHOTS.mkdir(exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "static-edition.png"))
