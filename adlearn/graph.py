@@ -88,18 +88,31 @@ class Graph:
     def kind(self) -> str:
         return type(self.output).__name__
 
+    def position_of(self, operand: Any) -> int:
+        """Where `operand` stands in `nodes`, or -1 for a constant (not a node here)."""
+        if isinstance(operand, Node):
+            return self.position.get(id(operand), -1)
+        return -1
+
+    def inputs_of(self, k: int) -> list[tuple[int, Any]]:
+        """(position, partial) for each input of node k that is a node of this graph."""
+        node = self.nodes[k]
+        found = [(self.position_of(a), p) for a, p in zip(node.inputs, node.partials)]
+        return [(j, p) for j, p in found if j >= 0]
+
     def depth(self) -> int:
         """The number of operations on the longest path from an input to the output."""
         level: list[int] = []
-        for node in self.nodes:
-            inputs = [level[self.position[id(a)]] for a in node.inputs if id(a) in self.position]
+        for k, node in enumerate(self.nodes):
+            inputs = [level[j] for j, _ in self.inputs_of(k)]
             level.append(0 if node.is_leaf else 1 + max(inputs, default=0))
         return level[-1] if level else 0
 
     def operand_label(self, operand: Any, digits: int = 2) -> str:
         """How an operand appears in a trace: its trace name, or a constant's value."""
-        if isinstance(operand, Node) and id(operand) in self.position:
-            return self.trace_names[self.position[id(operand)]]
+        j = self.position_of(operand)
+        if j >= 0:
+            return self.trace_names[j]
         return number(operand, digits)
 
     def expression(self, node: Node, digits: int = 2) -> str:
@@ -118,8 +131,7 @@ class Graph:
         result = []
         for i, node in enumerate(self.nodes):
             for operand, partial in zip(node.inputs, node.partials):
-                source = self.position.get(id(operand), -1) if isinstance(operand, Node) else -1
-                result.append((source, i, operand, partial))
+                result.append((self.position_of(operand), i, operand, partial))
         return result
 
 

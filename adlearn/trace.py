@@ -15,7 +15,6 @@ import html
 from dataclasses import dataclass
 from typing import Any
 
-from .core import Node
 from .graph import Annotations, Graph, number
 
 BAR = "\u0304"  # combining macron: v̄ is an adjoint
@@ -49,11 +48,7 @@ def reverse_steps(graph: Graph) -> list[AdjointStep]:
     adjoint: dict[int, Any] = {len(graph.nodes) - 1: 1.0}
     steps = []
     for i in reversed(range(len(graph.nodes))):
-        node = graph.nodes[i]
-        for operand, partial in zip(node.inputs, node.partials):
-            if not (isinstance(operand, Node) and id(operand) in graph.position):
-                continue  # constants receive no adjoint
-            j = graph.position[id(operand)]
+        for j, partial in graph.inputs_of(i):  # constants receive no adjoint
             upstream = adjoint.get(i, 0.0)
             contribution = partial * upstream
             first = j not in adjoint
@@ -86,7 +81,7 @@ def sweep_annotations(graph: Graph, step: int, digits: int = 2) -> Annotations:
     if graph.kind == "Dual":
         k = step - 1
         tangents = {i: graph.nodes[i].derivative for i in range(step)}  # type: ignore[attr-defined]
-        edges = frozenset((j, k) for j, _, _ in _node_inputs(graph, k))
+        edges = frozenset((j, k) for j, _ in graph.inputs_of(k))
         return Annotations(
             tangents=tangents,
             highlight_nodes=frozenset([k]),
@@ -110,23 +105,13 @@ def sweep_annotations(graph: Graph, step: int, digits: int = 2) -> Annotations:
     )
 
 
-def _node_inputs(graph: Graph, k: int) -> list[tuple[int, Any, Any]]:
-    """(position, operand, partial) for each input of node k that is in the graph."""
-    node = graph.nodes[k]
-    return [
-        (graph.position[id(a)], a, p)
-        for a, p in zip(node.inputs, node.partials)
-        if isinstance(a, Node) and id(a) in graph.position
-    ]
-
-
 def _tangent_text(graph: Graph, k: int, digits: int) -> str:
     node, name = graph.nodes[k], marked(graph.trace_names[k], DOT)
     tangent = number(node.derivative, digits)  # type: ignore[attr-defined]
     if node.is_leaf:
         return f"{name} = {tangent} (seeded)"
     text = ""
-    for j, _, partial in _node_inputs(graph, k):
+    for j, partial in graph.inputs_of(k):
         term = f"{number(abs(partial), digits)} × {marked(graph.trace_names[j], DOT)}"
         negative = partial < 0
         text += (
