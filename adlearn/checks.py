@@ -42,20 +42,24 @@ def complex_step(f: Callable[[complex], Any], x: float, h: float = 1e-20) -> flo
     return float(imag) / h
 
 
+def along_coordinate(f: Callable[..., Any], point: Sequence[Any], i: int) -> Callable[[Any], Any]:
+    """f as a function of coordinate i alone, the others held at `point`."""
+
+    def along(t: Any) -> Any:
+        moved = list(point)
+        moved[i] = t
+        return f(*moved)
+
+    return along
+
+
 def numerical_gradient(
     f: Callable[..., Any], point: Sequence[float], h: float = 1e-6
 ) -> tuple[float, ...]:
     """Central differences in each coordinate: 2n evaluations of f."""
-    result = []
-    for i in range(len(point)):
-
-        def along(t: float, i: int = i) -> Any:
-            moved = list(point)
-            moved[i] = t
-            return f(*moved)
-
-        result.append(central_difference(along, point[i], h))
-    return tuple(result)
+    return tuple(
+        central_difference(along_coordinate(f, point, i), point[i], h) for i in range(len(point))
+    )
 
 
 def close(actual: Any, expected: Any, rtol: float = 1e-7, atol: float = 1e-9) -> bool:
@@ -87,12 +91,7 @@ def primitive_errors(name: str, point: Sequence[float], rtol: float = 1e-6) -> l
     function = RULES[name].evaluate
     problems = []
     for i in range(len(point)):
-
-        def along(t: Any, i: int = i) -> Any:
-            args = list(point)
-            args[i] = t
-            return function(*args)
-
+        along = along_coordinate(function, point, i)
         forward = derivative(along, point[i])
         reverse = gradient(function, list(point))[i]
         step = 1e-6 * max(abs(point[i]), 1e-3)  # a step in proportion to the input
