@@ -103,6 +103,11 @@ class Node:
         raise NotImplementedError
 
     @property
+    def op(self) -> str | None:
+        """The operation's symbol for drawings and traces (``None`` for an input)."""
+        return None if self.primitive is None else self.primitive.symbol
+
+    @property
     def is_leaf(self) -> bool:
         """True for an input: a node that no operation produced."""
         return self.primitive is None
@@ -170,8 +175,9 @@ class Node:
             return bool(self.value != _value_of(other))
         return NotImplemented
 
-    def __hash__(self) -> int:
-        return hash(self.value)
+    # Hashing is by identity, as for PyTorch tensors: two different numbers with the
+    # same value stay two keys, and a key never changes when its value does.
+    __hash__ = object.__hash__
 
     def __bool__(self) -> bool:
         return bool(self.value)
@@ -242,6 +248,22 @@ def topological_order(*outputs: Node) -> list[Node]:
             if isinstance(operand, Node) and operand.tag == tag and id(operand) not in seen:
                 stack.append((operand, False))
     return order
+
+
+def adjoints(output: Any, seed: Any = 1.0) -> dict[Any, Any]:
+    """d(output)/d(node) for every node `output` depends on, without touching ``.grad``.
+
+    The reverse sweep of ``backward()`` written into a dict, for the drawings and
+    traces: what they show never depends on how often ``backward()`` was called.
+    """
+    order = topological_order(output)
+    adjoint: dict[int, Any] = {id(output): seed}
+    for node in reversed(order):
+        g = adjoint.get(id(node), 0.0)
+        for x, partial in zip(node.inputs, node.partials):
+            if isinstance(x, Node) and x.tag == node.tag:
+                adjoint[id(x)] = adjoint.get(id(x), 0.0) + partial * g
+    return {node: adjoint.get(id(node), 0.0) for node in order}
 
 
 def real_value(value: Any, kind: str) -> Any:
