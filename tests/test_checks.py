@@ -2,8 +2,20 @@
 
 import math
 
+import numpy as np
+import pytest
+
+import adlearn
 from adlearn import Dual
-from adlearn.checks import check_close, check_function
+from adlearn.checks import (
+    CheckFailed,
+    Wrong,
+    check_close,
+    check_function,
+    exercise,
+    hint,
+    unseen_points,
+)
 
 
 def stub(x):
@@ -16,30 +28,89 @@ def test_right_answer():
     assert "<div" in result._repr_html_()
 
 
-def test_stub_is_not_done_yet():
+def test_stub_is_not_done_yet_and_does_not_raise():
     result = check_function(stub, math.sin, [1.0], name="f")
     assert not result and not result.done
     assert repr(result) == "… Not done yet: f still raises NotImplementedError."
     assert not check_close(None, 1.0, what="the slope").done
 
 
-def test_wrong_answer_says_what_and_hints():
-    result = check_function(lambda x: x, lambda x: 2 * x, [3.0], name="f", hint="power rule")
-    assert repr(result) == "✗ f(3) returned 3, but it should be 6. Hint: power rule"
+def test_not_done_raises_when_grading(monkeypatch):
+    monkeypatch.setenv("ADLEARN_GRADING", "1")
+    with pytest.raises(CheckFailed, match="Not done yet"):
+        check_function(stub, math.sin, [1.0], name="f")
+
+
+def test_wrong_answer_raises_with_what_and_hint():
+    with pytest.raises(CheckFailed) as caught:
+        check_function(lambda x: x, lambda x: 2 * x, [3.0], name="f", hint="power rule")
+    assert str(caught.value) == "✗ f(3) returned 3, but it should be 6. Hint: power rule"
+    # Jupyter shows the message alone, no traceback
+    assert caught.value._render_traceback_() == [f"\x1b[1;31m{caught.value}\x1b[0m"]
 
 
 def test_tiny_differences_are_shown_with_all_digits():
-    result = check_function(lambda x: 1.0 + 5e-7, lambda x: 1.0, [1.0], name="f")
-    assert "returned 1.0000005, but it should be 1.0" in repr(result)
-    assert "is 2.000001, but it should be 2.0" in repr(check_close(2.000001, 2.0))
+    with pytest.raises(CheckFailed, match="returned 1.0000005, but it should be 1.0"):
+        check_function(lambda x: 1.0 + 5e-7, lambda x: 1.0, [1.0], name="f")
+    with pytest.raises(CheckFailed, match="is 2.000001, but it should be 2.0"):
+        check_close(2.000001, 2.0)
 
 
 def test_an_error_in_the_learners_code_is_reported_once():
-    result = check_function(lambda x: 1 / Dual(0.0, 1.0), math.sin, [1.0], name="f")
-    assert "raised ZeroDivisionError" in repr(result)
-    assert ".." not in repr(result)
+    with pytest.raises(CheckFailed, match="raised ZeroDivisionError") as caught:
+        check_function(lambda x: 1 / Dual(0.0, 1.0), math.sin, [1.0], name="f")
+    assert ".." not in str(caught.value)
 
 
 def test_check_close_accepts_the_function_and_catches_its_stub():
     assert not check_close(lambda: stub(0.0), 1.0, what="the slope").done
     assert check_close(lambda: 2.0, 2.0, what="the slope")
+
+
+def test_numpy_numbers_that_compare_equal_are_accepted():
+    assert check_close(np.float32(1.0), 1.0)
+    assert check_close(np.array([1.0, 2.0]), [1.0, 2.0])
+    assert check_function(lambda x: np.float64(2 * x), lambda x: 2 * x, [1.5])
+
+
+# A small exercise, as a lesson's check module writes them.
+@exercise(
+    "test.1",
+    "the slope of x squared",
+    hints=("the power rule.", "2 times x.", "def slope(x): return 2 * x"),
+    forbid=(adlearn.derivative,),
+    why="Write the slope by hand.",
+)
+def check_slope(slope):
+    for x in unseen_points("test.1", 5, -3.0, 3.0):
+        if not math.isclose(slope(x), 2 * x):
+            raise Wrong(f"slope({x:.3g}) is {slope(x):.3g}, but it should be {2 * x:.3g}")
+    return "slope(x) = 2x at 5 points you have not seen."
+
+
+def test_exercise_right_wrong_not_done_and_shortcut():
+    assert repr(check_slope(lambda x: 2 * x)).startswith("✓ Right: slope(x) = 2x")
+    assert not check_slope(stub).done
+    with pytest.raises(CheckFailed) as caught:
+        check_slope(lambda x: x)
+    message = str(caught.value)
+    assert "but it should be" in message and "Where to look: the power rule." in message
+    assert 'hint("test.1")' in message
+    shortcut = lambda x: adlearn.derivative(lambda t: t * t, x)  # noqa: E731
+    with pytest.raises(CheckFailed, match=r"derivative\(\) is switched off"):
+        check_slope(shortcut)
+    assert adlearn.derivative(lambda t: t * t, 3.0) == 6.0  # switched on again afterwards
+
+
+def test_hints_go_from_nudge_to_worked_answer():
+    first, last = hint("test.1"), hint("test.1")
+    assert "Hint 2" in first and "2 times x." in first and "again for more" in first
+    assert "The worked answer" in last and "return 2 * x" in last
+    assert "again" not in last
+    with pytest.raises(KeyError, match="no exercise"):
+        hint("nope")
+
+
+def test_unseen_points_are_the_same_every_run():
+    assert unseen_points("a", 3, 0, 1) == unseen_points("a", 3, 0, 1)
+    assert unseen_points("a", 3, 0, 1) != unseen_points("b", 3, 0, 1)
