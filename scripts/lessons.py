@@ -27,13 +27,16 @@ the pages (from the jupyter-server-mathjax package) so that maths renders offlin
 from __future__ import annotations
 
 import argparse
-import html
+import contextlib
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
@@ -44,6 +47,7 @@ LESSON = re.compile(r"^(\d\d)-[a-z0-9-]+\.ipynb$")
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB = 'raise NotImplementedError("Exercise: replace this line with your solution.")'
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+SITE = ROOT / "site"  # the static edition's Sphinx settings and home page
 
 
 def lessons() -> list[Path]:
@@ -55,29 +59,41 @@ def title(notebook: nbformat.NotebookNode) -> str:
     return first.lstrip("#").strip()
 
 
-def isolated_environment() -> None:
-    """Kernels started from here get a clean HOME and a fixed hash seed."""
-    os.environ["HOME"] = tempfile.mkdtemp(prefix="adlearn-kernel-home-")
-    os.environ["PYTHONHASHSEED"] = "0"
-    os.environ.setdefault("MPLCONFIGDIR", str(ROOT / ".venv" / "matplotlib"))
-    os.environ["PYTHONPATH"] = str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")
+@contextlib.contextmanager
+def isolated_environment() -> Iterator[None]:
+    """Kernels started inside get a clean HOME (removed afterwards) and a fixed hash seed."""
+    saved = dict(os.environ)
+    with tempfile.TemporaryDirectory(prefix="adlearn-kernel-home-") as home:
+        os.environ["HOME"] = home
+        os.environ["PYTHONHASHSEED"] = "0"
+        os.environ.setdefault("MPLCONFIGDIR", str(ROOT / ".venv" / "matplotlib"))
+        # adlearn importable from the checkout; no empty entry (it would mean the cwd).
+        entries = [str(ROOT), *os.environ.get("PYTHONPATH", "").split(os.pathsep)]
+        os.environ["PYTHONPATH"] = os.pathsep.join(e for e in entries if e)
+        try:
+            yield
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
 
 
 def execute(paths: list[Path], timeout: int = 300) -> None:
     from nbconvert.preprocessors import ExecutePreprocessor
 
-    isolated_environment()
-    for path in paths:
-        notebook = nbformat.read(path, as_version=4)
-        for cell in notebook.cells:
-            if cell.cell_type == "code":
-                cell.outputs = []
-                cell.execution_count = None
-            cell.metadata.pop("execution", None)
-        processor = ExecutePreprocessor(timeout=timeout, kernel_name="python3", record_timing=False)
-        processor.preprocess(notebook, {"metadata": {"path": str(path.parent)}})
-        nbformat.write(notebook, path)
-        print(f"executed {path.name}")
+    with isolated_environment():
+        for path in paths:
+            notebook = nbformat.read(path, as_version=4)
+            for cell in notebook.cells:
+                if cell.cell_type == "code":
+                    cell.outputs = []
+                    cell.execution_count = None
+                cell.metadata.pop("execution", None)
+            processor = ExecutePreprocessor(
+                timeout=timeout, kernel_name="python3", record_timing=False
+            )
+            processor.preprocess(notebook, {"metadata": {"path": str(path.parent)}})
+            nbformat.write(notebook, path)
+            print(f"executed {path.name}")
 
 
 def strip_solution(source: str, stub: str = STUB) -> str:
@@ -97,24 +113,45 @@ def strip_solution(source: str, stub: str = STUB) -> str:
     return "\n".join(out)
 
 
+def exercise_cells(notebook: nbformat.NotebookNode, where: str) -> Iterator[tuple[str, Any]]:
+    """Yield ("solution" or "check", cell) for the exercise cells of a lesson."""
+    for cell in notebook.cells:
+        tags = set(cell.metadata.get("tags", []))
+        if cell.cell_type != "code" or not tags & {"solution", "check"}:
+            continue
+        if "solution" in tags:
+            if BEGIN not in cell.source:
+                raise ValueError(f"{where}: a solution cell has no {BEGIN} marker")
+            yield "solution", cell
+        else:
+            yield "check", cell
+
+
+def hand_out(notebook: nbformat.NotebookNode, where: str, stub: str | None) -> None:
+    """Prepare a lesson for learners, in place: what both editions for them share.
+
+    Exercise and check cells lose their outputs (no answer shows), solution cells are
+    tagged `exercise` instead, and the saved widget state goes. With a `stub`, each
+    solution block is replaced by it; without, the solutions stay (for nbgrader).
+    """
+    for kind, cell in exercise_cells(notebook, where):
+        if kind == "solution":
+            if stub is not None:
+                cell.source = strip_solution(cell.source, stub)
+            tags = set(cell.metadata["tags"])
+            cell.metadata["tags"] = sorted(tags - {"solution"} | {"exercise"})
+        cell.outputs = []
+        cell.execution_count = None
+    notebook.metadata.pop("widgets", None)
+
+
 def learner_edition(out: Path, stub: str = STUB) -> list[Path]:
     """Write every lesson with its solutions replaced by `stub` (tests try other stubs)."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for path in lessons():
         notebook = nbformat.read(path, as_version=4)
-        for cell in notebook.cells:
-            tags = set(cell.metadata.get("tags", []))
-            if cell.cell_type != "code" or not tags & {"solution", "check"}:
-                continue
-            if "solution" in tags:
-                if BEGIN not in cell.source:
-                    raise ValueError(f"{path.name}: a solution cell has no {BEGIN} marker")
-                cell.source = strip_solution(cell.source, stub)
-                cell.metadata["tags"] = sorted(tags - {"solution"} | {"exercise"})
-            cell.outputs = []
-            cell.execution_count = None
-        notebook.metadata.pop("widgets", None)
+        hand_out(notebook, path.name, stub)
         target = out / path.name
         nbformat.write(notebook, target)
         written.append(target)
@@ -127,71 +164,130 @@ def learner_edition(out: Path, stub: str = STUB) -> list[Path]:
     return written
 
 
-def static_edition(out: Path) -> list[Path]:
-    from nbconvert import HTMLExporter
-
-    out.mkdir(parents=True, exist_ok=True)
-    paths = lessons()
-    titles = [title(nbformat.read(p, as_version=4)) for p in paths]
-    exporter = HTMLExporter(template_name="lab")
-    local_mathjax = copy_mathjax(out)
-    if local_mathjax:  # maths renders offline too
-        exporter.mathjax_url = f"{local_mathjax}?config=TeX-AMS-MML_HTMLorMML-full"
-    written = []
-    for i, path in enumerate(paths):
-        notebook = nbformat.read(path, as_version=4)
-        for cell in notebook.cells:
-            for output in cell.get("outputs", []):
-                data = output.get("data", {})
-                if WIDGET_VIEW in data and set(data) & {"image/png", "image/svg+xml"}:
-                    del data[WIDGET_VIEW]  # show the picture of the saved state instead
-        notebook.metadata.pop("widgets", None)
-        body, _ = exporter.from_notebook_node(notebook)
-        links = ['<a href="index.html">all lessons</a>']
-        if i > 0:
-            links.insert(
-                0,
-                f'<a rel="prev" href="{paths[i - 1].stem}.html">← {html.escape(titles[i - 1])}</a>',
-            )
-        if i + 1 < len(paths):
-            links.append(
-                f'<a rel="next" href="{paths[i + 1].stem}.html">{html.escape(titles[i + 1])} →</a>'
-            )
-        bar = (
-            '<nav class="adlearn-nav" style="padding:8px 16px;font:14px sans-serif">'
-            + " · ".join(links)
-            + "</nav>"
-        )
-        body = re.sub(r"(<body[^>]*>)", r"\1" + bar.replace("\\", "\\\\"), body, count=1)
-        body = body.replace("</body>", bar + "</body>", 1)
-        target = out / f"{path.stem}.html"
-        target.write_text(body)
-        written.append(target)
-    items = "\n".join(
-        f'<li><a href="{p.stem}.html">{html.escape(t)}</a></li>' for p, t in zip(paths, titles)
-    )
-    (out / "index.html").write_text(
-        "<!doctype html><html><head><meta charset='utf-8'><title>adlearn lessons</title></head>"
-        "<body style='font:16px sans-serif;max-width:720px;margin:40px auto'>"
-        "<h1>adlearn: automatic differentiation from scratch</h1>"
-        f"<ol start='0'>{items}</ol></body></html>\n"
-    )
-    return written
+def repository_url() -> str:
+    """The repository that "launch on Binder" opens: ADLEARN_REPOSITORY_URL, else the
+    checkout's GitHub remote, else "" (then the pages offer no Binder button)."""
+    url = os.environ.get("ADLEARN_REPOSITORY_URL", "")
+    if not url:
+        try:
+            url = subprocess.run(
+                ["git", "-C", str(ROOT), "remote", "get-url", "origin"],
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout.strip()
+        except OSError:  # no git
+            url = ""
+        url = re.sub(r"^git@github\.com:", "https://github.com/", url)
+        if not url.startswith("https://github.com/"):
+            url = ""
+    return url.removesuffix(".git").rstrip("/")
 
 
-def copy_mathjax(out: Path) -> str | None:
-    """Copy MathJax (from the jupyter-server-mathjax package) beside the pages.
+REPOSITORY_LINK = re.compile(r"\[([^\]]+)\]\(\.\./([^)\s]+)\)")
 
-    Returns the relative URL of MathJax.js, or None when the package is missing, in
-    which case the pages load MathJax from its public CDN when they are opened.
+
+def for_the_web(notebook: nbformat.NotebookNode, repository: str, branch: str) -> None:
+    """Adapt a lesson for the static edition, in place (the stored outputs stay)."""
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if WIDGET_VIEW in data and set(data) & {"image/png", "image/svg+xml"}:
+                del data[WIDGET_VIEW]  # show the picture of the saved state instead
+        if cell.cell_type == "markdown":
+            # Links out of notebooks/ (../README.md) point into the repository, or go.
+            target = rf"[\1]({repository}/blob/{branch}/\2)" if repository else r"\1"
+            cell.source = REPOSITORY_LINK.sub(target, cell.source)
+    notebook.metadata.pop("widgets", None)  # no widget scripts: nothing to fetch
+
+
+def static_edition(out: Path, repository: str | None = None) -> list[Path]:
+    """Build the static HTML edition with Sphinx (settings in site/conf.py) into `out`.
+
+    Nothing is executed: the pages show the stored outputs. Returns the lesson pages.
     """
-    try:
-        import jupyter_server_mathjax
-    except ImportError:
-        return None
-    source = Path(jupyter_server_mathjax.__file__).parent / "static"
-    shutil.copytree(source, out / "mathjax", dirs_exist_ok=True)
-    return "mathjax/MathJax.js"
+    repository = repository_url() if repository is None else repository
+    branch = os.environ.get("ADLEARN_REPOSITORY_BRANCH", "main")
+    if (out / ".buildinfo").exists():  # an earlier build: start afresh, no stale pages
+        shutil.rmtree(out)
+    with tempfile.TemporaryDirectory(prefix="adlearn-site-") as scratch:
+        source = Path(scratch) / "source"
+        source.mkdir()
+        shutil.copy2(SITE / "index.md", source)
+        for path in lessons():
+            notebook = nbformat.read(path, as_version=4)
+            for_the_web(notebook, repository, branch)
+            nbformat.write(notebook, source / path.name)
+        command = [sys.executable, "-m", "sphinx", "-q", "-b", "html", "-c", str(SITE)]
+        command += ["-d", str(Path(scratch) / "doctrees"), str(source), str(out)]
+        environment = dict(
+            os.environ, ADLEARN_REPOSITORY_URL=repository, ADLEARN_REPOSITORY_BRANCH=branch
+        )
+        subprocess.run(command, check=True, env=environment)
+    return [out / f"{path.stem}.html" for path in lessons()]
+
+
+NBGRADER_CONFIG = '''"""nbgrader settings for the adlearn course, written by `bash run.sh course`.
+
+Edit freely: `bash run.sh course` rewrites source/ but never this file.
+"""
+
+import os
+
+# When nbgrader runs a submission (autograde, validate), a check whose exercise is
+# still the stub fails; in class it only says "not done yet". Kernels started by
+# nbgrader inherit this variable from this process.
+os.environ["ADLEARN_GRADING"] = "1"
+
+c = get_config()  # noqa: F821 - nbgrader provides get_config
+c.CourseDirectory.course_id = "adlearn"
+# The stub of the learner edition (`bash run.sh learner`), so both editions agree.
+c.ClearSolutions.code_stub = {{"python": {stub!r}}}
+# Keep the stored outputs (graphs, plots) that the lesson shows before it is run: the
+# exercise and check cells were exported without theirs.
+c.ClearOutput.enabled = False
+'''
+
+
+def nbgrader_metadata(kind: str, grade_id: str, points: int) -> dict[str, Any]:
+    """nbgrader's cell metadata: an answer cell ("solution") or a graded test ("check")."""
+    graded = kind == "check"
+    metadata: dict[str, Any] = {
+        "grade": graded,
+        "grade_id": grade_id,
+        "locked": graded,  # a learner cannot change the test that grades them
+        "schema_version": 3,
+        "solution": not graded,
+        "task": False,
+    }
+    if graded:
+        metadata["points"] = points
+    return metadata
+
+
+def course(out: Path, points: int = 1) -> list[Path]:
+    """Write an nbgrader course into `out`: source/<lesson>/<lesson>.ipynb for each
+    lesson, solution cells as answer cells and check cells as graded tests worth
+    `points` each, and nbgrader_config.py (kept when it exists)."""
+    written = []
+    for path in lessons():
+        notebook = nbformat.read(path, as_version=4)
+        counts = {"solution": 0, "check": 0}
+        for kind, cell in exercise_cells(notebook, path.name):
+            counts[kind] += 1
+            grade_id = (
+                f"{path.stem[:2]}-{'answer' if kind == 'solution' else 'check'}-{counts[kind]}"
+            )
+            cell.metadata["nbgrader"] = nbgrader_metadata(kind, grade_id, points)
+        hand_out(notebook, path.name, stub=None)
+        folder = out / "source" / path.stem
+        folder.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, folder / path.name)
+        written.append(folder / path.name)
+    config = out / "nbgrader_config.py"
+    if not config.exists():
+        config.write_text(NBGRADER_CONFIG.format(stub=STUB))
+    return written
 
 
 def main() -> None:
@@ -205,12 +301,18 @@ def main() -> None:
     learner.add_argument("--out", type=Path, default=ROOT / "build" / "learner")
     static = commands.add_parser("static", help="write the static HTML edition")
     static.add_argument("--out", type=Path, default=ROOT / "build" / "static")
+    grading = commands.add_parser("course", help="write an nbgrader course")
+    grading.add_argument("--out", type=Path, default=ROOT / "build" / "course")
     args = parser.parse_args()
     if args.command == "execute":
         execute([p.resolve() for p in args.notebooks] or lessons())
     elif args.command == "learner":
         for path in learner_edition(args.out):
             print(f"wrote {path}")
+    elif args.command == "course":
+        for path in course(args.out):
+            print(f"wrote {path}")
+        print(f"next: cd {args.out} && nbgrader generate_assignment NAME --create")
     else:
         for path in static_edition(args.out):
             print(f"wrote {path}")
