@@ -6,13 +6,15 @@
 #   bash run.sh browser   set up, then run only the browser test of the lessons
 #   bash run.sh bench     run the benchmark against plain floats and micrograd
 #   bash run.sh refresh [NOTEBOOK ...]   re-run lessons and store their outputs
-#   bash run.sh learner   write the learner edition (exercises unsolved) to build/learner
-#   bash run.sh static    write the static HTML edition to build/static
+#   bash run.sh learner [DIR]   write the learner edition (exercises unsolved), default build/learner
+#   bash run.sh static [DIR]    write the static HTML edition (a website), default build/static
+#   bash run.sh course [DIR]    write an nbgrader course of the lessons, default build/course
 #
 # Set-up: a virtual environment in .venv with adlearn and its Python packages, plus
 # the system programs it needs: graphviz's `dot` (and Chromium for `test`). As root,
 # or with password-less sudo, they are installed with apt-get; otherwise you are told
-# which package to install. Set ADLEARN_PYTHON to choose the Python (default python3).
+# which package to install. Set ADLEARN_PYTHON to choose the Python (default python3;
+# changing it rebuilds .venv) and ADLEARN_CHROMIUM to use your own Chromium or Chrome.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -48,12 +50,23 @@ require() {
   return 1
 }
 
+# Which interpreter a Python is (a virtual environment counts as its base Python).
+python_identity() {
+  "$1" -c 'import sys; print(sys.base_prefix, *sys.version_info[:3])' 2>/dev/null || echo none
+}
+
 setup_python() {
   local extras="$1" stamp
   if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
     say "adlearn needs Python 3.10 or newer; '$PYTHON' is $("$PYTHON" --version 2>&1 || echo missing)."
     say "install a newer Python, or point ADLEARN_PYTHON at one."
     exit 1
+  fi
+  # A different ADLEARN_PYTHON than the one .venv was made with: make it again.
+  if [ -x "$VENV/bin/python" ] && [ -n "${ADLEARN_PYTHON:-}" ] \
+      && [ "$(python_identity "$PYTHON")" != "$(python_identity "$VENV/bin/python")" ]; then
+    say "ADLEARN_PYTHON=$PYTHON is not the Python of $VENV: making $VENV again with it"
+    rm -rf "$VENV"
   fi
   if [ ! -x "$VENV/bin/python" ]; then
     if ! "$PYTHON" -m venv "$VENV" 2>/dev/null; then
@@ -82,9 +95,17 @@ setup_python() {
     touch "$stamp"
   fi
   # matplotlib builds a font cache on first import and says so on stderr; do it now,
-  # in a fixed place, so that the message never lands inside a lesson's output.
+  # in a fixed place, so that the message never lands inside a lesson's output. Its
+  # words are shown only if the import fails (a broken install must not pass silently).
   export MPLCONFIGDIR="$PWD/$VENV/matplotlib"
-  "$VENV/bin/python" -c 'import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot' 2>/dev/null
+  local said
+  if ! said=$("$VENV/bin/python" -c 'import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot' 2>&1); then
+    printf '%s\n' "$said" >&2
+    say "the Python packages in $VENV do not import; delete $VENV and run this again"
+    exit 1
+  fi
+  # Programs installed into .venv (nbgrader runs `alembic`, for one) are found by name.
+  export PATH="$PWD/$VENV/bin:$PATH"
 }
 
 need_dot() {
@@ -93,8 +114,12 @@ need_dot() {
 }
 
 need_chromium() {
-  require chromium chromium "the browser test drives it" ", or set ADLEARN_CHROMIUM to a Chromium or Chrome binary" \
-    || [ -n "${ADLEARN_CHROMIUM:-}" ]
+  if [ -n "${ADLEARN_CHROMIUM:-}" ]; then  # your own browser: no apt-get
+    [ -x "$ADLEARN_CHROMIUM" ] && return 0
+    say "ADLEARN_CHROMIUM=$ADLEARN_CHROMIUM is not an executable program"
+    return 1
+  fi
+  require chromium chromium "the browser test drives it" ", or set ADLEARN_CHROMIUM to a Chromium or Chrome binary"
 }
 
 # Tests write kernels, browser profiles and caches into $HOME: give them their own.
@@ -115,7 +140,7 @@ case "$command" in
     exec "$VENV/bin/jupyter" lab notebooks/ "$@"
     ;;
   test)
-    setup_python lessons,test
+    setup_python lessons,test,instructor
     need_dot
     need_chromium
     say "lint (ruff) and types (mypy)"
@@ -126,7 +151,7 @@ case "$command" in
       --nbval-sanitize-with nbval-sanitize.cfg "$@"
     ;;
   browser)
-    setup_python lessons,test
+    setup_python lessons,test,instructor
     need_dot
     need_chromium
     with_clean_home "$VENV/bin/python" -m pytest tests/test_browser.py "$@"
@@ -135,14 +160,19 @@ case "$command" in
     setup_python lessons,test
     exec "$VENV/bin/python" benchmarks/engines.py "$@"
     ;;
-  refresh|learner|static)
+  refresh)
     setup_python lessons,test
-    [ "$command" = refresh ] && need_dot
-    action="$command"; [ "$command" = refresh ] && action=execute
-    exec "$VENV/bin/python" scripts/lessons.py "$action" "$@"
+    need_dot
+    exec "$VENV/bin/python" scripts/lessons.py execute "$@"
+    ;;
+  learner|static|course)
+    setup_python lessons,instructor
+    # An optional folder to write to: bash run.sh static public/
+    exec "$VENV/bin/python" scripts/lessons.py "$command" ${1:+--out "$1"}
     ;;
   *)
-    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+    # The comment block at the top of this file, without its '# ' (and nothing after it).
+    awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"
     [ "$command" = help ] || exit 2
     ;;
 esac
