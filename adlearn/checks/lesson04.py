@@ -1,0 +1,522 @@
+"""Checks for the exercises of lesson 04, reverse mode and backpropagation.
+
+Also the random programs that lessons 04 and 09 run on a learner's engine beside
+adlearn's (`random_program`, `run_program`): a program is a list of steps
+``(name, args)``; an ``int`` argument is the index of an input or of an earlier
+result, a ``float`` is a constant. The output is the sum of the last three results.
+Programs come from a seeded generator (the same every run, unlike every example in
+the lessons), and each step is tried with floats while it is drawn: a step whose
+value leaves a tame range, or a domain, is drawn again.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import adlearn
+
+from ..variable import Variable
+from .exercise import Wrong, exercise, expect_close, unseen_points
+
+# --- random programs ---------------------------------------------------------------
+
+Step = tuple[str, tuple[Any, ...]]
+
+BINARY: dict[str, Callable[[Any, Any], Any]] = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+    "pow": lambda a, b: a**b,
+}
+"""The operations written with Python's operators: any number type runs them."""
+
+FLOAT_UNARY: dict[str, Callable[[float], float]] = {
+    "neg": lambda a: -a,
+    "sin": math.sin,
+    "cos": math.cos,
+    "exp": math.exp,
+    "log": math.log,
+}
+
+
+def random_program(
+    key: str, inputs: Sequence[float], steps: int, names: Sequence[str], constants: bool = True
+) -> list[Step]:
+    """A program of `steps` operations chosen among `names`, tame at `inputs`."""
+    generator = random.Random(f"adlearn program {key}")
+    values = list(inputs)
+    program: list[Step] = []
+    while len(program) < steps:
+        name = generator.choice(list(names))
+        first = generator.choice(range(max(0, len(values) - 6), len(values)))
+        if name in FLOAT_UNARY:
+            args: tuple[Any, ...] = (first,)
+        elif name == "pow":  # a constant exponent, as in x ** 2 or x ** 0.5
+            args = (first, generator.choice([2.0, 3.0, 0.5, -1.0]))
+        elif constants and generator.random() < 0.2:  # a constant on one side
+            args = (first, round(generator.uniform(0.5, 2.0), 2))
+        else:
+            args = (first, generator.choice(range(len(values))))
+        try:
+            value = _float_step(name, [values[a] if isinstance(a, int) else a for a in args])
+        except (ValueError, ZeroDivisionError, OverflowError):
+            continue
+        if 1e-3 < abs(value) < 50.0:
+            values.append(value)
+            program.append((name, args))
+    return program
+
+
+def _float_step(name: str, args: list[float]) -> float:
+    if name == "div" and abs(args[1]) < 0.1:
+        raise ZeroDivisionError
+    if name == "pow" and args[0] <= 0:
+        raise ValueError
+    if name in BINARY:
+        return float(BINARY[name](*args))
+    return FLOAT_UNARY[name](*args)
+
+
+def run_program(
+    program: Sequence[Step], inputs: Sequence[Any], unary: dict[str, Callable[[Any], Any]]
+) -> Any:
+    """Run `program` on `inputs` (numbers of any type); `unary` maps names to functions."""
+    values = list(inputs)
+    for name, args in program:
+        operands = [values[a] if isinstance(a, int) else a for a in args]
+        operation = BINARY.get(name) or unary[name]
+        values.append(operation(*operands))
+    return values[-1] + values[-2] + values[-3]
+
+
+def describe(program: Sequence[Step], inputs: int) -> str:
+    """The program as Python lines, to show a learner which program went wrong."""
+    symbols = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
+    names = [f"x{i}" for i in range(inputs)]
+    lines = []
+    for index, (name, args) in enumerate(program):
+        shown = [names[a] if isinstance(a, int) else repr(a) for a in args]
+        text = f" {symbols[name]} ".join(shown) if name in symbols else f"{name}({shown[0]})"
+        names.append(f"t{index}")
+        lines.append(f"t{index} = {text}")
+    lines.append(f"y = {names[-1]} + {names[-2]} + {names[-3]}")
+    return "; ".join(lines)
+
+
+ADLEARN_UNARY: dict[str, Callable[[Any], Any]] = {
+    "neg": lambda a: -a,
+    "sin": adlearn.sin,
+    "cos": adlearn.cos,
+    "exp": adlearn.exp,
+    "log": adlearn.log,
+}
+
+
+def adlearn_gradient(program: Sequence[Step], point: Sequence[float]) -> tuple[float, list[float]]:
+    """The value and the gradient of `program` at `point`, by adlearn's Variable."""
+    xs = [Variable(v) for v in point]
+    y = run_program(program, xs, ADLEARN_UNARY)
+    y.backward()
+    return y.value, [x.grad for x in xs]
+
+
+# --- 04.1: predict an adjoint --------------------------------------------------------
+
+
+def predict_graph(a: Any, b: Any) -> Any:
+    """The small graph of exercise 04.1: u = a b, v = u + a, y = v u."""
+    u = a * b
+    v = u + a
+    return v * u
+
+
+@exercise(
+    "04.1",
+    "predict an adjoint",
+    hints=(
+        "draw the three operations, write the local partial on each of the five edges, "
+        "then go from y back to a: a is used twice (by u = a * b and by v = u + a), and "
+        "u is used twice (by v and by y), so add one contribution per use.",
+        "Start with ȳ = 1. Then v̄ = ȳ · u and ū = ȳ · v (from y = v u) plus v̄ · 1 "
+        "(from v = u + a). Finally ā = ū · b (from u = a b) plus v̄ · 1 (from v = u + a).",
+        "def predicted_grad():\n    # u = 6, v = 9, ȳ = 1, v̄ = u = 6, ū = v + v̄ = 15\n"
+        "    # ā = ū·b + v̄ = 15·2 + 6\n    return 36.0",
+    ),
+    forbid=(adlearn.Variable, adlearn.gradient, adlearn.derivative),
+    why="Predict the number with pencil and paper first; then run the cell below the "
+    "check to see the engine agree.",
+)
+def check_prediction(predicted_grad: Callable[[], float]) -> str:
+    guess = predicted_grad()
+    a, b = Variable(3.0), Variable(2.0)
+    predict_graph(a, b).backward()
+    if not isinstance(guess, (int, float)):
+        raise Wrong(f"predicted_grad() should return a number, not {guess!r}")
+    if math.isclose(guess, 27.0):
+        raise Wrong(
+            "27 is what you get when a's use by v = u + a is forgotten: a feeds two "
+            "operations, so its adjoint has two parts"
+        )
+    expect_close(guess, a.grad, "your prediction of a.grad", rtol=1e-12, atol=0.0)
+    return f"a.grad is {a.grad:g}, as you predicted: one contribution per use of a."
+
+
+# --- 04.2: adjoints by hand ----------------------------------------------------------
+
+
+def _p_gradient(x1: float, x2: float) -> tuple[float, float]:
+    # p = (x1 + x2) exp(x1 x2), differentiated by hand (an independent reference)
+    e = math.exp(x1 * x2)
+    return (e + (x1 + x2) * x2 * e, e + (x1 + x2) * x1 * e)
+
+
+@exercise(
+    "04.2",
+    "adjoints by hand",
+    hints=(
+        "the section 'The chain rule, run backwards'. Every *use* of a term adds one "
+        "contribution to its adjoint: x1 is used twice (by t1 = x1 + x2 and by "
+        "t2 = x1 * x2), so x̄1 = t̄1 · 1 + t̄2 · x2; the same for x2.",
+        "From t4 = t1 * t3: t̄1 = t̄4 · t3 and t̄3 = t̄4 · t1. From t3 = exp(t2): "
+        "t̄2 = t̄3 · t3, since exp is its own derivative.",
+        "def grad_p_by_hand(x1, x2):\n    t1 = x1 + x2\n    t2 = x1 * x2\n"
+        "    t3 = math.exp(t2)\n    t4_bar = 1.0\n    t1_bar = t4_bar * t3\n"
+        "    t3_bar = t4_bar * t1\n    t2_bar = t3_bar * t3\n"
+        "    return (t1_bar + t2_bar * x2, t1_bar + t2_bar * x1)",
+    ),
+    forbid=(
+        adlearn.Variable,
+        adlearn.gradient,
+        adlearn.vjp,
+        adlearn.jacobian_reverse,
+        adlearn.jacobian_forward,
+        adlearn.Dual,
+    ),
+    why="Write the adjoints yourself, with plain floats.",
+)
+def check_grad_p_by_hand(grad_p_by_hand: Callable[[float, float], Any]) -> str:
+    points = unseen_points("04.2", 10, -1.2, 1.2)
+    for x1, x2 in zip(points[::2], points[1::2]):
+        got = grad_p_by_hand(x1, x2)
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            raise Wrong(f"grad_p_by_hand({x1:.3g}, {x2:.3g}) should return a pair, not {got!r}")
+        expected = _p_gradient(x1, x2)
+        for i in (0, 1):
+            expect_close(
+                got[i], expected[i], f"∂p/∂x{i + 1} at ({x1:.3g}, {x2:.3g})", rtol=1e-12, atol=1e-14
+            )
+    return "both partials agree to 12 digits at 5 points you have not seen."
+
+
+# --- 04.3: the reverse sweep ---------------------------------------------------------
+
+
+class _CountedPartial(float):
+    """A partial that counts how often the sweep multiplies by it."""
+
+    uses: int
+
+    def __new__(cls, value: float) -> _CountedPartial:
+        partial = super().__new__(cls, value)
+        partial.uses = 0
+        return partial
+
+    def __mul__(self, other: Any) -> Any:
+        self.uses += 1
+        return float(self) * other
+
+    __rmul__ = __mul__
+
+
+def _nodes(output: Any) -> list[Any]:
+    """Every node `output` depends on (the check's own iterative walk)."""
+    seen, stack, nodes = {id(output)}, [output], []
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
+        for operand, _ in node.inputs:
+            if id(operand) not in seen:
+                seen.add(id(operand))
+                stack.append(operand)
+    return nodes
+
+
+def _count_partials(output: Any) -> list[_CountedPartial]:
+    """Swap every stored partial for a counting one; return them all."""
+    counted = []
+    for node in _nodes(output):
+        pairs = tuple((operand, _CountedPartial(p)) for operand, p in node.inputs)
+        node.inputs = pairs
+        counted.extend(p for _, p in pairs)
+    return counted
+
+
+def _doubling(x: Any, n: int) -> Any:
+    y = x
+    for _ in range(n):
+        y = y + y
+    return y
+
+
+@contextmanager
+def _recursion_limit_fixed() -> Iterator[None]:
+    limit, original = sys.getrecursionlimit(), sys.setrecursionlimit
+
+    def refuse(_: int) -> None:
+        raise Wrong(
+            "backward() changed Python's recursion limit. Leave it alone: a sweep "
+            "with a loop and a list needs no recursion at all"
+        )
+
+    sys.setrecursionlimit = refuse  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit = original
+        sys.setrecursionlimit(limit)
+
+
+@exercise(
+    "04.3",
+    "a reverse sweep in topological order",
+    hints=(
+        "the section 'The fix: visit each node once, in topological order'. First list "
+        "every node once, each after all of its inputs, with a loop and an explicit stack "
+        "(no recursion); then set the output's grad to 1 and go through that list "
+        "backwards, doing input.grad += partial * node.grad for every input pair.",
+        "A depth-first search with a stack of (node, inputs_done) pairs: when you pop a "
+        "node for the first time, push (node, True) and then (input, False) for each input "
+        "not seen yet; when you pop (node, True), all its inputs are in the list, so "
+        "append it. Before the sweep, set grad = 0.0 on every node that has inputs (so a "
+        "second backward() starts them afresh, while the inputs keep adding up).",
+        "class SweepValue(NaiveValue):\n    def backward(self):\n"
+        "        order, seen, stack = [], set(), [(self, False)]\n        while stack:\n"
+        "            node, inputs_done = stack.pop()\n            if inputs_done:\n"
+        "                order.append(node)\n            elif id(node) not in seen:\n"
+        "                seen.add(id(node))\n                stack.append((node, True))\n"
+        "                for x, _ in node.inputs:\n                    if id(x) not in seen:\n"
+        "                        stack.append((x, False))\n        for node in order:\n"
+        "            if node.inputs:\n                node.grad = 0.0\n"
+        "        self.grad += 1.0\n        for node in reversed(order):\n"
+        "            for x, partial in node.inputs:\n"
+        "                x.grad += partial * node.grad",
+    ),
+    forbid=(adlearn.topological_order, adlearn.Variable, adlearn.gradient),
+    why="Write the topological order and the sweep yourself.",
+)
+def check_backward(cls: type) -> str:
+    # 1. Every edge's partial is used exactly once, on a graph with 2**10 paths.
+    x = cls(1.0)
+    y = _doubling(x, 10)
+    counted = _count_partials(y)
+    y.backward()
+    uses = sum(p.uses for p in counted)
+    if uses > len(counted):
+        raise Wrong(
+            f"On y = y + y repeated 10 times, your backward() multiplied by the edges' "
+            f"partials {uses} times, but the graph has only {len(counted)} edges: some "
+            "node passed its adjoint on more than once (once per path, or before it was "
+            "complete)"
+        )
+    if uses < len(counted):
+        raise Wrong(f"your backward() used only {uses} of the {len(counted)} edges' partials")
+    if x.grad != 2.0**10:
+        raise Wrong(f"after y = y + y ten times, x.grad is {x.grad!r}, but it should be 1024")
+    # 2. The doubling graph of 60 steps: 2**60 paths, exact answer.
+    x = cls(1.0)
+    _doubling(x, 60).backward()
+    if x.grad != 2.0**60:
+        raise Wrong(f"after y = y + y sixty times, x.grad is {x.grad!r}, but it should be 2**60")
+    # 3. A chain of 100,000 steps, at Python's own recursion limit.
+    with _recursion_limit_fixed():
+        x = cls(0.5)
+        y = x
+        for _ in range(100_000):
+            y = y + x
+        y.backward()
+    if x.grad != 100_001.0:
+        raise Wrong(f"on the chain y = y + x (100,000 steps), x.grad is {x.grad!r}, not 100001")
+    # 4. Random programs of + and *, against adlearn's Variable; backward() twice.
+    for k in range(6):
+        point = unseen_points(f"04.3 program {k}", 3, 0.5, 1.5)
+        program = random_program(f"04.3 {k}", point, 14, ("add", "mul"), constants=False)
+        xs = [cls(v) for v in point]
+        y = run_program(program, xs, {})
+        value, expected = adlearn_gradient(program, point)
+        expect_close(y.value, value, "the value of a random program", rtol=1e-12)
+        y.backward()
+        for i, xi in enumerate(xs):
+            expect_close(
+                xi.grad,
+                expected[i],
+                f"x{i}.grad on the program {describe(program, 3)}",
+                rtol=1e-12,
+                atol=1e-14,
+            )
+        y.backward()
+        for i, xi in enumerate(xs):
+            expect_close(
+                xi.grad,
+                2 * expected[i],
+                f"x{i}.grad after a second backward() "
+                "(inputs should add up; intermediate nodes start afresh)",
+                rtol=1e-12,
+                atol=1e-14,
+            )
+    return (
+        "each edge used once, exactly 2**60 on the doubling graph, a 100,000-step chain "
+        "without recursion, and agreement with adlearn on 6 random programs (twice)."
+    )
+
+
+# --- 04.4: find the wrong partial ----------------------------------------------------
+
+
+def _rules(**changes: Any) -> dict[str, tuple[Callable[..., Any], Callable[..., Any]]]:
+    """A correct little rule table (with names adlearn does not know), then `changes`."""
+    table: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
+        "plus": (lambda x, y: x + y, lambda x, y: (1.0, 1.0)),
+        "minus": (lambda x, y: x - y, lambda x, y: (1.0, -1.0)),
+        "times": (lambda x, y: x * y, lambda x, y: (y, x)),
+        "over": (lambda x, y: x / y, lambda x, y: (1 / y, -x / y**2)),
+        "cube": (lambda x: x**3, lambda x: (3 * x**2,)),
+        "sine": (lambda x: math.sin(x), lambda x: (math.cos(x),)),
+        "expo": (lambda x: math.exp(x), lambda x: (math.exp(x),)),
+        "ln": (lambda x: math.log(x), lambda x: (1 / x,)),
+        "hypot": (
+            lambda x, y: math.hypot(x, y),
+            lambda x, y: (x / math.hypot(x, y), y / math.hypot(x, y)),
+        ),
+    }
+    table.update(changes)
+    return table
+
+
+PLANTED = {
+    "minus": ((lambda x, y: x - y, lambda x, y: (1.0, 1.0)), 1),
+    "over": ((lambda x, y: x / y, lambda x, y: (1 / y, -1 / y**2)), 1),
+    "cube": ((lambda x: x**3, lambda x: (3 * x,)), 0),
+    "sine": ((lambda x: math.sin(x), lambda x: (-math.cos(x),)), 0),
+    "ln": ((lambda x: math.log(x), lambda x: (1 / x**2,)), 0),
+    "hypot": (
+        (lambda x, y: math.hypot(x, y), lambda x, y: (x / math.hypot(x, y), x / math.hypot(x, y))),
+        1,
+    ),
+}
+"""Bugs the check plants, one at a time: name -> (the rule with a wrong partial, its index)."""
+
+
+@exercise(
+    "04.4",
+    "find the wrong partial",
+    hints=(
+        "the section 'A planted bug'. For each rule and each input, compare the partial "
+        "the rule returns with a central difference of its value function along that "
+        "input, at an ordinary point (not 0 or 1, where many wrong formulas happen to "
+        "be right), with a relative tolerance that a central difference can meet (1e-5).",
+        "For a rule (value, partials) of k inputs, pick a point such as (0.7, 1.3)[:k]; "
+        "for input i, move only coordinate i by ±h (h = 1e-6) and compare "
+        "(value(up) - value(down)) / (2 h) with partials(*point)[i]. Count the inputs "
+        "with `len(point)` after trying the value function with two numbers, then one.",
+        "def first_wrong_partial(rules):\n    for name, (value, partials) in rules.items():\n"
+        "        try:\n            point = [0.7, 1.3]\n            value(*point)\n"
+        "        except TypeError:\n            point = [0.7]\n"
+        "        for i, claimed in enumerate(partials(*point)):\n"
+        "            up, down = list(point), list(point)\n            up[i] += 1e-6\n"
+        "            down[i] -= 1e-6\n"
+        "            slope = (value(*up) - value(*down)) / 2e-6\n"
+        "            if abs(slope - claimed) > 1e-5 * max(1.0, abs(slope)):\n"
+        "                return (name, i)\n    return None",
+    ),
+    forbid=(adlearn.define_primitive,),
+    why="Test the rules numerically yourself.",
+)
+def check_first_wrong_partial(
+    first_wrong_partial: Callable[[dict[str, Any]], Any], lesson_table: dict[str, Any]
+) -> str:
+    if first_wrong_partial(_rules()) is not None:
+        raise Wrong(
+            f"on a table with no bug, first_wrong_partial returned "
+            f"{first_wrong_partial(_rules())!r}, but it should return None (is your "
+            "tolerance too tight for a central difference?)"
+        )
+    for name, (rule, index) in PLANTED.items():
+        found, expected = first_wrong_partial(_rules(**{name: rule})), (name, index)
+        if found is None or tuple(found) != expected:
+            raise Wrong(
+                f"on a table where the partial of {expected[0]!r} with respect to input "
+                f"{expected[1]} is wrong, first_wrong_partial returned {found!r}, not "
+                f"{expected!r}"
+            )
+    found = first_wrong_partial(lesson_table)
+    return (
+        f"it found the {len(PLANTED)} bugs planted by the check, and in the lesson's "
+        f"table it points at {found!r}."
+    )
+
+
+# --- 04.5: a vector-Jacobian product with one backward() -----------------------------
+
+
+def _u_times_jacobian(x: float, y: float, z: float) -> tuple[float, float, float]:
+    # u = (2, -1) times the Jacobian of F = (x y z, sin x + e^y - z), by hand
+    return (2 * y * z - math.cos(x), 2 * x * z - math.exp(y), 2 * x * y + 1)
+
+
+@contextmanager
+def _counting_backward() -> Iterator[list[int]]:
+    calls = [0]
+    original = Variable.backward
+
+    def counted(self: Variable) -> None:
+        calls[0] += 1
+        original(self)
+
+    Variable.backward = counted  # type: ignore[method-assign]
+    try:
+        yield calls
+    finally:
+        Variable.backward = original  # type: ignore[method-assign]
+
+
+@exercise(
+    "04.5",
+    "a vector-Jacobian product with one backward()",
+    hints=(
+        "the section 'Reverse mode computes vector-Jacobian products'. Make three "
+        "Variables, compute both outputs of F from them, combine the outputs with the "
+        "weights u = (2, -1) into ONE number, call backward() on it once, and return "
+        "the three inputs' .grad.",
+        "Seeding the outputs with u is the same as differentiating u₁ F₁ + u₂ F₂: "
+        "weighted = 2 * out1 - out2.",
+        "def weighted_gradient(x, y, z):\n    xs = [Variable(x), Variable(y), Variable(z)]\n"
+        "    out1, out2 = F(*xs)\n    (2.0 * out1 - out2).backward()\n"
+        "    return tuple(v.grad for v in xs)",
+    ),
+    forbid=(adlearn.vjp, adlearn.gradient, adlearn.jacobian_reverse, adlearn.jacobian_forward),
+    why="Build the weighted output and sweep once yourself.",
+)
+def check_weighted_gradient(weighted_gradient: Callable[[float, float, float], Any]) -> str:
+    points = unseen_points("04.5", 12, -1.5, 1.5)
+    for x, y, z in zip(points[::3], points[1::3], points[2::3]):
+        with _counting_backward() as calls:
+            got = weighted_gradient(x, y, z)
+        if calls[0] != 1:
+            raise Wrong(f"weighted_gradient called backward() {calls[0]} times; once is enough")
+        if not isinstance(got, (tuple, list)) or len(got) != 3:
+            raise Wrong(f"weighted_gradient should return three numbers, not {got!r}")
+        for name, g, e in zip("xyz", got, _u_times_jacobian(x, y, z)):
+            expect_close(
+                g,
+                e,
+                f"the {name} entry of uᵀJ at ({x:.3g}, {y:.3g}, {z:.3g})",
+                rtol=1e-12,
+                atol=1e-14,
+            )
+    return "uᵀJ is right at 4 points you have not seen, with one backward() each."
