@@ -1,0 +1,268 @@
+"""The checks of lesson 00, "Why differentiate programs".
+
+Each check tries the learner's code on functions and points the lesson does not show,
+and tests the method as well as the number: a central difference must call ``f`` at
+``x + h`` and ``x - h`` (two calls), a forward-difference gradient must call ``f``
+exactly ``n + 1`` times, a best step must be found by measuring.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from ..derivatives import derivative, gradient
+from .exercise import Wrong, exercise, unseen_points
+from .references import central_difference, numerical_gradient
+
+EPS = 2.0**-52  # machine epsilon of a float
+
+
+class _Recorder:
+    """A function that remembers every argument list it was called with."""
+
+    def __init__(self, function: Callable[..., float]) -> None:
+        self.function = function
+        self.calls: list[tuple[Any, ...]] = []
+
+    def __call__(self, *args: Any) -> float:
+        self.calls.append(args)
+        return self.function(*args)
+
+
+def _number(value: Any, what: str) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        and not hasattr(value, "__float__")
+    ):
+        raise Wrong(f"{what} should be a number, but it is {value!r}")
+    return float(value)
+
+
+# --- 00.1 -----------------------------------------------------------------------------
+
+
+@exercise(
+    "00.1",
+    "the central difference",
+    hints=(
+        "nudge x both ways: evaluate f at x + h and at x - h, and divide the difference "
+        "by the distance between those two points, 2 * h.",
+        "Two calls of f, no call at x itself: (f(x + h) - f(x - h)) divided by (2 * h). "
+        "Mind the brackets around 2 * h.",
+        "def my_central_difference(f, x, h):\n    return (f(x + h) - f(x - h)) / (2 * h)",
+    ),
+    forbid=(central_difference, derivative, numerical_gradient),
+    why="Write the formula yourself: it is one line.",
+)
+def check_central_difference(my_central_difference: Callable[..., Any]) -> str:
+    points = unseen_points("00.1", 6, -2.0, 2.0)
+    steps = [10.0**-k for k in (1, 2, 3, 4, 2, 3)]
+    scales = unseen_points("00.1 scale", 6, 0.5, 3.0)
+    for x, h, a in zip(points, steps, scales):
+        recorded = _Recorder(lambda t, a=a: math.sin(a * t) + t**3 / 3)
+        got = _number(
+            my_central_difference(recorded, x, h), f"my_central_difference(f, {x:.3g}, {h:g})"
+        )
+        where = sorted(float(args[0]) for args in recorded.calls)
+        if len(where) != 2:
+            raise Wrong(
+                f"with h = {h:g}, your function called f {len(where)} time(s); a central "
+                "difference needs exactly two calls"
+            )
+        if not (
+            math.isclose(where[0], x - h, abs_tol=1e-12)
+            and math.isclose(where[1], x + h, abs_tol=1e-12)
+        ):
+            shown = ", ".join(f"{t - x:+.3g}" for t in where)
+            raise Wrong(
+                f"f was called at x {shown} (relative to x); a central difference calls it "
+                f"at x - h and x + h, with h = {h:g}"
+            )
+        expected = (recorded.function(x + h) - recorded.function(x - h)) / (2 * h)
+        if not math.isclose(got, expected, rel_tol=1e-12, abs_tol=1e-12):
+            hint = (
+                " (did you divide by h instead of 2 * h?)"
+                if math.isclose(got, 2 * expected, rel_tol=1e-9)
+                else ""
+            )
+            raise Wrong(
+                f"my_central_difference(f, {x:.3g}, {h:g}) is {got:.10g}, but the central "
+                f"difference of the values f returned is {expected:.10g}{hint}"
+            )
+    return (
+        "your central difference calls f twice, at x - h and x + h, and gives the right "
+        f"quotient at {len(points)} points and steps you had not seen."
+    )
+
+
+# --- 00.2 -----------------------------------------------------------------------------
+
+
+def _forward_error_of_exp(h: float) -> float:
+    return abs((math.exp(0.0 + h) - math.exp(0.0)) / h - 1.0)
+
+
+@exercise(
+    "00.2",
+    "predict truncation and round-off",
+    hints=(
+        "use the two terms of the error model: truncation about (h / 2)·|f''(x)| and "
+        "round-off about ε / h times the size of the numbers (here exp(0) = 1, ε ≈ 2.2e-16).",
+        "For exp at 0, f'' = 1. At h = 1e-3 truncation is h / 2 and round-off is tiny; at "
+        "h = 1e-13 truncation is tiny and round-off is about ε / h. Each prediction is the "
+        "larger of its two terms.",
+        "def my_predictions():\n    return (1e-3 / 2, 2.2e-16 / 1e-13)  # 5e-4 and about 2e-3",
+    ),
+    why="",
+)
+def check_predictions(my_predictions: Callable[[], Any]) -> str:
+    predicted = my_predictions()
+    if not isinstance(predicted, (tuple, list)) or len(predicted) != 2:
+        raise Wrong(
+            "my_predictions() should return two numbers: the error at h = 1e-3, then the "
+            f"error at h = 1e-13; it returned {predicted!r}"
+        )
+    lines = []
+    for h, guess in zip((1e-3, 1e-13), predicted):
+        guess = _number(guess, f"your prediction for h = {h:g}")
+        if not guess > 0:
+            raise Wrong(
+                f"an error is a size, a positive number; for h = {h:g} you predicted {guess!r}"
+            )
+        measured = _forward_error_of_exp(h)
+        if abs(math.log10(guess / measured)) > 1:
+            regime = "truncation" if h > 1e-8 else "round-off"
+            bigger = "larger" if measured > guess else "smaller"
+            raise Wrong(
+                f"for h = {h:g} you predicted an error of {guess:.2g}, but the measured error "
+                f"is {measured:.2g}, more than ten times {bigger}. "
+                f"At this step {regime} error dominates"
+            )
+        lines.append(f"h = {h:g}: predicted {guess:.1e}, measured {measured:.1e}")
+    return (
+        "both predictions are within a factor of 10 of the measurement ("
+        + "; ".join(lines)
+        + "). Two steps 10 orders of magnitude apart give errors of the same size."
+    )
+
+
+# --- 00.3 -----------------------------------------------------------------------------
+
+
+def _candidate_steps() -> list[float]:
+    return [10.0 ** (-k / 4) for k in range(65)]
+
+
+@exercise(
+    "00.3",
+    "measure the best step",
+    hints=(
+        "measure, do not guess: for every h in STEPS, compute the central difference of f "
+        "at x and its error abs(estimate - exact); return the h with the smallest error.",
+        "The best step depends on the function: for sin(100 x) it is about 100 times "
+        "smaller than for sin(x). Loop over STEPS, keep the h whose error is smallest "
+        "(min with a key, or a running best).",
+        "def best_step(f, x, exact):\n"
+        "    return min(STEPS, key=lambda h: abs(my_central_difference(f, x, h) - exact))",
+    ),
+    forbid=(derivative,),
+    why="The point is to measure the error at each step yourself.",
+)
+def check_best_step(best_step: Callable[..., Any]) -> str:
+    steps = _candidate_steps()
+    found = []
+    for k, x in zip((100.0, 1.0, 0.01), unseen_points("00.3", 3, 0.2, 1.2)):
+        x = x / k  # keep k x in the same range, so the function is neither flat nor tiny
+        f = _Recorder(lambda t, k=k: math.sin(k * t) + 2.0)
+        exact = k * math.cos(k * x)
+
+        def error(h: float, f: _Recorder = f, x: float = x, exact: float = exact) -> float:
+            return abs((f.function(x + h) - f.function(x - h)) / (2 * h) - exact)
+
+        h = _number(best_step(f, x, exact), f"best_step for sin({k:g} x) + 2")
+        if not h > 0:
+            raise Wrong(f"a step must be positive, but best_step returned {h!r}")
+        if len(f.calls) < 2 * 10:
+            raise Wrong(
+                f"best_step called f only {len(f.calls)} times: that is too few to measure "
+                "the error over the range of steps"
+            )
+        best = min(error(s) for s in steps)
+        if error(h) > 3 * best + 4 * EPS * abs(exact):
+            raise Wrong(
+                f"for sin({k:g} x) + 2 at x = {x:.3g}, your step h = {h:.2g} gives an error of "
+                f"{error(h):.2g}, but a step in STEPS reaches {best:.2g}"
+            )
+        found.append(h)
+    shown = ", ".join(f"{h:.1e}" for h in found)
+    return (
+        f"your measured best steps ({shown} for sin(100 x), sin(x), sin(0.01 x)) give the "
+        "smallest error: the best h depends on the function, so it has to be measured."
+    )
+
+
+# --- 00.4 -----------------------------------------------------------------------------
+
+
+@exercise(
+    "00.4",
+    "a gradient with n + 1 runs",
+    hints=(
+        "compute f(*point) once, before the loop, and reuse it for every input; inside "
+        "the loop, copy the point, add h to coordinate i only, and call f on that copy.",
+        "Each partial is (f(*moved) - base) / h, where base = f(*point) was computed once "
+        "and moved is list(point) with moved[i] += h. Return a list with one number per input.",
+        "def forward_gradient(f, point, h=1e-7):\n"
+        "    base = f(*point)\n"
+        "    partials = []\n"
+        "    for i in range(len(point)):\n"
+        "        moved = list(point)\n"
+        "        moved[i] = moved[i] + h\n"
+        "        partials.append((f(*moved) - base) / h)\n"
+        "    return partials",
+    ),
+    forbid=(gradient, numerical_gradient, central_difference, derivative),
+    why="Count the runs yourself: finite differences, one input at a time.",
+)
+def check_forward_gradient(forward_gradient: Callable[..., Any]) -> str:
+    a, b, c = unseen_points("00.4 coefficients", 3, 0.5, 2.0)
+
+    def w(x: float, y: float, z: float) -> float:
+        return a * x * x + b * y * z - c * z + math.sin(x)
+
+    def exact(x: float, y: float, z: float) -> list[float]:
+        return [2 * a * x + math.cos(x), b * z, b * y - c]
+
+    coordinates = unseen_points("00.4", 9, -2.0, 2.0)
+    for point in (coordinates[0:3], coordinates[3:6], coordinates[6:9]):
+        got = forward_gradient(w, list(point))
+        if not isinstance(got, (list, tuple)) or len(got) != 3:
+            raise Wrong(
+                f"for a function of 3 inputs, forward_gradient should return 3 partial "
+                f"derivatives, but it returned {got!r}"
+            )
+        want = exact(*point)
+        for i, (g, e) in enumerate(zip(got, want)):
+            g = _number(g, f"partial derivative {i + 1}")
+            if not math.isclose(g, e, rel_tol=1e-5, abs_tol=1e-5):
+                raise Wrong(
+                    f"at a point you have not seen, partial derivative {i + 1} is {g:.6g}, "
+                    f"but it should be {e:.6g}"
+                )
+    for n in (1, 2, 7, 50):
+        counted = _Recorder(lambda *xs: sum(x * x for x in xs))
+        forward_gradient(counted, [1.0] * n)
+        if any(len(args) != n for args in counted.calls):
+            raise Wrong(f"f takes its {n} inputs as separate arguments: call it as f(*point)")
+        if len(counted.calls) != n + 1:
+            raise Wrong(
+                f"with {n} inputs your gradient called f {len(counted.calls)} times, but "
+                f"{n} + 1 = {n + 1} are enough"
+            )
+    return (
+        "right partial derivatives at 3 points you had not seen, and exactly n + 1 runs "
+        "of f for n = 1, 2, 7 and 50 inputs."
+    )
