@@ -194,6 +194,10 @@ def for_the_web(notebook: nbformat.NotebookNode, repository: str, branch: str) -
             data = output.get("data", {})
             if WIDGET_VIEW in data and set(data) & {"image/png", "image/svg+xml"}:
                 del data[WIDGET_VIEW]  # show the picture of the saved state instead
+        tags = cell.metadata.get("tags", [])
+        if "solution" in tags or cell.metadata.get("jupyter", {}).get("source_hidden"):
+            # Worked solutions and long helper code: folded, shown on a click.
+            cell.metadata["tags"] = [*tags, "hide-input"]
         if cell.cell_type == "markdown":
             # Links out of notebooks/ (../README.md) point into the repository, or go.
             target = rf"[\1]({repository}/blob/{branch}/\2)" if repository else r"\1"

@@ -16,8 +16,8 @@ from pathlib import Path
 
 project = "adlearn"
 html_title = "adlearn: automatic differentiation from scratch"
-author = "the adlearn authors"
-copyright = "the adlearn authors"  # noqa: A001 - Sphinx's name for this setting
+html_show_copyright = False  # the footer says the licences instead (extra_footer)
+html_show_sphinx = False
 
 extensions = ["myst_nb", "sphinx.ext.mathjax"]
 exclude_patterns = ["_build", "**.ipynb_checkpoints"]
@@ -43,6 +43,7 @@ html_theme_options = {
     "show_navbar_depth": 1,
     "use_download_button": True,
     "use_fullscreen_button": False,
+    "footer_content_items": ["extra-footer"],  # no author or copyright line
     "extra_footer": (
         "<p>Code: MIT licence. Lessons: CC BY 4.0. See LICENSE and LICENSE-lessons.md.</p>"
     ),

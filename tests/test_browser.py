@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -298,34 +299,106 @@ def stop_kernels(base: str, name: str) -> None:
             urllib.request.urlopen(request, timeout=10).close()
 
 
-def test_static_edition_shows_graphs_and_plots(browser, tmp_path):
-    pages = lesson_tools.static_edition(tmp_path)
-    page = browser.new_page(viewport={"width": 1200, "height": 900})
+# What one page of the static edition shows, once MathJax has finished.
+STATIC_PAGE_JS = """
+async () => {
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
+  const main = document.querySelector('main') || document.body;
+  // The prose as a reader sees it: typeset maths, code and outputs taken out.
+  const prose = main.cloneNode(true);
+  prose.querySelectorAll('mjx-container, pre, code, .cell_output, script, style').forEach(e => e.remove());
+  const visible = el => { const r = el.getBoundingClientRect(); return r.width > 20 && r.height > 20; };
+  return {
+    text: document.body.innerText,
+    prose: prose.textContent,
+    formulas: main.querySelectorAll('mjx-container').length,
+    mathErrors: main.querySelectorAll('mjx-merror, [data-mjx-error]').length,
+    // An unknown macro is typeset as its own name in red: a backslash inside a formula.
+    unknownMacros: [...main.querySelectorAll('mjx-container')].filter(c => c.textContent.includes('\\\\')).length,
+    svg: [...main.querySelectorAll('img[src$=".svg"], .cell_output svg')].filter(i => (i.tagName !== 'IMG' || i.naturalWidth > 0) && visible(i)).length,
+    png: [...main.querySelectorAll('img[src$=".png"]')].filter(i => i.naturalWidth > 0 && visible(i)).length,
+    sidebar: [...document.querySelectorAll('.bd-sidenav a')].map(a => a.textContent.trim()),
+    prev: document.querySelectorAll('.prev-next-area a.left-prev').length,
+    next: document.querySelectorAll('.prev-next-area a.right-next').length,
+    download: [...document.querySelectorAll('a.btn-download-source-button')].map(a => a.getAttribute('href')),
+    binder: [...document.querySelectorAll('a[href*="mybinder.org"]')].map(a => a.href),
+  };
+}
+"""
+# TeX that MathJax should have turned into formulas: $$, $...$, \\( \\[, or a command.
+RAW_TEX = re.compile(r"\$\$|\$[^$\s][^$]*\$|\\[(\[]|\\[A-Za-z]{2,}")
+FOOTER = "Code: MIT licence. Lessons: CC BY 4.0. See LICENSE and LICENSE-lessons.md."
+
+
+def test_static_edition_renders_every_formula_offline(browser, tmp_path):
+    """Open every page of the static edition with the network cut off: every formula
+    typeset by the site's own MathJax 3, no "Math Processing Error", no raw TeX left,
+    graphs as SVG, plots, sidebar, previous/next, download and Binder links, search."""
+    repository = "https://github.com/example/adlearn"
+    pages = lesson_tools.static_edition(tmp_path / "site", repository=repository)
+    context = browser.new_context(viewport={"width": 1300, "height": 1000})
+    outside: list[str] = []
+
+    def offline(route):
+        if route.request.url.startswith("file:"):
+            route.continue_()
+        else:  # the edition must need nothing from the network
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", offline)
+    page = context.new_page()
+    problems, counts = [], {}
+    titles = [lesson_tools.title(nbformat.read(p, as_version=4)) for p in lesson_tools.lessons()]
     try:
-        page.goto((tmp_path / "index.html").as_uri())
-        assert page.locator("li a").count() == len(LESSONS)
-        for html_page in pages:
+        for html_page in [tmp_path / "site" / "index.html", *pages]:
+            name = html_page.name
             page.goto(html_page.as_uri())
             page.wait_for_load_state("load")
-            pictures = page.evaluate(
-                "() => [...document.querySelectorAll('.jp-RenderedSVG svg, .jp-RenderedSVG img, "
-                ".jp-RenderedImage img')].filter(i => i.getBoundingClientRect().width > 20 && "
-                "(i.tagName !== 'IMG' || i.naturalWidth > 0)).length"
+            shown = page.evaluate(STATIC_PAGE_JS)
+            errors = (
+                shown["text"].count("Math Processing Error")
+                + shown["mathErrors"]
+                + shown["unknownMacros"]
             )
-            assert pictures > 0, f"{html_page.name}: no graph or plot is visible"
-            # Maths is typeset by the MathJax copied beside the pages (no network here).
-            wait_until(
-                lambda: (
-                    page.evaluate(
-                        "() => document.querySelectorAll('.MathJax, .MathJax_Display').length"
-                    )
-                    > 0
-                ),
-                30,
-                f"{html_page.name}: MathJax to typeset the maths",
-            )
-            assert page.locator('a[href="index.html"]').count() >= 1
-        SCREENSHOTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / "static-edition.png"))
+            raw = RAW_TEX.findall(shown["prose"])
+            counts[name] = (shown["formulas"], errors, len(raw))
+            if errors:
+                problems.append(f"{name}: {errors} maths error(s)")
+            if raw:
+                problems.append(f"{name}: raw TeX left in the text: {raw[:5]}")
+            if FOOTER not in shown["text"]:
+                problems.append(f"{name}: no licence footer")
+            missing = [t for t in titles if t not in shown["sidebar"]]
+            if missing:
+                problems.append(f"{name}: the sidebar misses the lessons {missing}")
+            if html_page in pages:
+                lesson = lesson_tools.NOTEBOOKS / f"{html_page.stem}.ipynb"
+                want = expected_cells(lesson)
+                if not shown["formulas"]:
+                    problems.append(f"{name}: no formula typeset")
+                if shown["svg"] < sum(c["svg"] for c in want):
+                    problems.append(f"{name}: {shown['svg']} SVG graphs visible, fewer than stored")
+                if shown["png"] < sum(c["png"] for c in want):
+                    problems.append(f"{name}: {shown['png']} plots visible, fewer than stored")
+                if shown["download"] != [f"_sources/{lesson.name}"]:
+                    problems.append(f"{name}: download link {shown['download']}")
+                binder = f"mybinder.org/v2/gh/example/adlearn/main?urlpath=lab/tree/notebooks/{lesson.name}"
+                if not any(binder in link for link in shown["binder"]):
+                    problems.append(f"{name}: Binder link {shown['binder']}")
+                index = pages.index(html_page)
+                if (shown["prev"], shown["next"]) != (1, int(index + 1 < len(pages))):
+                    problems.append(f"{name}: previous/next links {shown['prev']}/{shown['next']}")
+                SCREENSHOTS.mkdir(exist_ok=True)
+                page.screenshot(
+                    path=str(SCREENSHOTS / f"static-{html_page.stem}.png"), full_page=True
+                )
+        # Search works from the files alone.
+        page.goto((tmp_path / "site" / "search.html").as_uri() + "?q=dual")
+        wait_until(lambda: page.locator("#search-results li").count() > 0, 30, "search results")
     finally:
-        page.close()
+        context.close()
+    total = [sum(c[i] for c in counts.values()) for i in range(3)]
+    print(f"static edition: {total[0]} formulas, {total[1]} maths errors, {total[2]} raw TeX")
+    assert not outside, f"the static edition fetched from the network: {outside[:5]}"
+    assert not problems, "\n".join(problems)

@@ -13,6 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+import adlearn
 from adlearn.checks import CheckFailed, central_difference, lesson00
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "00-why-differentiate.ipynb"
@@ -51,26 +52,22 @@ def {name}(*args):
 """
 
 
+def define_in_main(monkeypatch, source, name=None, **names):
+    """Run `source` in __main__, as a notebook cell would; undone with `monkeypatch`."""
+    namespace = vars(sys.modules["__main__"])
+    before = set(namespace)
+    for key, value in names.items():
+        monkeypatch.setitem(namespace, key, value)
+    exec(textwrap.dedent(source), namespace)
+    for key in set(namespace) - before:
+        value = namespace.pop(key)
+        monkeypatch.setitem(namespace, key, value)
+    return namespace[name] if name else None
+
+
 @pytest.fixture
 def notebook(monkeypatch):
-    """Define code in __main__, as a notebook cell would; undone after the test."""
-    namespace = vars(sys.modules["__main__"])
-
-    def define(source, name, **names):
-        before = set(namespace)
-        for key, value in names.items():
-            monkeypatch.setitem(namespace, key, value)
-        exec(textwrap.dedent(source), namespace)
-        for key in set(namespace) - before:
-            value = namespace.pop(key)
-            monkeypatch.setitem(namespace, key, value)
-        return namespace[name]
-
-    return define
-
-
-def steps():
-    return [10.0 ** (-k / 4) for k in range(65)]
+    return lambda source, name=None, **names: define_in_main(monkeypatch, source, name, **names)
 
 
 def test_the_notebook_holds_the_same_solutions():
@@ -82,127 +79,78 @@ def test_the_notebook_holds_the_same_solutions():
             assert line in solutions, line
 
 
-# --- 00.1 the central difference ---------------------------------------------------
+def stub(name):
+    return STUB.format(name=name)
 
 
-def test_central_difference_solution_passes(notebook):
-    result = lesson00.check_central_difference(notebook(CENTRAL, "my_central_difference"))
-    assert result and "calls f twice" in repr(result)
+def steps():
+    return [10.0 ** (-k / 4) for k in range(65)]
 
 
-def test_forward_difference_is_rejected(notebook):
-    wrong = notebook(
+def central(f, x, h):
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
+SOLUTIONS = [  # check, the worked solution, the function it defines, what "Right" says
+    (lesson00.check_central_difference, CENTRAL, "my_central_difference", "calls f twice"),
+    (lesson00.check_predictions, PREDICTIONS, "my_predictions", "measured"),
+    (lesson00.check_best_step, BEST_STEP, "best_step", "measured best steps"),
+    (lesson00.check_forward_gradient, FORWARD_GRADIENT, "forward_gradient", "n + 1 runs"),
+]
+
+WRONG = [  # check, a typical wrong answer (or shortcut), the function it defines, the message
+    (
+        lesson00.check_central_difference,
         "def my_central_difference(f, x, h):\n    return (f(x + h) - f(x)) / h",
         "my_central_difference",
-    )
-    with pytest.raises(CheckFailed, match="f was called at x"):
-        lesson00.check_central_difference(wrong)
-
-
-def test_dividing_by_h_is_rejected_with_a_pointer(notebook):
-    wrong = notebook(
+        "f was called at x",
+    ),
+    (
+        lesson00.check_central_difference,
         "def my_central_difference(f, x, h):\n    return (f(x + h) - f(x - h)) / h",
         "my_central_difference",
-    )
-    with pytest.raises(CheckFailed, match="divide by h instead of 2 \\* h"):
-        lesson00.check_central_difference(wrong)
-
-
-def test_central_difference_shortcut_is_switched_off(notebook):
-    shortcut = notebook(
+        "divide by h instead of 2 \\* h",
+    ),
+    (
+        lesson00.check_central_difference,
         "def my_central_difference(f, x, h):\n    return central_difference(f, x, h)",
         "my_central_difference",
-        central_difference=central_difference,
-    )
-    with pytest.raises(CheckFailed, match=r"central_difference\(\) is switched off"):
-        lesson00.check_central_difference(shortcut)
-    assert central_difference(math.sin, 0.0, 1e-4) == pytest.approx(1.0)  # on again
-
-
-def test_central_difference_stub_is_not_done(notebook):
-    stub = notebook(STUB.format(name="my_central_difference"), "my_central_difference")
-    result = lesson00.check_central_difference(stub)
-    assert not result and not result.done and "Not done yet" in repr(result)
-
-
-# --- 00.2 predict truncation and round-off -----------------------------------------
-
-
-def test_predictions_pass(notebook):
-    result = lesson00.check_predictions(notebook(PREDICTIONS, "my_predictions"))
-    assert result and "measured" in repr(result)
-
-
-def test_truncation_only_prediction_is_rejected(notebook):
-    # The typical mistake: the truncation error h/2 at both steps, forgetting round-off.
-    wrong = notebook("def my_predictions():\n    return (5e-4, 5e-14)", "my_predictions")
-    with pytest.raises(CheckFailed, match="round-off error dominates") as caught:
-        lesson00.check_predictions(wrong)
-    assert "Where to look" in str(caught.value)
-
-
-def test_prediction_must_be_two_positive_numbers(notebook):
-    with pytest.raises(CheckFailed, match="two numbers"):
-        lesson00.check_predictions(
-            notebook("def my_predictions():\n    return 0.1", "my_predictions")
-        )
-    with pytest.raises(CheckFailed, match="positive"):
-        lesson00.check_predictions(
-            notebook("def my_predictions():\n    return (0.0, 1e-3)", "my_predictions")
-        )
-
-
-def test_prediction_stub_is_not_done(notebook):
-    assert not lesson00.check_predictions(
-        notebook(STUB.format(name="my_predictions"), "my_predictions")
-    ).done
-
-
-# --- 00.3 measure the best step ----------------------------------------------------
-
-
-def test_best_step_solution_passes(notebook):
-    notebook(CENTRAL, "my_central_difference")
-    best = notebook(BEST_STEP, "best_step", STEPS=steps())
-    result = lesson00.check_best_step(best)
-    assert result and "measured best steps" in repr(result)
-
-
-def test_a_fixed_step_from_the_formula_is_rejected(notebook):
-    # eps ** (1/3) is the best step only when f''' has the size of f: not for sin(100 x).
-    wrong = notebook(
+        r"central_difference\(\) is switched off",
+    ),
+    (  # truncation at both steps: round-off forgotten
+        lesson00.check_predictions,
+        "def my_predictions():\n    return (5e-4, 5e-14)",
+        "my_predictions",
+        "round-off error dominates",
+    ),
+    (
+        lesson00.check_predictions,
+        "def my_predictions():\n    return 0.1",
+        "my_predictions",
+        "two numbers",
+    ),
+    (
+        lesson00.check_predictions,
+        "def my_predictions():\n    return (0.0, 1e-3)",
+        "my_predictions",
+        "positive",
+    ),
+    (  # eps ** (1/3) is the best step only when f''' has the size of f: not for sin(100 x)
+        lesson00.check_best_step,
         "def best_step(f, x, exact):\n"
-        "    [my_central_difference(f, x, h) for h in STEPS]\n"
+        "    [central(f, x, h) for h in STEPS]\n"
         "    return 2.2e-16 ** (1 / 3)",
         "best_step",
-        STEPS=steps(),
-        my_central_difference=lambda f, x, h: (f(x + h) - f(x - h)) / (2 * h),
-    )
-    with pytest.raises(CheckFailed, match="sin\\(100 x\\)"):
-        lesson00.check_best_step(wrong)
-
-
-def test_best_step_without_measuring_is_rejected(notebook):
-    wrong = notebook("def best_step(f, x, exact):\n    return 1e-5", "best_step")
-    with pytest.raises(CheckFailed, match="too few to measure"):
-        lesson00.check_best_step(wrong)
-
-
-def test_best_step_stub_is_not_done(notebook):
-    assert not lesson00.check_best_step(notebook(STUB.format(name="best_step"), "best_step")).done
-
-
-# --- 00.4 a gradient with n + 1 runs -----------------------------------------------
-
-
-def test_forward_gradient_solution_passes(notebook):
-    result = lesson00.check_forward_gradient(notebook(FORWARD_GRADIENT, "forward_gradient"))
-    assert result and "n + 1 runs" in repr(result)
-
-
-def test_forward_gradient_with_2n_runs_is_rejected(notebook):
-    # Right numbers, wrong cost: f(*point) recomputed for every input.
-    wrong = notebook(
+        r"sin\(100 x\)",
+    ),
+    (
+        lesson00.check_best_step,
+        "def best_step(f, x, exact):\n    return 1e-5",
+        "best_step",
+        "too few to measure",
+    ),
+    (  # right numbers, wrong cost: f(*point) recomputed for every input
+        lesson00.check_forward_gradient,
         "def forward_gradient(f, point, h=1e-7):\n"
         "    partials = []\n"
         "    for i in range(len(point)):\n"
@@ -211,25 +159,41 @@ def test_forward_gradient_with_2n_runs_is_rejected(notebook):
         "        partials.append((f(*moved) - f(*point)) / h)\n"
         "    return partials",
         "forward_gradient",
-    )
-    with pytest.raises(
-        CheckFailed, match="with 2 inputs your gradient called f 4 times, but 2 \\+ 1 = 3"
-    ):
-        lesson00.check_forward_gradient(wrong)
-
-
-def test_forward_gradient_shortcut_is_switched_off(notebook):
-    import adlearn
-
-    shortcut = notebook(
+        r"with 2 inputs your gradient called f 4 times, but 2 \+ 1 = 3",
+    ),
+    (
+        lesson00.check_forward_gradient,
         "def forward_gradient(f, point, h=1e-7):\n    return list(gradient(f, point))",
         "forward_gradient",
-        gradient=adlearn.gradient,
-    )
-    with pytest.raises(CheckFailed, match=r"gradient\(\) is switched off"):
-        lesson00.check_forward_gradient(shortcut)
+        r"gradient\(\) is switched off",
+    ),
+]
 
 
-def test_forward_gradient_stub_is_not_done(notebook):
-    stub = notebook(STUB.format(name="forward_gradient"), "forward_gradient")
-    assert not lesson00.check_forward_gradient(stub).done
+@pytest.mark.parametrize("check, source, name, said", SOLUTIONS)
+def test_worked_solution_passes(notebook, check, source, name, said):
+    notebook(CENTRAL)  # exercise 00.3 uses the central difference of 00.1
+    result = check(notebook(source, name, STEPS=steps()))
+    assert result and said in repr(result)
+
+
+@pytest.mark.parametrize("check, source, name, said", WRONG)
+def test_wrong_answer_or_shortcut_is_rejected_with_a_hint(notebook, check, source, name, said):
+    names = {"STEPS": steps(), "central": central, "central_difference": central_difference}
+    names["gradient"] = adlearn.gradient
+    with pytest.raises(CheckFailed, match=said) as caught:
+        check(notebook(source, name, **names))
+    message = str(caught.value)
+    assert "switched off" in message or "Where to look" in message
+
+
+@pytest.mark.parametrize("check, source, name, said", SOLUTIONS)
+def test_the_stub_is_not_done_yet(notebook, check, source, name, said):
+    result = check(notebook(stub(name), name))
+    assert not result and not result.done and "Not done yet" in repr(result)
+
+
+def test_switched_off_functions_work_again_afterwards(notebook):
+    test_wrong_answer_or_shortcut_is_rejected_with_a_hint(notebook, *WRONG[2])
+    assert central_difference(math.sin, 0.0, 1e-4) == pytest.approx(1.0)
+    assert list(adlearn.gradient(lambda x: x * x, [3.0])) == [6.0]

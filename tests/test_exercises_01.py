@@ -8,11 +8,11 @@ see it (and switch off what it may not use) as they do in the lesson.
 import cmath
 import math
 import sys
-import textwrap
 from pathlib import Path
 
 import nbformat
 import pytest
+from test_exercises_00 import define_in_main
 
 import adlearn
 from adlearn.checks import CheckFailed, complex_step, lesson01
@@ -72,6 +72,7 @@ def conjugate(self):
 def modulus(self):
     return math.hypot(self.real, self.imag)
 """
+CONJUGATE_GLUE = "\nMyComplex.conjugate, MyComplex.__abs__ = conjugate, modulus\n"
 
 DIVISION = """
 def divide(self, other):  # self / other
@@ -87,6 +88,7 @@ def divide_into(self, other):  # other / self
     other = as_my_complex(other)
     return NotImplemented if other is None else divide(other, self)
 """
+DIVISION_GLUE = "\nMyComplex.__truediv__, MyComplex.__rtruediv__ = divide, divide_into\n"
 
 COMPLEX_STEP = """
 def value_and_slope(f, x):
@@ -113,115 +115,50 @@ def {name}(*args):
 """
 
 
+def stub(*names):
+    return "".join(STUB.format(name=name) for name in names)
+
+
+def main():
+    return vars(sys.modules["__main__"])
+
+
 @pytest.fixture
 def notebook(monkeypatch):
-    """Define code in __main__, as a notebook cell would; undone after the test."""
-    namespace = vars(sys.modules["__main__"])
-
-    def define(source, name=None, **names):
-        before = set(namespace)
-        for key, value in names.items():
-            monkeypatch.setitem(namespace, key, value)
-        exec(textwrap.dedent(source), namespace)
-        for key in set(namespace) - before:
-            value = namespace.pop(key)
-            monkeypatch.setitem(namespace, key, value)
-        return namespace[name] if name else None
-
-    define(MY_COMPLEX)
-    return define
+    """Code run in __main__ as notebook cells are, after the lesson's MyComplex."""
+    define_in_main(monkeypatch, MY_COMPLEX)
+    return lambda source, **names: define_in_main(monkeypatch, source, **names)
 
 
-def my_complex():
-    return vars(sys.modules["__main__"])["MyComplex"]
+CHECKS = {  # how each exercise's check cell calls its check
+    "01.1": lambda: lesson01.check_conjugate_and_modulus(main()["MyComplex"]),
+    "01.2": lambda: lesson01.check_division(main()["MyComplex"]),
+    "01.3": lambda: lesson01.check_complex_step(main()["value_and_slope"]),
+    "01.4": lambda: lesson01.check_smith_division(main()["smith_divide"], main()["MyComplex"]),
+}
 
+SOLUTIONS = [  # exercise, the worked solution (and the lines after it), what "Right" says
+    ("01.1", CONJUGATE + CONJUGATE_GLUE, "agree with the built-in complex"),
+    ("01.2", DIVISION + DIVISION_GLUE, "NotImplemented"),
+    ("01.3", COMPLEX_STEP, "13 significant digits"),
+    ("01.4", SMITH, "huge, tiny and mixed sizes"),
+]
 
-def with_division(notebook, source=DIVISION):
-    notebook(source)
-    cls = my_complex()
-    namespace = vars(sys.modules["__main__"])
-    cls.__truediv__, cls.__rtruediv__ = namespace["divide"], namespace["divide_into"]
-    return cls
+STUBS = [
+    ("01.1", stub("conjugate", "modulus") + CONJUGATE_GLUE),
+    ("01.2", stub("divide", "divide_into") + DIVISION_GLUE),
+    ("01.3", stub("value_and_slope")),
+    ("01.4", stub("smith_divide")),
+]
 
+TEXTBOOK_DIVISION = """
+def smith_divide(self, other):
+    a, b, c, d = self.real, self.imag, other.real, other.imag
+    size = c * c + d * d
+    return MyComplex((a * c + b * d) / size, (b * c - a * d) / size)
+"""
 
-def test_the_notebook_holds_the_same_solutions():
-    cells = nbformat.read(NOTEBOOK, as_version=4).cells
-    solutions = "\n".join(c.source for c in cells if "solution" in c.metadata.get("tags", []))
-    for source in (CONJUGATE, DIVISION, COMPLEX_STEP, SMITH):
-        for line in source.strip().splitlines():
-            assert line.strip() in solutions, line
-
-
-# --- 01.1 the conjugate and the modulus --------------------------------------------
-
-
-def test_conjugate_and_modulus_pass(notebook):
-    notebook(CONJUGATE)
-    cls = my_complex()
-    namespace = vars(sys.modules["__main__"])
-    cls.conjugate, cls.__abs__ = namespace["conjugate"], namespace["modulus"]
-    assert lesson01.check_conjugate_and_modulus(cls)
-
-
-def test_a_conjugate_that_changes_self_is_rejected(notebook):
-    notebook(
-        "def conjugate(self):\n    self.imag = -self.imag\n    return self\n\n\n"
-        "def modulus(self):\n    return math.hypot(self.real, self.imag)"
-    )
-    cls, namespace = my_complex(), vars(sys.modules["__main__"])
-    cls.conjugate, cls.__abs__ = namespace["conjugate"], namespace["modulus"]
-    with pytest.raises(CheckFailed, match="changed the number it was called on"):
-        lesson01.check_conjugate_and_modulus(cls)
-
-
-def test_a_squared_modulus_is_rejected(notebook):
-    notebook(CONJUGATE.replace("math.hypot(self.real, self.imag)", "self.real**2 + self.imag**2"))
-    cls, namespace = my_complex(), vars(sys.modules["__main__"])
-    cls.conjugate, cls.__abs__ = namespace["conjugate"], namespace["modulus"]
-    with pytest.raises(CheckFailed, match="distance from 0"):
-        lesson01.check_conjugate_and_modulus(cls)
-
-
-def test_conjugate_stub_is_not_done(notebook):
-    notebook(STUB.format(name="conjugate"))
-    cls = my_complex()
-    cls.conjugate = vars(sys.modules["__main__"])["conjugate"]
-    cls.__abs__ = lambda self: 1.0
-    assert not lesson01.check_conjugate_and_modulus(cls).done
-
-
-# --- 01.2 division -----------------------------------------------------------------
-
-
-def test_division_solution_passes(notebook):
-    result = lesson01.check_division(with_division(notebook))
-    assert result and "NotImplemented" in repr(result)
-
-
-def test_division_without_the_conjugate_is_rejected(notebook):
-    wrong = DIVISION.replace("MyComplex(other.real, -other.imag)", "other")
-    with pytest.raises(CheckFailed, match="but it should be") as caught:
-        lesson01.check_division(with_division(notebook, wrong))
-    assert "conjugate" in str(caught.value)  # the first hint says where to look
-
-
-def test_division_that_forgets_plain_numbers_is_rejected(notebook):
-    wrong = DIVISION.replace(
-        "    other = as_my_complex(other)\n    if other is None:\n        return NotImplemented\n",
-        "",
-    )
-    with pytest.raises(CheckFailed, match="raised AttributeError"):
-        lesson01.check_division(with_division(notebook, wrong))
-
-
-def test_division_must_return_not_implemented(notebook):
-    wrong = DIVISION.replace("return NotImplemented\n", "raise TypeError('no')\n")
-    with pytest.raises(CheckFailed, match="should return NotImplemented"):
-        lesson01.check_division(with_division(notebook, wrong))
-
-
-def test_division_borrowed_from_builtin_complex_is_switched_off(notebook):
-    borrowed = """
+BORROWED_DIVISION = """
 def divide(self, other):
     other = as_my_complex(other)
     if other is None:
@@ -234,79 +171,113 @@ def divide_into(self, other):
     other = as_my_complex(other)
     return NotImplemented if other is None else divide(other, self)
 """
-    with pytest.raises(CheckFailed, match=r"built-in complex\(\) is switched off"):
-        lesson01.check_division(with_division(notebook, borrowed))
-    assert "complex" not in vars(sys.modules["__main__"])  # switched on again
-    assert complex(1, 2) == 1 + 2j
 
+CENTRAL_STEP = """
+def value_and_slope(f, x):
+    h = 6e-6
+    return f(x), (f(x + h) - f(x - h)) / (2 * h)
+"""
 
-def test_division_stub_is_not_done(notebook):
-    stubs = STUB.format(name="divide") + STUB.format(name="divide_into")
-    assert not lesson01.check_division(with_division(notebook, stubs)).done
+# A finite difference dressed up as a complex step: one counted call at a complex
+# point, but the slope from a difference. Its digits fall short of the 13 claimed.
+DISGUISED_DIFFERENCE = """
+def value_and_slope(f, x):
+    h = 6e-6
+    value = f(complex(x, 1e-30)).real
+    plus, minus = f.function(complex(x + h)), f.function(complex(x - h))
+    return value, (plus.real - minus.real) / (2 * h)
+"""
 
-
-# --- 01.3 the complex-step derivative ----------------------------------------------
-
-
-def test_complex_step_solution_passes(notebook):
-    result = lesson01.check_complex_step(notebook(COMPLEX_STEP, "value_and_slope"))
-    assert result and "13 significant digits" in repr(result)
-
-
-def test_a_central_difference_fails_on_calls_and_digits(notebook):
-    two_calls = notebook(
-        "def value_and_slope(f, x):\n"
-        "    h = 6e-6\n"
-        "    return f(x), (f(x + h) - f(x - h)) / (2 * h)",
-        "value_and_slope",
-    )
-    with pytest.raises(CheckFailed, match="called f 3 times"):
-        lesson01.check_complex_step(two_calls)
-
-    # Even with complex points and one call per estimate, a finite difference's
-    # digits fall short of 13: the tolerance is the one the lesson claims.
-    def sneaky(f, x):
-        h = 6e-6
-        value = f(complex(x, 1e-30)).real
-        plus, minus = f.function(complex(x + h)), f.function(complex(x - h))
-        return value, (plus.real - minus.real) / (2 * h)
-
-    with pytest.raises(CheckFailed, match="digits are right, and 13 are needed"):
-        lesson01.check_complex_step(sneaky)
-
-
-def test_a_big_imaginary_step_is_rejected(notebook):
-    big = notebook(COMPLEX_STEP.replace("h = 1e-20", "h = 1e-4"), "value_and_slope")
-    with pytest.raises(CheckFailed, match="(?i)is h tiny enough"):
-        lesson01.check_complex_step(big)
-
-
-def test_a_real_point_is_rejected(notebook):
-    real = notebook("def value_and_slope(f, x):\n    return f(x), 0.0", "value_and_slope")
-    with pytest.raises(CheckFailed, match="called at the real number"):
-        lesson01.check_complex_step(real)
-
-
-def test_complex_step_shortcuts_are_switched_off(notebook):
-    shortcut = notebook(
+WRONG = [  # exercise, a typical wrong answer (or shortcut), the message it must get
+    (
+        "01.1",
+        "def conjugate(self):\n    self.imag = -self.imag\n    return self\n\n\n"
+        "def modulus(self):\n    return math.hypot(self.real, self.imag)\n" + CONJUGATE_GLUE,
+        "changed the number it was called on",
+    ),
+    (
+        "01.1",
+        CONJUGATE.replace("math.hypot(self.real, self.imag)", "self.real**2 + self.imag**2")
+        + CONJUGATE_GLUE,
+        "distance from 0",
+    ),
+    (
+        "01.2",
+        DIVISION.replace("MyComplex(other.real, -other.imag)", "other") + DIVISION_GLUE,
+        "but it should be.*Where to look: multiply self by the conjugate",
+    ),
+    (
+        "01.2",
+        DIVISION.replace(
+            "    other = as_my_complex(other)\n"
+            "    if other is None:\n"
+            "        return NotImplemented\n",
+            "",
+        )
+        + DIVISION_GLUE,
+        "raised AttributeError",
+    ),
+    (
+        "01.2",
+        DIVISION.replace("return NotImplemented\n", "raise TypeError('no')\n") + DIVISION_GLUE,
+        "should return NotImplemented",
+    ),
+    ("01.2", BORROWED_DIVISION + DIVISION_GLUE, r"built-in complex\(\) is switched off"),
+    ("01.3", CENTRAL_STEP, "called f 3 times"),
+    ("01.3", DISGUISED_DIFFERENCE, "digits are right, and 13 are needed"),
+    ("01.3", COMPLEX_STEP.replace("h = 1e-20", "h = 1e-4"), "(?i)is h tiny enough"),
+    ("01.3", "def value_and_slope(f, x):\n    return f(x), 0.0", "called at the real number"),
+    (
+        "01.3",
         "def value_and_slope(f, x):\n    return f(x + 0j).real, complex_step(f, x)",
-        "value_and_slope",
-        complex_step=complex_step,
-    )
-    with pytest.raises(CheckFailed, match=r"complex_step\(\) is switched off"):
-        lesson01.check_complex_step(shortcut)
-    also = notebook(
+        r"complex_step\(\) is switched off",
+    ),
+    (
+        "01.3",
         "def value_and_slope(f, x):\n    return f(x), derivative(f, x)",
-        "value_and_slope",
-        derivative=adlearn.derivative,
-    )
-    with pytest.raises(CheckFailed, match=r"derivative\(\) is switched off"):
-        lesson01.check_complex_step(also)
+        r"derivative\(\) is switched off",
+    ),
+    ("01.4", TEXTBOOK_DIVISION, "Squaring c and d overflows"),
+    ("01.4", SMITH.replace("(b * r - a) / t", "(a - b * r) / t"), "but it should be"),
+]
 
 
-def test_complex_step_stub_is_not_done(notebook):
-    stub = notebook(STUB.format(name="value_and_slope"), "value_and_slope")
-    assert not lesson01.check_complex_step(stub).done
+def test_the_notebook_holds_the_same_solutions():
+    cells = nbformat.read(NOTEBOOK, as_version=4).cells
+    solutions = "\n".join(c.source for c in cells if "solution" in c.metadata.get("tags", []))
+    for _, source, _ in SOLUTIONS:
+        for line in source.strip().splitlines():
+            assert line.strip() in solutions, line
+
+
+@pytest.mark.parametrize("key, source, said", SOLUTIONS)
+def test_worked_solution_passes(notebook, key, source, said):
+    notebook(source)
+    result = CHECKS[key]()
+    assert result and said in repr(result)
+
+
+@pytest.mark.parametrize("key, source", STUBS)
+def test_the_stub_is_not_done_yet(notebook, key, source):
+    notebook(source)
+    result = CHECKS[key]()
+    assert not result and not result.done and "Not done yet" in repr(result)
+
+
+@pytest.mark.parametrize("key, source, said", WRONG)
+def test_wrong_answer_or_shortcut_is_rejected_with_a_hint(notebook, key, source, said):
+    notebook(source, complex_step=complex_step, derivative=adlearn.derivative)
+    with pytest.raises(CheckFailed, match=said) as caught:
+        CHECKS[key]()
+    message = str(caught.value)
+    assert "switched off" in message or f'hint("{key}")' in message
+
+
+def test_builtin_complex_works_again_after_a_division_check(notebook):
+    notebook(BORROWED_DIVISION + DIVISION_GLUE)
+    with pytest.raises(CheckFailed):
+        CHECKS["01.2"]()
+    assert "complex" not in main() and complex(1, 2) == 1 + 2j
 
 
 def test_the_checks_own_derivatives_are_right():
@@ -315,34 +286,3 @@ def test_the_checks_own_derivatives_are_right():
         for x in (0.2, 0.7, 1.3):
             assert math.isclose(slope(x), function(complex(x, 1e-30)).imag / 1e-30, rel_tol=1e-14)
             assert cmath.isfinite(function(x))
-
-
-# --- 01.4 a division that does not overflow ----------------------------------------
-
-
-def test_smith_division_passes(notebook):
-    smith = notebook(SMITH, "smith_divide")
-    assert lesson01.check_smith_division(smith, my_complex())
-
-
-def test_textbook_division_fails_at_extreme_sizes(notebook):
-    textbook = notebook(
-        "def smith_divide(self, other):\n"
-        "    a, b, c, d = self.real, self.imag, other.real, other.imag\n"
-        "    size = c * c + d * d\n"
-        "    return MyComplex((a * c + b * d) / size, (b * c - a * d) / size)",
-        "smith_divide",
-    )
-    with pytest.raises(CheckFailed, match="Squaring c and d overflows"):
-        lesson01.check_smith_division(textbook, my_complex())
-
-
-def test_smith_division_with_one_branch_wrong_is_rejected(notebook):
-    wrong = notebook(SMITH.replace("(b * r - a) / t", "(a - b * r) / t"), "smith_divide")
-    with pytest.raises(CheckFailed, match="but it should be"):
-        lesson01.check_smith_division(wrong, my_complex())
-
-
-def test_smith_division_stub_is_not_done(notebook):
-    stub = notebook(STUB.format(name="smith_divide"), "smith_divide")
-    assert not lesson01.check_smith_division(stub, my_complex()).done

@@ -66,8 +66,11 @@ def graded(tmp_path_factory):
     released = course / "release" / name / lesson.name
     handout = nbformat.read(released, as_version=4)
 
-    worked = [c.source for c in nbformat.read(lesson, as_version=4).cells
-              if "solution" in c.metadata.get("tags", [])]
+    worked = [
+        c.source
+        for c in nbformat.read(lesson, as_version=4).cells
+        if "solution" in c.metadata.get("tags", [])
+    ]
     answers = {
         "worked": worked,
         "wrong": [lesson_tools.strip_solution(s, WRONG) for s in worked],
