@@ -308,17 +308,21 @@ def check_division(MyDual: type) -> str:
 )
 def check_power(MyDual: type) -> str:
     a, b, r = unseen_points("02.3", 3, 0.4, 2.2)
-    cases: list[tuple[str, Callable[[], Any], float, float]] = []
+    if not hasattr(MyDual, "__rpow__"):
+        raise Wrong("2 ** MyDual(...) fails: int does not know MyDual, so Python looks for "
+                    "MyDual.__rpow__, which does not exist yet (power_of, c ** self).")
+    # (text, base, exponent, value, slope): the power rule, and c^x = e^(x ln c)
+    cases: list[tuple[str, Any, Any, float, float]] = []
     for n in (2, 3, 0, 1, -2, r):
-        cases.append((f"MyDual({a:.6g}, {b:.6g}) ** {n!r}", lambda n=n: MyDual(a, b) ** n,
-                      a**n, n * a ** (n - 1) * b))
-    cases.append((f"MyDual({-a:.6g}, {b:.6g}) ** 3", lambda: MyDual(-a, b) ** 3,
-                  (-a) ** 3, 3 * a**2 * b))
+        cases.append((f"MyDual({a:.6g}, {b:.6g}) ** {n!r}", (a, b), n, a**n,
+                      n * a ** (n - 1) * b))
+    cases.append((f"MyDual({-a:.6g}, {b:.6g}) ** 3", (-a, b), 3, (-a) ** 3, 3 * a**2 * b))
     for c in (2, r):
-        cases.append((f"{c!r} ** MyDual({a:.6g}, {b:.6g})", lambda c=c: c ** MyDual(a, b),
-                      c**a, c**a * math.log(c) * b))
-    for text, compute, value, slope in cases:
-        got = compute()
+        cases.append((f"{c!r} ** MyDual({a:.6g}, {b:.6g})", c, (a, b), c**a,
+                      c**a * math.log(c) * b))
+    for text, base, exponent, value, slope in cases:
+        got = (MyDual(*base) if isinstance(base, tuple) else base) ** (
+            MyDual(*exponent) if isinstance(exponent, tuple) else exponent)
         expect_my_dual(MyDual, got, text)
         for part, expected in (("value", value), ("derivative", slope)):
             if not close(getattr(got, part), expected, RTOL, RTOL):

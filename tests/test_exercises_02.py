@@ -1,0 +1,339 @@
+"""Lesson 02's exercises: the worked solutions pass, typical mistakes and shortcuts fail.
+
+The worked solutions below are the notebook's, written out again; each test builds a
+`MyDual` class from them and then breaks one thing at a time.
+"""
+
+import math
+
+import pytest
+
+import adlearn
+from adlearn import Dual
+from adlearn.checks import CheckFailed, lesson02
+
+
+def not_done(*args):
+    raise NotImplementedError("Exercise: replace this line with your solution.")
+
+
+# --- the notebook's MyDual, worked solutions included ---------------------------------
+
+
+def make_my_dual():
+    class MyDual:
+        def __init__(self, value, derivative=0.0):
+            self.value = float(value)
+            self.derivative = float(derivative)
+
+        def __repr__(self):
+            return f"MyDual({self.value!r}, {self.derivative!r})"
+
+    def as_my_dual(x):
+        if isinstance(x, MyDual):
+            return x
+        if isinstance(x, (int, float)) and not isinstance(x, bool):
+            return MyDual(x, 0.0)
+        return None
+
+    def add(self, other):
+        other = as_my_dual(other)
+        if other is None:
+            return NotImplemented
+        return MyDual(self.value + other.value, self.derivative + other.derivative)
+
+    def multiply(self, other):
+        other = as_my_dual(other)
+        if other is None:
+            return NotImplemented
+        return MyDual(self.value * other.value,
+                      self.value * other.derivative + self.derivative * other.value)
+
+    def subtract(self, other):
+        other = as_my_dual(other)
+        if other is None:
+            return NotImplemented
+        return MyDual(self.value - other.value, self.derivative - other.derivative)
+
+    def subtract_from(self, other):
+        other = as_my_dual(other)
+        if other is None:
+            return NotImplemented
+        return MyDual(other.value - self.value, other.derivative - self.derivative)
+
+    def divide(self, other):
+        other = as_my_dual(other)
+        return NotImplemented if other is None else self * inverse(other)
+
+    def divide_into(self, other):
+        other = as_my_dual(other)
+        return NotImplemented if other is None else other * inverse(self)
+
+    def inverse(y):
+        if y.value == 0:
+            raise ZeroDivisionError(f"{y!r} has no inverse: a dual number with value 0, times "
+                                    "any dual number, has value 0, never 1.")
+        return MyDual(1 / y.value, -y.derivative / y.value**2)
+
+    def power(self, n):
+        if isinstance(n, bool) or not isinstance(n, (int, float)):
+            return NotImplemented
+        a, b = self.value, self.derivative
+        if a < 0 and not float(n).is_integer():
+            raise ValueError(f"{self!r} ** {n!r} is not a real number: a negative value "
+                             "needs a whole-number exponent.")
+        return MyDual(a**n, n * a ** (n - 1) * b)
+
+    def power_of(self, c):
+        if isinstance(c, bool) or not isinstance(c, (int, float)):
+            return NotImplemented
+        return MyDual(c**self.value, c**self.value * math.log(c) * self.derivative)
+
+    MyDual.__add__ = MyDual.__radd__ = add
+    MyDual.__mul__ = MyDual.__rmul__ = multiply
+    MyDual.__sub__, MyDual.__rsub__ = subtract, subtract_from
+    MyDual.__truediv__, MyDual.__rtruediv__ = divide, divide_into
+    MyDual.__pow__, MyDual.__rpow__ = power, power_of
+    return MyDual
+
+
+def make_functions(MyDual):
+    def sin(x):
+        if isinstance(x, MyDual):
+            return MyDual(math.sin(x.value), math.cos(x.value) * x.derivative)
+        return adlearn.sin(x)
+
+    def exp(x):
+        if isinstance(x, MyDual):
+            e = math.exp(x.value)
+            return MyDual(e, e * x.derivative)
+        return adlearn.exp(x)
+
+    def log(x):
+        if isinstance(x, MyDual):
+            if x.value <= 0:
+                raise ValueError(f"log({x!r}) is undefined: log needs a value > 0.")
+            return MyDual(math.log(x.value), x.derivative / x.value)
+        return adlearn.log(x)
+
+    return sin, exp, log
+
+
+def blog_function(sin):
+    def f(x):
+        return x * sin(x + 6) ** 2 / 2 - 2 / 2**x
+
+    return f
+
+
+def newton(h, x, steps=30):
+    for _ in range(steps):
+        y = h(Dual(x, 1.0))
+        x = x - y.value / y.derivative
+    return x
+
+
+def predicted_tangent():
+    return 4.0
+
+
+def rejected(check, *args):
+    with pytest.raises(CheckFailed) as caught:
+        check(*args)
+    return str(caught.value)
+
+
+# --- the worked solutions pass --------------------------------------------------------
+
+
+def test_worked_solutions_pass():
+    MyDual = make_my_dual()
+    sin, exp, log = make_functions(MyDual)
+    assert lesson02.check_arithmetic(MyDual)
+    assert lesson02.check_division(MyDual)
+    assert lesson02.check_power(MyDual)
+    assert lesson02.check_functions(MyDual, sin, exp, log)
+    message = repr(lesson02.check_blog_function(blog_function(sin), MyDual))
+    assert message.startswith("✓ Right: f(MyDual(3.0, 1.0)) = MyDual(0.0047624688169")
+    assert lesson02.check_prediction(predicted_tangent)
+    assert lesson02.check_newton(newton)
+
+
+def test_not_done_yet_does_not_raise():
+    class Stub:
+        def __init__(self, value, derivative=0.0):
+            self.value, self.derivative = value, derivative
+
+        __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = not_done
+        __truediv__ = __rtruediv__ = __pow__ = __rpow__ = not_done
+
+    for result in (
+        lesson02.check_arithmetic(Stub),
+        lesson02.check_division(Stub),
+        lesson02.check_power(Stub),
+        lesson02.check_functions(Stub, not_done, not_done, not_done),
+        lesson02.check_blog_function(blog_function(not_done), Stub),
+        lesson02.check_prediction(not_done),
+        lesson02.check_newton(not_done),
+    ):
+        assert not result and not result.done
+        assert "Not done yet" in repr(result)
+
+
+# --- typical mistakes are rejected with a message that helps --------------------------
+
+
+def test_product_rule_with_a_term_missing_is_rejected():
+    MyDual = make_my_dual()
+    def forgets_a_term(self, other):  # a·c + b·c ε: the a·d term is missing
+        c = getattr(other, "value", other)
+        return MyDual(self.value * c, self.derivative * c)
+
+    MyDual.__mul__ = MyDual.__rmul__ = forgets_a_term
+    message = rejected(lesson02.check_arithmetic, MyDual)
+    assert "but it should be" in message and "product rule" not in message.split("Where")[0]
+    assert "Where to look: multiply out (a + bε)(c + dε)" in message
+
+
+def test_reflected_subtraction_written_as_subtraction_is_rejected():
+    MyDual = make_my_dual()
+    MyDual.__rsub__ = MyDual.__sub__
+    message = rejected(lesson02.check_arithmetic, MyDual)
+    assert " - MyDual(" in message and "but it should be" in message
+
+
+def test_an_error_instead_of_not_implemented_is_rejected():
+    MyDual = make_my_dual()
+    multiply = MyDual.__mul__
+
+    def strict_multiply(self, other):
+        if isinstance(other, str):
+            raise TypeError("cannot multiply")
+        return multiply(self, other)
+
+    MyDual.__mul__ = MyDual.__rmul__ = strict_multiply
+    assert "should return NotImplemented" in rejected(lesson02.check_arithmetic, MyDual)
+
+
+def test_a_result_that_is_not_a_my_dual_is_rejected():
+    MyDual = make_my_dual()
+    multiply = MyDual.__mul__
+    MyDual.__mul__ = lambda self, other: (multiply(self, other).value, 0.0)
+    assert "should be a MyDual" in rejected(lesson02.check_arithmetic, MyDual)
+
+
+def test_wrapping_adlearns_dual_is_the_shortcut_and_is_rejected():
+    MyDual = make_my_dual()
+
+    def multiply(self, other):
+        other = other if isinstance(other, MyDual) else MyDual(other)
+        product = adlearn.Dual(self.value, self.derivative) * adlearn.Dual(other.value,
+                                                                             other.derivative)
+        return MyDual(product.value, product.derivative)
+
+    MyDual.__mul__ = MyDual.__rmul__ = multiply
+    message = rejected(lesson02.check_arithmetic, MyDual)
+    assert "switched off" in message and "Build MyDual from two plain floats" in message
+
+
+def test_division_without_the_teaching_error_is_rejected():
+    MyDual = make_my_dual()
+
+    def divide(self, other):
+        if isinstance(other, str):
+            return NotImplemented
+        other = other if isinstance(other, MyDual) else MyDual(other)
+        return MyDual(self.value / other.value,
+                      (self.derivative * other.value - self.value * other.derivative)
+                      / other.value**2)
+
+    MyDual.__truediv__ = divide
+    message = rejected(lesson02.check_division, MyDual)
+    assert "raised ZeroDivisionError('float division by zero'); good, but the message" in message
+
+
+def test_division_by_a_zero_value_that_returns_a_number_is_rejected():
+    MyDual = make_my_dual()
+
+    def divide(self, other):
+        if isinstance(other, str):
+            return NotImplemented
+        other = other if isinstance(other, MyDual) else MyDual(other)
+        if other.value == 0:
+            return MyDual(math.inf, math.inf)
+        return self * MyDual(1 / other.value, -other.derivative / other.value**2)
+
+    MyDual.__truediv__ = divide
+    assert "there is no such number" in rejected(lesson02.check_division, MyDual)
+
+
+def test_power_without_the_reflected_version_is_rejected():
+    MyDual = make_my_dual()
+    del MyDual.__rpow__
+    message = rejected(lesson02.check_power, MyDual)
+    assert "MyDual.__rpow__, which does not exist yet" in message
+
+
+def test_power_of_a_negative_value_to_a_fraction_must_be_refused():
+    MyDual = make_my_dual()
+    MyDual.__pow__ = lambda self, n: MyDual(abs(self.value) ** n,
+                                            n * abs(self.value) ** (n - 1) * self.derivative)
+    message = rejected(lesson02.check_power, MyDual)
+    assert "but it should be" in message or "raise ValueError" in message
+
+
+def test_functions_without_the_chain_rule_are_rejected():
+    MyDual = make_my_dual()
+    sin, exp, log = make_functions(MyDual)
+
+    def sin_without_chain(x):
+        if isinstance(x, MyDual):
+            return MyDual(math.sin(x.value), math.cos(x.value))
+        return adlearn.sin(x)
+
+    message = rejected(lesson02.check_functions, MyDual, sin_without_chain, exp, log)
+    assert "sin(MyDual(" in message and "chain rule" in message
+
+
+def test_log_of_a_negative_value_must_be_refused():
+    MyDual = make_my_dual()
+    sin, exp, _ = make_functions(MyDual)
+
+    def log(x):
+        if isinstance(x, MyDual):
+            return MyDual(math.log(abs(x.value)), x.derivative / x.value)
+        return adlearn.log(x)
+
+    assert "log of a negative value" in rejected(lesson02.check_functions, MyDual, sin, exp, log)
+
+
+def test_blog_function_notices_a_broken_operator():
+    MyDual = make_my_dual()
+    sin, _, _ = make_functions(MyDual)
+    MyDual.__rpow__ = lambda self, c: MyDual(c**self.value, 0.0)
+    message = rejected(lesson02.check_blog_function, blog_function(sin), MyDual)
+    assert "adlearn.Dual gives" in message and "closed form" in message
+
+
+def test_a_wrong_prediction_is_rejected():
+    message = rejected(lesson02.check_prediction, lambda: 12.0)
+    assert "You predicted 12.0" in message and "x³ / x is x²" in message
+
+
+def test_newton_with_two_evaluations_per_step_is_rejected():
+    def twice(h, x, steps=30):
+        for _ in range(steps):
+            x = x - h(x) / h(Dual(x, 1.0)).derivative
+        return x
+
+    assert "one evaluation on a dual number per step" in rejected(lesson02.check_newton, twice)
+
+
+def test_newton_by_the_library_derivative_is_the_shortcut_and_is_rejected():
+    def by_library(h, x, steps=30):
+        for _ in range(steps):
+            x = x - h(Dual(x, 0.0)).value / adlearn.derivative(h, x)
+        return x
+
+    assert "derivative() is switched off" in rejected(lesson02.check_newton, by_library)
+    assert adlearn.derivative(lambda t: t * t, 3.0) == 6.0  # switched on again afterwards
