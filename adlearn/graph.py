@@ -1,48 +1,57 @@
-"""Seeing the computation graph behind a `Dual` or `Variable` result.
+"""Seeing the computation graph behind a result: ``draw(y)``.
 
-``draw(y)`` returns a `Drawing`: in JupyterLab it shows as a picture (laid out by
-graphviz's ``dot`` program); ``.source`` is its DOT text. On the picture:
+``draw(y)`` returns a `Drawing`: in JupyterLab it shows as a picture laid out by
+graphviz's ``dot`` program, and ``.source`` is its DOT text. How to read the picture
+and what it can draw (your own node class too) is explained in `draw`'s docstring.
 
-* inputs are blue ovals, constants small blue circles, operations grey circles, and
-  the output feeds a green "result" box;
-* every node shows its value (blue); a `Variable` after ``backward()`` also shows its
-  adjoint, the gradient of the output with respect to it (green); a `Dual` shows its
-  tangent, the derivative carried forward (purple);
-* every edge shows the value flowing along it (blue) and the local partial
-  derivative of the receiving operation with respect to that input (red), read from
-  the rule table.
-
-Nodes are named by their position in the one topological order (`topological_order`),
-so the same computation always gives the same DOT text.
+Nodes are named by their position in the one topological order
+(`adlearn.topological_order`), so the same computation always gives the same DOT text.
 """
 
 from __future__ import annotations
 
 import html
 import math
+import numbers
+import unicodedata
+from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from decimal import Decimal
+from typing import Any, NamedTuple
 
-from .core import Node, topological_order
+from . import core
+from .dual import Dual
 
-VALUE_COLOUR = "#1f5fbf"
-PARTIAL_COLOUR = "#c0392b"
-ADJOINT_COLOUR = "#1e8449"
-TANGENT_COLOUR = "#7d3c98"
-HIGHLIGHT_COLOUR = "#e67e22"
+# The Okabe-Ito palette, which readers with any common colour-vision deficiency can
+# tell apart. Colour is never the only cue: partials carry ∂, adjoints "grad",
+# tangents ẋ, constants a dashed edge and the current step a thicker line.
+VALUE_COLOUR = "#0072B2"  # blue
+PARTIAL_COLOUR = "#D55E00"  # vermillion
+ADJOINT_COLOUR = "#009E73"  # bluish green
+TANGENT_COLOUR = "#CC79A7"  # reddish purple
+HIGHLIGHT_COLOUR = "#E69F00"  # orange
+CONSTANT_COLOUR = "#8C8C8C"  # grey: nothing flows back to a constant
 
-INFIX = {"add": "+", "sub": "-", "mul": "×", "div": "/", "pow": "**"}
-MAX_NODES = 400
+MAX_NODES = 400  # operations drawn at most; the ones nearest the output
 MAX_USES = 25  # an input used more often than this is drawn once per use
 DEEP = 8  # graphs deeper than this many operations are drawn top to bottom
 
 
-def number(x: Any, digits: int = 2) -> str:
-    """A short, stable rendering of a number: 2 significant digits by default."""
-    while isinstance(x, Node):
+def format_number(x: Any, digits: int = 2) -> str:
+    """A short, stable text for a number, with `digits` significant digits."""
+    if isinstance(digits, bool) or not isinstance(digits, int) or digits < 1:
+        raise ValueError(
+            f"digits is how many significant digits to show, a whole number of at least 1, "
+            f"not {digits!r}. Try digits=2 for a picture or digits=6 to compare closely."
+        )
+    while isinstance(x, core.Node):  # nested: the number inside
         x = x.value
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
         return str(x)
+    try:
+        x = float(x)  # numpy, fraction and int types print like floats
+    except OverflowError:  # an int beyond the float range
+        return f"{Decimal(x):.{digits - 1}e}"
     if x == 0:
         return "0"
     if not math.isfinite(x):
@@ -56,46 +65,134 @@ def number(x: Any, digits: int = 2) -> str:
     return f"{x:.{digits - 1}e}"
 
 
+def is_node_operand(node: Any, operand: Any) -> bool:
+    """True when `operand` is a node of the same graph as `node`; False for a constant.
+
+    An operand belongs to the graph when it is an object of the same type as the node
+    that uses it (and, for adlearn's Duals, of the same derivative: the same tag).
+    """
+    if type(operand) is not type(node):
+        return False
+    return not isinstance(node, Dual) or operand.tag == node.tag
+
+
+def drawn_name(node: Any) -> str | None:
+    """A node's ``name`` as text, or None; refuses what no picture or table can show."""
+    name = getattr(node, "name", None)
+    if name is None:
+        return None
+    text = str(name)
+    control = next((c for c in text if unicodedata.category(c) == "Cc"), None)
+    if control is not None:
+        printable = " ".join("".join(" " if c in "\t\n\r" else c for c in text).split())
+        printable = "".join(c for c in printable if unicodedata.category(c) != "Cc")
+        raise ValueError(
+            f"The name {text!r} holds the control character {control!r}, which a drawing "
+            "or a trace cannot show. Give the node a name of printable text on one line, "
+            f"for example {printable!r}."
+        )
+    return text
+
+
+def require_node(output: Any) -> None:
+    """Raise a clear error unless `output` follows the drawing protocol (see `draw`)."""
+    missing = [a for a in ("value", "inputs", "partials") if not hasattr(output, a)]
+    if missing:
+        raise TypeError(
+            f"There is no graph behind {output!r}: only a result that remembers how it "
+            "was computed can be drawn, such as a Dual or a Variable (start from "
+            "Dual(...) or Variable(...) inputs), or a node of your own engine with "
+            f"`.value`, `.inputs` and `.partials` (this one has no `.{missing[0]}`)."
+        )
+
+
+class Edge(NamedTuple):
+    """One operand of one operation, as a drawing or a trace sees it."""
+
+    source: int  # position of the operand in `Graph.nodes`, or -1 if it is not there
+    target: int  # position of the operation
+    operand: Any
+    partial: Any  # d(operation)/d(operand), from the node's ``partials``
+    constant: bool  # True for a constant (nothing flows back to it)
+
+
 @dataclass
 class Graph:
-    """A computation graph laid out for display: the one order, and names for nodes.
+    """A computation graph ready to show: its nodes in one order, with names.
 
-    ``nodes`` lists every node once: the inputs first, then the operations in the
-    order of `topological_order`, so every node comes after its inputs.
-    ``trace_names`` follows the evaluation-trace convention of the AD literature:
-    the n inputs are v₋ₙ₊₁ ... v₀ and the operations v₁, v₂, ... in order.
+    ``nodes`` lists every node once: the inputs first, then the operations, each
+    after its inputs. ``trace_names`` follows the evaluation-trace convention of the
+    AD literature: the n inputs are v₋ₙ₊₁ ... v₀ and the operations v₁, v₂, ...
+
+    A graph too large to show whole holds only the operations nearest the output
+    (``complete`` is then False, and it has no trace names).
     """
 
-    output: Node
-    nodes: list[Node]
+    output: Any
+    nodes: list[Any]
+    trace_names: list[str] | None
+    complete: bool
     position: dict[int, int] = field(repr=False)
-    trace_names: list[str]
 
     @classmethod
-    def of(cls, output: Node) -> Graph:
-        if not isinstance(output, Node):
-            raise TypeError(
-                f"There is no graph behind {output!r}: only a Dual or a Variable remembers "
-                "how it was computed. Start from Dual(...) or Variable(...) inputs."
-            )
-        order = topological_order(output)
-        inputs = [n for n in order if n.is_leaf]
-        nodes = inputs + [n for n in order if not n.is_leaf]
-        names = [f"v{i}" for i in range(1 - len(inputs), len(nodes) - len(inputs) + 1)]
-        return cls(output, nodes, {id(n): i for i, n in enumerate(nodes)}, names)
+    def of(cls, output: Any, max_operations: int | None = None) -> Graph:
+        """The graph behind `output`; beyond `max_operations`, only the nearest part.
 
-    @property
-    def kind(self) -> str:
-        return type(self.output).__name__
+        With a limit, the work is proportional to the limit, not to the whole graph.
+        """
+        require_node(output)
+        if max_operations is not None:
+            nearest = operations_nearest(output, max_operations)
+            if nearest is not None:
+                return cls._part(output, nearest)
+        order = core.topological_order(output)
+        inputs = [node for node in order if not node.inputs]
+        nodes = inputs + [node for node in order if node.inputs]
+        names = [f"v{i}" for i in range(1 - len(inputs), len(nodes) - len(inputs) + 1)]
+        return cls(output, nodes, names, True, {id(n): i for i, n in enumerate(nodes)})
+
+    @classmethod
+    def _part(cls, output: Any, operations: list[Any]) -> Graph:
+        # Put the chosen operations in an order where each comes after its inputs:
+        # start from the output, and take an operation once every chosen operation
+        # that uses it has been taken (the whole-graph order would visit everything).
+        users = {id(node): 0 for node in operations}
+        for node in operations:
+            for operand in node.inputs:
+                if id(operand) in users:
+                    users[id(operand)] += 1
+        ready, backwards = [output], []
+        while ready:
+            node = ready.pop()
+            backwards.append(node)
+            for operand in reversed(node.inputs):
+                if id(operand) in users:
+                    users[id(operand)] -= 1
+                    if users[id(operand)] == 0:
+                        ready.append(operand)
+        backwards.reverse()
+        inputs: dict[int, Any] = {}
+        for node in backwards:
+            for operand in node.inputs:
+                if is_node_operand(node, operand) and not operand.inputs:
+                    inputs.setdefault(id(operand), operand)
+        nodes = [*inputs.values(), *backwards]
+        return cls(output, nodes, None, False, {id(n): i for i, n in enumerate(nodes)})
 
     def position_of(self, operand: Any) -> int:
-        """Where `operand` stands in `nodes`, or -1 for a constant (not a node here)."""
-        if isinstance(operand, Node):
-            return self.position.get(id(operand), -1)
-        return -1
+        """Where `operand` stands in `nodes`, or -1 (a constant, or a node not shown)."""
+        return self.position.get(id(operand), -1)
+
+    def edges(self) -> list[Edge]:
+        """Every operand of every operation, in order."""
+        return [
+            Edge(self.position_of(a), k, a, p, not is_node_operand(node, a))
+            for k, node in enumerate(self.nodes)
+            for a, p in zip(node.inputs, node.partials)
+        ]
 
     def inputs_of(self, k: int) -> list[tuple[int, Any]]:
-        """(position, partial) for each input of node k that is a node of this graph."""
+        """(position, partial) for each operand of node k that is a node shown here."""
         node = self.nodes[k]
         found = [(self.position_of(a), p) for a, p in zip(node.inputs, node.partials)]
         return [(j, p) for j, p in found if j >= 0]
@@ -105,34 +202,55 @@ class Graph:
         level: list[int] = []
         for k, node in enumerate(self.nodes):
             inputs = [level[j] for j, _ in self.inputs_of(k)]
-            level.append(0 if node.is_leaf else 1 + max(inputs, default=0))
+            level.append(1 + max(inputs, default=0) if node.inputs else 0)
         return level[-1] if level else 0
 
-    def operand_label(self, operand: Any, digits: int = 2) -> str:
-        """How an operand appears in a trace: its trace name, or a constant's value."""
-        j = self.position_of(operand)
-        if j >= 0:
-            return self.trace_names[j]
-        return number(operand, digits)
+    def label(self, k: int) -> str:
+        """An input's label: its name, else its trace name."""
+        name = drawn_name(self.nodes[k])
+        if name is not None:
+            return name
+        return self.trace_names[k] if self.trace_names else "input"
 
-    def expression(self, node: Node, digits: int = 2) -> str:
-        """``v1 × v0`` or ``sin(v0)``: how a node was computed, in trace names."""
-        assert node.primitive is not None
-        operands = [self.operand_label(a, digits) for a in node.inputs]
-        name = node.primitive.name
-        if name in INFIX and len(operands) == 2:
-            return f"{operands[0]} {INFIX[name]} {operands[1]}"
-        if name == "neg":
-            return f"-{operands[0]}"
-        return f"{node.primitive.symbol}({', '.join(operands)})"
+    def expression(self, node: Any, digits: int = 2) -> str:
+        """How a node was computed, in trace names: ``v-1 × v0``, ``-v1``, ``sin(v0)``."""
+        names = self.trace_names or []
+        operands = [
+            names[j] if j >= 0 else format_number(a, digits)
+            for a, j in ((a, self.position_of(a)) for a in node.inputs)
+        ]
+        symbol = operation_symbol(node)
+        if not any(c.isalnum() for c in symbol):  # an operator sign: + - × / **
+            if len(operands) == 2:
+                return f"{operands[0]} {symbol} {operands[1]}"
+            if len(operands) == 1:
+                return f"{symbol}{operands[0]}"
+        return f"{symbol}({', '.join(operands)})"
 
-    def edges(self) -> list[tuple[int, int, Any, Any]]:
-        """(input position or -1 for a constant, node position, operand, partial)."""
-        result = []
-        for i, node in enumerate(self.nodes):
-            for operand, partial in zip(node.inputs, node.partials):
-                result.append((self.position_of(operand), i, operand, partial))
-        return result
+
+def operation_symbol(node: Any) -> str:
+    """The symbol of the operation that made `node` ("op" when it does not say)."""
+    symbol = getattr(node, "op", None)
+    return "op" if symbol is None else str(symbol)
+
+
+def operations_nearest(output: Any, limit: int) -> list[Any] | None:
+    """Up to `limit` operations nearest `output` (breadth first), or None if that is all.
+
+    It stops as soon as it finds one operation more than `limit`, so it never walks a
+    graph further than what will be shown.
+    """
+    found = {id(output): output} if output.inputs else {}
+    queue = deque(found.values())
+    while queue:
+        node = queue.popleft()
+        for operand in node.inputs:
+            if is_node_operand(node, operand) and operand.inputs and id(operand) not in found:
+                if len(found) == limit:
+                    return list(found.values())
+                found[id(operand)] = operand
+                queue.append(operand)
+    return None
 
 
 @dataclass(frozen=True)
@@ -141,7 +259,8 @@ class Annotations:
 
     ``tangents`` and ``adjoints`` map node positions to the numbers known so far;
     ``highlight_nodes`` and ``highlight_edges`` mark what the current step touches
-    (an edge is a pair: input position, node position). ``caption`` explains the step.
+    (an edge is a pair: input position, node position). ``caption`` explains the step;
+    ``note`` says what the picture leaves out.
     """
 
     tangents: dict[int, Any] = field(default_factory=dict)
@@ -149,17 +268,38 @@ class Annotations:
     highlight_nodes: frozenset[int] = frozenset()
     highlight_edges: frozenset[tuple[int, int]] = frozenset()
     caption: str = ""
+    note: str = ""
 
 
-def final_annotations(graph: Graph) -> Annotations:
-    """Tangents of a Dual graph, or adjoints (``.grad``) of a Variable graph."""
-    nodes = graph.nodes
-    if graph.kind == "Dual":
-        return Annotations(tangents={i: n.derivative for i, n in enumerate(nodes)})  # type: ignore[attr-defined]
-    grads = {i: n.grad for i, n in enumerate(nodes)}  # type: ignore[attr-defined]
-    if not any(g != 0 for g in grads.values()):
-        return Annotations()  # backward() has not run: show values and partials only
-    return Annotations(adjoints=grads)
+def adjoints_by_position(graph: Graph) -> dict[int, Any]:
+    """d(output)/d(node) for every node of a whole graph, by position (one reverse sweep)."""
+    found = core.adjoints(graph.output)
+    return {graph.position[id(node)]: value for node, value in found.items()}
+
+
+def tangents_by_position(graph: Graph) -> dict[int, Any]:
+    """The tangent (``.derivative``) of every node that carries one, by position."""
+    return {k: n.derivative for k, n in enumerate(graph.nodes) if hasattr(n, "derivative")}
+
+
+def default_annotations(graph: Graph, adjoints: bool | None = None) -> Annotations:
+    """Tangents where nodes carry them; adjoints when asked, or once ``backward()`` ran.
+
+    Adjoints are computed for the drawn result by a reverse sweep, never read from
+    ``.grad``: an input's ``.grad`` adds up over every ``backward()`` call.
+    """
+    if adjoints is None:
+        adjoints = any(getattr(node, "grad", 0) != 0 for node in graph.nodes)
+    tangents = tangents_by_position(graph)
+    if not adjoints:
+        return Annotations(tangents=tangents)
+    if not graph.complete:
+        return Annotations(
+            tangents=tangents,
+            note="Adjoints are not shown: they depend on the whole graph. "
+            "Read them from .grad, or draw a smaller computation.",
+        )
+    return Annotations(tangents=tangents, adjoints=adjoints_by_position(graph))
 
 
 class GraphvizMissing(RuntimeError):
@@ -171,11 +311,11 @@ class Drawing:
 
     def __init__(self, source: str, summary: str) -> None:
         self.source = source
-        self._summary = summary
+        self.summary = summary
         self._svg: str | None = None
 
     def __repr__(self) -> str:
-        return f"<Drawing of {self._summary}>"
+        return f"<Drawing of {self.summary}>"
 
     def svg(self) -> str:
         """The picture as SVG text, laid out by graphviz's ``dot`` program."""
@@ -206,79 +346,137 @@ def draw(
     names: str = "ops",
     leaf_per_use: bool = False,
     digits: int = 2,
+    adjoints: bool | None = None,
     annotations: Annotations | None = None,
     max_nodes: int = MAX_NODES,
     direction: str | None = None,
 ) -> Drawing:
-    """Draw the computation graph behind `output`, a `Dual` or a `Variable`.
+    """Draw the computation graph behind `output`.
+
+    **Reading the picture.** Inputs are blue ovals, operations grey circles, and the
+    output feeds a green "result" box. Each node shows its name or operation and,
+    under it, its value (blue). Each edge carries ``∂`` and the local partial
+    derivative of the receiving operation with respect to that input (vermillion),
+    read from the rule table. A constant (the ``6`` in ``x + 6``) is a small grey
+    circle with a dashed grey edge and no partial: no derivative flows back to it.
+    A Dual's nodes also show ``ẋ``, the tangent carried forward (purple). After
+    ``backward()`` a Variable's nodes show ``grad``, the adjoint d(result)/d(node)
+    (green), computed for this result by one reverse sweep: an input's ``.grad``
+    adds up over every ``backward()`` call, the picture does not.
+
+    **Options.**
 
     * ``names="ops"`` labels operations by their symbol; ``names="trace"`` adds the
       trace names v₁, v₂, ... used by evaluation traces.
     * ``leaf_per_use=True`` draws an input once for every use, as hand-drawn
       figures often do (its gradient is then the sum over those copies).
-    * ``digits``: significant digits of the numbers shown.
-    * ``annotations``: what to show for a step of a sweep (the widgets use it);
-      by default, the tangents (Dual) or the adjoints after ``backward()`` (Variable).
-    * Graphs larger than ``max_nodes`` show only the operations nearest the output,
-      with a note saying how many were left out.
+    * ``digits``: significant digits of the numbers shown (at least 1).
+    * ``adjoints``: ``True`` shows the adjoints of any graph, ``False`` never; by
+      default they appear once ``backward()`` has run.
+    * ``annotations``: what to show for one step of a sweep (`step_through` uses it).
+    * ``max_nodes``: at most this many operations are drawn, the ones nearest the
+      output; ``…`` marks where left-out ones feed in. Only that part is visited, so
+      drawing the end of a huge computation is quick.
     * ``direction``: ``"LR"`` (left to right) or ``"TB"`` (top to bottom). By default,
       graphs up to 8 operations deep run left to right and deeper ones top to bottom,
       so that they grow the way a notebook scrolls.
+
+    **Drawing your own nodes.** `draw`, the traces and `step_through` work on any
+    object with these attributes, so the nodes of an engine you write yourself get
+    the same pictures as adlearn's `Dual` and `Variable` (which have them all):
+
+    * ``value``: the number the node holds;
+    * ``inputs``: a tuple of the operands it was computed from, in order, or ``()``
+      for an input. An operand is a node of the graph when it is an object of the
+      same type as the node that uses it; anything else (a plain number) is a constant;
+    * ``partials``: a tuple of local partial derivatives d(node)/d(operand), one per
+      operand, in the same order;
+    * optionally ``name`` (a label such as ``"x"``), ``op`` (a short symbol such as
+      ``"+"``, ``"×"`` or ``"sin"``; ``None`` or absent for an input), ``grad`` (an
+      adjoint) and ``derivative`` (a tangent).
+
+    For example, a node made by multiplying ``a`` and ``b`` has ``value = a.value *
+    b.value``, ``inputs = (a, b)``, ``partials = (b.value, a.value)`` and ``op = "×"``.
     """
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
+        raise ValueError(
+            f"max_nodes is how many operations to draw at most, a whole number of at "
+            f"least 1, not {max_nodes!r}. The default, {MAX_NODES}, suits most pictures."
+        )
+    if adjoints not in (None, True, False):
+        raise ValueError(f"adjoints must be True, False or None (automatic), not {adjoints!r}.")
+    graph = Graph.of(output, max_operations=max_nodes)
+    if annotations is None:
+        annotations = default_annotations(graph, adjoints)
+    return render(
+        graph,
+        annotations,
+        names=names,
+        leaf_per_use=leaf_per_use,
+        digits=digits,
+        direction=direction,
+    )
+
+
+def render(
+    graph: Graph,
+    annotations: Annotations,
+    *,
+    names: str = "ops",
+    leaf_per_use: bool = False,
+    digits: int = 2,
+    direction: str | None = None,
+) -> Drawing:
+    """The `Drawing` of a graph already built, with the numbers `annotations` adds."""
     if direction not in (None, "LR", "TB"):
         raise ValueError(f'direction must be "LR" or "TB", not {direction!r}.')
     if names not in ("ops", "trace"):
         raise ValueError(f'names must be "ops" or "trace", not {names!r}.')
-    graph = Graph.of(output)
-    notes = annotations if annotations is not None else final_annotations(graph)
-    return Drawing(
-        _dot(graph, notes, names, leaf_per_use, digits, max_nodes, direction),
-        f"a {graph.kind} graph: {len(graph.nodes)} nodes, output {number(output.value, 4)}",
-    )
+    output = format_number(graph.output.value, 4)
+    kind = type(graph.output).__name__
+    if graph.complete:
+        summary = f"a {kind} graph: {len(graph.nodes)} nodes, output {output}"
+    else:
+        summary = (
+            f"the {len(graph.nodes)} nodes nearest the output of a {kind} graph "
+            f"(the rest not drawn), output {output}"
+        )
+    return Drawing(_dot(graph, annotations, names, leaf_per_use, digits, direction), summary)
 
 
 # --- writing DOT ------------------------------------------------------------------------
 
+FONT = 'fontname="Helvetica,Arial,sans-serif"'
+
 
 def _text(text: str, limit: int = 40) -> str:
-    """Escape text for a graphviz HTML-like label (user names can hold anything)."""
+    """Escape text for a graphviz HTML-like label; shorten what is too long."""
     text = text if len(text) <= limit else text[: limit - 1] + "…"
-    return html.escape(text, quote=True).replace("\n", " ").replace("\r", " ")
+    return html.escape(text, quote=True)
 
 
 def _font(colour: str, text: str) -> str:
     return f'<font color="{colour}">{_text(text, 200)}</font>'
 
 
-def _node_label(graph: Graph, i: int, notes: Annotations, names: str, digits: int) -> str:
-    node = graph.nodes[i]
-    lines = []
-    if node.is_leaf:
-        lines.append(f"<b>{_text(node.name or graph.trace_names[i])}</b>")
+def _node_label(graph: Graph, k: int, notes: Annotations, names: str, digits: int) -> str:
+    node = graph.nodes[k]
+    if not node.inputs:
+        lines = [f"<b>{_text(graph.label(k))}</b>"]
     else:
-        assert node.primitive is not None
-        title = node.primitive.symbol
-        if names == "trace":
-            title = f"{graph.trace_names[i]} = {title}"
-        if node.name:
-            title = f"{node.name}: {title}"
-        lines.append(f'<font point-size="14"><b>{_text(title)}</b></font>')
-    lines.append(_font(VALUE_COLOUR, number(node.value, digits)))
-    if i in notes.tangents:
-        lines.append(_font(TANGENT_COLOUR, "ẋ " + number(notes.tangents[i], digits)))
-    if i in notes.adjoints:
-        lines.append(_font(ADJOINT_COLOUR, "grad " + number(notes.adjoints[i], digits)))
+        title = operation_symbol(node)
+        if names == "trace" and graph.trace_names:
+            title = f"{graph.trace_names[k]} = {title}"
+        name = drawn_name(node)
+        if name:
+            title = f"{name}: {title}"
+        lines = [f'<font point-size="14"><b>{_text(title)}</b></font>']
+    lines.append(_font(VALUE_COLOUR, format_number(node.value, digits)))
+    if k in notes.tangents:
+        lines.append(_font(TANGENT_COLOUR, "ẋ " + format_number(notes.tangents[k], digits)))
+    if k in notes.adjoints:
+        lines.append(_font(ADJOINT_COLOUR, "grad " + format_number(notes.adjoints[k], digits)))
     return "<" + "<br/>".join(lines) + ">"
-
-
-def _edge_label(operand: Any, partial: Any, digits: int, constant: bool = False) -> str:
-    value = number(operand.value if isinstance(operand, Node) else operand, digits)
-    if constant and partial != partial:
-        # No derivative with respect to this constant exists (x ** 2 with x < 0 has no
-        # d/d(exponent)), and none is ever needed: show only the value.
-        return f"<{_font(VALUE_COLOUR, value)}>"
-    partial_text = "∂ " + number(partial, digits)
-    return f"<{_font(VALUE_COLOUR, value)}<br/>{_font(PARTIAL_COLOUR, partial_text)}>"
 
 
 def _dot(
@@ -287,45 +485,41 @@ def _dot(
     names: str,
     leaf_per_use: bool,
     digits: int,
-    max_nodes: int,
     direction: str | None,
 ) -> str:
     nodes = graph.nodes
     if direction is None:
         direction = "LR" if graph.depth() <= DEEP else "TB"
-    operations = [i for i, n in enumerate(nodes) if not n.is_leaf]
-    hidden = set(operations[: max(0, len(operations) - max_nodes)])
+    edges = graph.edges()
     uses: dict[int, int] = {}
-    for source, _, _, _ in graph.edges():
-        if source >= 0:
-            uses[source] = uses.get(source, 0) + 1
+    for edge in edges:
+        if edge.source >= 0:
+            uses[edge.source] = uses.get(edge.source, 0) + 1
 
     lines = [
         "digraph computation {",
-        f'  graph [rankdir={direction}, fontname="Helvetica,Arial,sans-serif", fontsize=11, '
-        'nodesep=0.25, ranksep=0.45, labelloc=b, labeljust=l, size="9,200"];',
-        '  node [fontname="Helvetica,Arial,sans-serif", fontsize=11, style=filled, '
-        'penwidth=1.2, color="#555555"];',
-        '  edge [fontname="Helvetica,Arial,sans-serif", fontsize=10, color="#777777", '
-        "arrowsize=0.7];",
+        f"  graph [rankdir={direction}, {FONT}, fontsize=12, nodesep=0.25, ranksep=0.45, "
+        'labelloc=b, labeljust=l, size="10,200"];',
+        f'  node [{FONT}, fontsize=12, style=filled, penwidth=1.2, color="#555555"];',
+        f'  edge [{FONT}, fontsize=12, color="#555555", arrowsize=0.7];',
     ]
 
-    def split(i: int) -> bool:
-        return nodes[i].is_leaf and (leaf_per_use or uses.get(i, 0) > MAX_USES)
+    def copied(k: int) -> bool:  # an input drawn once per use
+        return not nodes[k].inputs and (leaf_per_use or uses.get(k, 0) > MAX_USES)
 
-    def style(i: int) -> str:
-        highlighted = i in notes.highlight_nodes
-        hl = f', color="{HIGHLIGHT_COLOUR}", penwidth=2.6' if highlighted else ""
-        if nodes[i].is_leaf:
-            return f'shape=ellipse, fillcolor="#d6e6f7"{hl}'
-        return f'shape=circle, fillcolor="#e8e8e8", margin=0.02{hl}'
+    def style(k: int) -> str:
+        highlight = (
+            f', color="{HIGHLIGHT_COLOUR}", penwidth=3' if k in notes.highlight_nodes else ""
+        )
+        if not nodes[k].inputs:
+            return f'shape=ellipse, fillcolor="#d4e6f4"{highlight}'
+        return f'shape=circle, fillcolor="#eeeeee", margin=0.02{highlight}'
 
-    drawn_edges = [e for e in graph.edges() if e[1] not in hidden]
-    feeding = {source for source, _, _, _ in drawn_edges}
-    for i, node in enumerate(nodes):
-        if i in hidden or split(i) or (node.is_leaf and i not in feeding and i != len(nodes) - 1):
-            continue
-        lines.append(f"  n{i} [label={_node_label(graph, i, notes, names, digits)}, {style(i)}];")
+    for k in range(len(nodes)):
+        if not copied(k):
+            lines.append(
+                f"  n{k} [label={_node_label(graph, k, notes, names, digits)}, {style(k)}];"
+            )
 
     counters = {"c": 0, "u": 0, "cut": 0}
 
@@ -333,52 +527,70 @@ def _dot(
         counters[prefix] += 1
         return f"{prefix}{counters[prefix] - 1}"
 
-    for source, target, operand, partial in drawn_edges:
-        attributes = f"label={_edge_label(operand, partial, digits, constant=source < 0)}"
-        if (source, target) in notes.highlight_edges:
-            attributes += f', color="{HIGHLIGHT_COLOUR}", penwidth=2.6'
-        if source < 0:  # a constant: its own small leaf, drawn at its use
+    for edge in edges:
+        if edge.constant:  # its own small grey leaf at its use; nothing flows back
             name = fresh("c")
             lines.append(
-                f'  {name} [label="{_text(number(operand, digits))}", shape=circle, '
-                'fillcolor="#eaf2fb", fontsize=10, width=0.3, margin=0.01];'
+                f'  {name} [label="{_text(format_number(edge.operand, digits))}", '
+                f'shape=circle, fillcolor="#f2f2f2", color="{CONSTANT_COLOUR}", '
+                f'fontcolor="#555555", fontsize=11, width=0.3, margin=0.01];'
             )
-        elif source in hidden:  # comes from the part of the graph left out
+            lines.append(f'  {name} -> n{edge.target} [style=dashed, color="{CONSTANT_COLOUR}"];')
+            continue
+        attributes = f"label=<{_font(PARTIAL_COLOUR, '∂ ' + format_number(edge.partial, digits))}>"
+        if (edge.source, edge.target) in notes.highlight_edges:
+            attributes += f', color="{HIGHLIGHT_COLOUR}", penwidth=3'
+        if edge.source < 0:  # from the part of the graph not drawn
             name = fresh("cut")
             lines.append(f'  {name} [label="…", shape=plaintext, style=""];')
-            attributes += ", style=dashed"
-        elif split(source):  # one copy of the input for each use
+            attributes += ", style=dotted"
+        elif copied(edge.source):
             name = fresh("u")
-            label = _node_label(graph, source, notes, names, digits)
-            lines.append(f"  {name} [label={label}, {style(source)}];")
+            label = _node_label(graph, edge.source, notes, names, digits)
+            lines.append(f"  {name} [label={label}, {style(edge.source)}];")
         else:
-            name = f"n{source}"
-        lines.append(f"  {name} -> n{target} [{attributes}];")
+            name = f"n{edge.source}"
+        lines.append(f"  {name} -> n{edge.target} [{attributes}];")
 
-    last = len(nodes) - 1
+    result = format_number(graph.output.value, digits)
     lines.append(
-        f'  result [shape=box, fillcolor="#d5f0dc", color="#1e8449", '
-        f"label=<<b>result</b><br/>{_font(VALUE_COLOUR, number(graph.output.value, digits))}>];"
+        f'  result [shape=box, fillcolor="#d3efe6", color="{ADJOINT_COLOUR}", '
+        f"label=<<b>result</b><br/>{_font(VALUE_COLOUR, result)}>];"
     )
-    lines.append(f"  n{last} -> result;")
-    note = f"{len(hidden):,} earlier operations are not drawn (… marks where they feed in)"
-    lines.append(f"  label=<{_legend(graph, notes, note if hidden else '')}>;")
+    lines.append(f"  n{len(nodes) - 1} -> result;")
+    constants = any(edge.constant for edge in edges)
+    lines.append(f"  label=<{_legend(graph, notes, names, constants)}>;")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def _legend(graph: Graph, notes: Annotations, note: str) -> str:
-    parts = [
-        _font(VALUE_COLOUR, "blue: value"),
-        _font(PARTIAL_COLOUR, "red ∂: local partial of the receiving operation"),
-    ]
-    if notes.tangents:
-        parts.append(_font(TANGENT_COLOUR, "purple ẋ: tangent (derivative carried forward)"))
-    if notes.adjoints:
-        parts.append(_font(ADJOINT_COLOUR, "green grad: adjoint, d(result)/d(node)"))
-    legend = "   ".join(parts)
+def _legend(graph: Graph, notes: Annotations, names: str, constants: bool) -> str:
+    left = '<br align="left"/>'
+    parts = []
+    if not graph.complete:
+        operations = sum(1 for node in graph.nodes if node.inputs)
+        parts.append(
+            f"<i>Only the {operations:,} operations nearest the output are drawn; "
+            "… marks where earlier ones feed in.</i>"
+        )
+        if names == "trace":
+            parts.append("<i>Trace names (v1, v2, ...) need the whole graph.</i>")
+    if notes.note:
+        parts.append(f"<i>{_text(notes.note, 300)}</i>")
     if notes.caption:
-        legend = f"<b>{_text(notes.caption, 200)}</b><br/>" + legend
-    if note:
-        legend = f"<i>{_text(note, 200)}</i><br/>" + legend
-    return legend
+        parts.append(f"<b>{_text(notes.caption, 300)}</b>")
+    parts.append(_font(VALUE_COLOUR, "number in a node: its value"))
+    parts.append(_font(PARTIAL_COLOUR, "∂ on an edge: local partial of the receiving operation"))
+    if constants:
+        parts.append(_font(CONSTANT_COLOUR, "dashed grey edge: a constant, nothing flows back"))
+    if notes.tangents:
+        parts.append(_font(TANGENT_COLOUR, "ẋ: tangent, the derivative carried forward"))
+    if notes.adjoints:
+        parts.append(
+            _font(
+                ADJOINT_COLOUR,
+                "grad: adjoint d(result)/d(node), swept back from this result "
+                "(an input's .grad adds up over backward() calls)",
+            )
+        )
+    return left.join(parts) + left

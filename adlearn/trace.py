@@ -5,20 +5,37 @@ order it ran: inputs v₋₁, v₀, then v₁, v₂, ... Forward mode adds the t
 beside it; reverse mode follows it with the adjoint trace, the backward sweep in the
 order it is computed, one edge at a time (an input used twice receives two updates).
 
-`sweep_annotations(graph, step)` says what the step-by-step widgets show at a step: it
-is a pure function of the graph and the step number.
+A `Sweep` works out the steps of one sweep once; ``sweep.annotations(step)`` is what
+the step-by-step widget shows at a step, a pure function of the graph and the step.
+Traces and sweeps work on any node that follows the drawing protocol (see
+`adlearn.draw`).
 """
 
 from __future__ import annotations
 
 import html
+from bisect import bisect_right
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from itertools import islice
+from typing import Any, TypeVar
 
-from .graph import Annotations, Graph, number
+from .dual import Dual
+from .graph import (
+    Annotations,
+    Graph,
+    adjoints_by_position,
+    drawn_name,
+    format_number,
+    tangents_by_position,
+)
 
 BAR = "\u0304"  # combining macron: v̄ is an adjoint
 DOT = "\u0307"  # combining dot above: v̇ is a tangent
+MAX_ROWS = 60  # rows of a trace table at most: the first and the last ones
+
+T = TypeVar("T")
 
 
 def marked(name: str, mark: str) -> str:
@@ -39,98 +56,143 @@ class AdjointStep:
     first: bool  # the input's first update (written "=" rather than "+=")
 
 
-def reverse_steps(graph: Graph) -> list[AdjointStep]:
-    """Replay the backward sweep of `graph` edge by edge, seeding the output with 1.
+def reverse_steps(graph: Graph) -> Iterator[AdjointStep]:
+    """The backward sweep of a whole graph, one chain-rule update at a time.
 
-    It visits nodes in the reverse of the one topological order, as ``backward()``
-    does, and records each chain-rule update instead of only its result.
+    Nodes are visited in the reverse of the one topological order, as ``backward()``
+    visits them, so a node's adjoint is complete when its turn comes: it is taken
+    from `adlearn.core.adjoints`, and each update is listed with the running total
+    of the input that receives it.
     """
-    adjoint: dict[int, Any] = {len(graph.nodes) - 1: 1.0}
-    steps = []
-    for i in reversed(range(len(graph.nodes))):
-        for j, partial in graph.inputs_of(i):  # constants receive no adjoint
-            upstream = adjoint.get(i, 0.0)
+    if not graph.complete:
+        raise ValueError("A sweep needs the whole graph, not only the part nearest the output.")
+    adjoint = adjoints_by_position(graph)
+    totals: dict[int, Any] = {}
+    for k in reversed(range(len(graph.nodes))):
+        upstream = adjoint[k]
+        for j, partial in graph.inputs_of(k):  # constants receive no adjoint
             contribution = partial * upstream
-            first = j not in adjoint
-            adjoint[j] = contribution if first else adjoint[j] + contribution
-            steps.append(AdjointStep(i, j, upstream, partial, contribution, adjoint[j], first))
-    return steps
+            first = j not in totals
+            totals[j] = contribution if first else totals[j] + contribution
+            yield AdjointStep(k, j, upstream, partial, contribution, totals[j], first)
 
 
-def sweep_length(graph: Graph) -> int:
-    """How many steps the widget has: one per node forward, one per edge backward."""
-    if graph.kind == "Dual":
-        return len(graph.nodes)
-    return len(reverse_steps(graph)) + 1  # the seed, then each update
+def has_tangents(graph: Graph) -> bool:
+    """True when every node carries a tangent (``.derivative``), as Duals do."""
+    return len(tangents_by_position(graph)) == len(graph.nodes)
 
 
-def sweep_annotations(graph: Graph, step: int, digits: int = 2) -> Annotations:
-    """What the picture shows after `step` steps of the sweep (0 shows values only).
+class Sweep:
+    """The steps of a forward or a backward sweep over a graph, worked out once.
 
-    For a Dual graph, the forward sweep: tangents appear node by node. For a Variable
-    graph, the reverse sweep: the output is seeded with 1, then adjoints accumulate
-    edge by edge, with the edge being processed highlighted.
+    Step 0 shows values only. A forward sweep (tangents needed) then reveals the
+    tangents node by node. A backward sweep seeds the output with 1, then passes
+    adjoints back edge by edge. ``annotations(step)`` costs only what one picture
+    shows: the sweep is never replayed.
     """
-    total = sweep_length(graph)
-    if not 0 <= step <= total:
-        raise ValueError(f"step must be between 0 and {total}, not {step}.")
-    names = graph.trace_names
-    if step == 0:
-        verb = "forward" if graph.kind == "Dual" else "backward"
-        return Annotations(caption=f"Step 0 of {total}: values only; the {verb} sweep starts next.")
-    if graph.kind == "Dual":
-        k = step - 1
-        tangents = {i: graph.nodes[i].derivative for i in range(step)}  # type: ignore[attr-defined]
-        edges = frozenset((j, k) for j, _ in graph.inputs_of(k))
+
+    def __init__(self, graph: Graph, direction: str | None = None, digits: int = 2) -> None:
+        if not graph.complete:
+            raise ValueError("A sweep needs the whole graph, not only the part nearest the output.")
+        if direction is None:
+            direction = "forward" if has_tangents(graph) else "backward"
+        if direction not in ("forward", "backward"):
+            raise ValueError(f'sweep must be "forward" or "backward", not {direction!r}.')
+        if direction == "forward" and not has_tangents(graph):
+            raise TypeError(
+                "A forward sweep shows tangents, and this graph's nodes carry none: compute "
+                "the result with Dual numbers, or step through the backward sweep instead."
+            )
+        self.graph = graph
+        self.direction = direction
+        self.digits = digits
+        if direction == "forward":
+            self.length = len(graph.nodes)
+            return
+        self.steps = list(reverse_steps(graph))
+        self.length = len(self.steps) + 1  # the seed, then each update
+        # For each node: the updates it receives (their indices) and its total after each.
+        self.updates: dict[int, tuple[list[int], list[Any]]] = {}
+        for index, step in enumerate(self.steps):
+            indices, totals = self.updates.setdefault(step.input, ([], []))
+            indices.append(index)
+            totals.append(step.total)
+
+    def annotations(self, step: int) -> Annotations:
+        """What the picture shows after `step` steps (0 shows values only)."""
+        total = self.length
+        if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= total:
+            raise ValueError(f"step must be a whole number between 0 and {total}, not {step!r}.")
+        if step == 0:
+            return Annotations(
+                caption=f"Step 0 of {total}: values only; the {self.direction} sweep starts next."
+            )
+        graph = self.graph
+        if self.direction == "forward":
+            k = step - 1
+            tangents = tangents_by_position(graph)
+            return Annotations(
+                tangents={i: tangents[i] for i in range(step)},
+                highlight_nodes=frozenset([k]),
+                highlight_edges=frozenset((j, k) for j, _ in graph.inputs_of(k)),
+                caption=f"Step {step} of {total}: " + tangent_text(graph, k, self.digits),
+            )
+        last = len(graph.nodes) - 1
+        adjoints: dict[int, Any] = {last: 1.0}
+        for j, (indices, totals) in self.updates.items():
+            done = bisect_right(indices, step - 2)  # updates made up to this step
+            if done:
+                adjoints[j] = totals[done - 1]
+        if step == 1:
+            seed = marked(graph.trace_names[last], BAR) if graph.trace_names else "the output"
+            return Annotations(
+                adjoints=adjoints,
+                highlight_nodes=frozenset([last]),
+                caption=f"Step 1 of {total}: seed {seed} = d(result)/d(result) = 1",
+            )
+        current = self.steps[step - 2]
         return Annotations(
-            tangents=tangents,
-            highlight_nodes=frozenset([k]),
-            highlight_edges=edges,
-            caption=f"Step {step} of {total}: " + _tangent_text(graph, k, digits),
+            adjoints=adjoints,
+            highlight_nodes=frozenset([current.input]),
+            highlight_edges=frozenset([(current.input, current.node)]),
+            caption=f"Step {step} of {total}: " + adjoint_text(graph, current, self.digits),
         )
-    steps = reverse_steps(graph)
-    last = len(graph.nodes) - 1
-    adjoints: dict[int, Any] = {last: 1.0}
-    for done in steps[: step - 1]:
-        adjoints[done.input] = done.total
-    if step == 1:
-        caption = f"Step 1 of {total}: seed {marked(names[last], BAR)} = d(result)/d(result) = 1"
-        return Annotations(adjoints=adjoints, highlight_nodes=frozenset([last]), caption=caption)
-    current = steps[step - 2]
-    return Annotations(
-        adjoints=adjoints,
-        highlight_nodes=frozenset([current.input]),
-        highlight_edges=frozenset([(current.input, current.node)]),
-        caption=f"Step {step} of {total}: " + _adjoint_text(graph, current, digits),
-    )
 
 
-def _tangent_text(graph: Graph, k: int, digits: int) -> str:
-    node, name = graph.nodes[k], marked(graph.trace_names[k], DOT)
-    tangent = number(node.derivative, digits)  # type: ignore[attr-defined]
-    if node.is_leaf:
+def tangent_text(graph: Graph, k: int, digits: int) -> str:
+    """``v̇2 = 5 × v̇-1 + 2 × v̇0 = 5``: how node k's tangent is computed."""
+    names = graph.trace_names or []
+    node, name = graph.nodes[k], marked(names[k], DOT)
+    tangent = format_number(node.derivative, digits)
+    if not node.inputs:
         return f"{name} = {tangent} (seeded)"
     text = ""
     for j, partial in graph.inputs_of(k):
-        term = f"{number(abs(partial), digits)} × {marked(graph.trace_names[j], DOT)}"
+        term = f"{format_number(abs(partial), digits)} × {marked(names[j], DOT)}"
         negative = partial < 0
-        text += (
-            ("-" if negative else "") + term if not text else (" - " if negative else " + ") + term
-        )
+        if not text:
+            text = ("-" if negative else "") + term
+        else:
+            text += (" - " if negative else " + ") + term
     return f"{name} = {text} = {tangent}"
 
 
-def _adjoint_text(graph: Graph, step: AdjointStep, digits: int) -> str:
-    names = graph.trace_names
+def adjoint_update(graph: Graph, step: AdjointStep) -> str:
+    """``v̄-1 += v̄2 × ∂v2/∂v-1``: the update that a step of the backward sweep makes."""
+    names = graph.trace_names or []
     target, source = marked(names[step.input], BAR), marked(names[step.node], BAR)
     update = "=" if step.first else "+="
-    text = f"{target} {update} {source} × ∂{names[step.node]}/∂{names[step.input]}"
-    text += f" = {number(step.upstream, digits)} × {number(step.partial, digits)}"
-    if not step.first:
-        text += f", so {target} = {number(step.total, digits)}"
-    else:
-        text += f" = {number(step.total, digits)}"
-    return text
+    return f"{target} {update} {source} × ∂{names[step.node]}/∂{names[step.input]}"
+
+
+def adjoint_text(graph: Graph, step: AdjointStep, digits: int) -> str:
+    """The update of one step with its numbers, for the widget's caption."""
+    text = adjoint_update(graph, step)
+    text += f" = {format_number(step.upstream, digits)} × {format_number(step.partial, digits)}"
+    if step.first:
+        return text + f" = {format_number(step.total, digits)}"
+    target = marked((graph.trace_names or [])[step.input], BAR)
+    return text + f", so {target} = {format_number(step.total, digits)}"
 
 
 # --- trace tables -----------------------------------------------------------------------
@@ -183,55 +245,86 @@ class Trace:
         return "".join(parts)
 
 
-def _primal_rows(graph: Graph, digits: int) -> list[list[str]]:
-    rows = []
-    for i, node in enumerate(graph.nodes):
-        name = graph.trace_names[i]
-        how = (node.name or "input") if node.is_leaf else graph.expression(node, digits)
-        rows.append([f"{name} = {how}", number(node.value, digits)])
-    return rows
+def abridged(
+    items: Iterable[T], max_rows: int, row: Callable[[T], list[str]], width: int
+) -> list[list[str]]:
+    """Rows for the first and last of `items`, at most `max_rows`, and a line for the rest.
+
+    Only the rows shown are written, so a long trace costs little beyond its sweep.
+    """
+    items = iter(items)
+    head = [row(item) for item in islice(items, (max_rows + 1) // 2)]
+    tail: deque[T] = deque(maxlen=max_rows // 2)
+    rest = 0
+    for item in items:
+        tail.append(item)
+        rest += 1
+    left_out = rest - len(tail)
+    gap = [[f"⋮ {left_out:,} rows left out (max_rows={max_rows})"] + [""] * (width - 1)]
+    return head + (gap if left_out else []) + [row(item) for item in tail]
 
 
-def forward_trace(output: Any, digits: int = 4) -> Trace:
-    """The primal and tangent trace of a computation done with `Dual` numbers."""
-    graph = Graph.of(output)
-    if graph.kind != "Dual":
-        raise TypeError(
-            "forward_trace needs a result computed with Dual numbers; "
-            "for a Variable, use reverse_trace."
+def _check_max_rows(max_rows: int) -> None:
+    if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 2:
+        raise ValueError(
+            f"max_rows is how many rows of each table to show at most (the first and the "
+            f"last ones), a whole number of at least 2, not {max_rows!r}."
         )
-    rows = []
-    for (how, value), i in zip(_primal_rows(graph, digits), range(len(graph.nodes))):
-        rows.append([how, value, _tangent_text(graph, i, digits)])
+
+
+def _primal_row(graph: Graph, k: int, digits: int) -> list[str]:
+    node = graph.nodes[k]
+    how = (drawn_name(node) or "input") if not node.inputs else graph.expression(node, digits)
+    return [f"{(graph.trace_names or [])[k]} = {how}", format_number(node.value, digits)]
+
+
+def forward_trace(output: Any, digits: int = 4, max_rows: int = MAX_ROWS) -> Trace:
+    """The primal and tangent trace of a computation done with `Dual` numbers."""
+    _check_max_rows(max_rows)
+    if not hasattr(output, "derivative"):
+        raise TypeError(
+            "forward_trace shows tangents, so it needs a result computed with Dual numbers "
+            "(nodes with a `.derivative`); for a Variable, use reverse_trace."
+        )
+    graph = Graph.of(output)
+    if not has_tangents(graph):
+        raise TypeError("forward_trace needs a tangent (`.derivative`) on every node of the graph.")
+
+    def row(k: int) -> list[str]:
+        return [*_primal_row(graph, k, digits), tangent_text(graph, k, digits)]
+
+    rows = abridged(range(len(graph.nodes)), max_rows, row, 3)
     return Trace(
         "Forward mode: primal and tangent trace",
         [("Forward sweep", ["primal", "value", "tangent"], rows)],
     )
 
 
-def reverse_trace(output: Any, digits: int = 4) -> Trace:
+def reverse_trace(output: Any, digits: int = 4, max_rows: int = MAX_ROWS) -> Trace:
     """The primal trace, then the adjoint trace in the order the sweep computes it."""
-    graph = Graph.of(output)
-    if graph.kind != "Variable":
+    _check_max_rows(max_rows)
+    if isinstance(output, Dual):
         raise TypeError(
-            "reverse_trace needs a result computed with Variables; for a Dual, use forward_trace."
+            "reverse_trace shows the backward sweep of a result computed with Variables; "
+            "for a Dual, use forward_trace."
         )
-    names = graph.trace_names
-    adjoint_rows = [[f"{marked(names[-1], BAR)} = 1", "seed: d(result)/d(result)", "1"]]
-    for step in reverse_steps(graph):
-        target, source = marked(names[step.input], BAR), marked(names[step.node], BAR)
-        update = "=" if step.first else "+="
-        adjoint_rows.append(
-            [
-                f"{target} {update} {source} × ∂{names[step.node]}/∂{names[step.input]}",
-                f"∂ = {number(step.partial, digits)}",
-                number(step.total, digits),
-            ]
-        )
+    graph = Graph.of(output)
+    names = graph.trace_names or []
+
+    def primal(k: int) -> list[str]:
+        return _primal_row(graph, k, digits)
+
+    def adjoint(step: AdjointStep) -> list[str]:
+        partial = f"∂ = {format_number(step.partial, digits)}"
+        return [adjoint_update(graph, step), partial, format_number(step.total, digits)]
+
+    seed = [f"{marked(names[-1], BAR)} = 1", "seed: d(result)/d(result)", "1"]
+    primal_rows = abridged(range(len(graph.nodes)), max_rows, primal, 2)
+    adjoint_rows = [seed, *abridged(reverse_steps(graph), max_rows - 1, adjoint, 3)]
     return Trace(
         "Reverse mode: primal trace, then adjoint trace",
         [
-            ("Forward sweep (primal trace)", ["primal", "value"], _primal_rows(graph, digits)),
+            ("Forward sweep (primal trace)", ["primal", "value"], primal_rows),
             (
                 "Backward sweep (adjoint trace)",
                 ["adjoint update", "local partial", "adjoint"],

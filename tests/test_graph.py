@@ -1,5 +1,6 @@
-"""Drawing computation graphs: the numbers on edges, stability, safety, size."""
+"""Drawing computation graphs: partials on edges, constants, stability, safety, size."""
 
+import math
 import os
 import re
 import subprocess
@@ -8,24 +9,77 @@ import textwrap
 
 import pytest
 
-from adlearn import Drawing, Dual, Variable, draw, exp, log, sin
-from adlearn.graph import MAX_USES, Graph, number
+from adlearn import Drawing, Dual, Variable, core, draw, exp, log, sin
+from adlearn.graph import (
+    ADJOINT_COLOUR,
+    MAX_USES,
+    PARTIAL_COLOUR,
+    TANGENT_COLOUR,
+    VALUE_COLOUR,
+    Graph,
+    format_number,
+)
+
+# Until core's topological_order and adjoints follow nodes of any type (the drawing
+# protocol's rule: an operand of the same type is a node), a whole foreign graph
+# cannot be ordered. Remove this mark when they do: the tests then pass as written.
+needs_generic_core = pytest.mark.xfail(
+    reason="core.topological_order/adjoints do not yet follow foreign nodes", strict=True
+)
 
 
 def blog(x):
     return x * sin(x + 6) ** 2 / 2 - 2 / 2**x
 
 
-def edges_into(source, label_of_target):
-    """Partials written on the edges into the node whose label starts with the given text."""
-    names = re.findall(
-        r"^  (n\d+) \[label=<(?:<font point-size=\"14\">)?<b>(.*?)</b>", source, re.M
-    )
-    targets = [n for n, label in names if label == label_of_target]
-    found = {}
-    for target in targets:
-        found[target] = re.findall(rf"-> {target} \[label=<.*?∂ ([^<]+)</font>>", source)
-    return found
+class Value:
+    """A learner's own reverse-mode node: only the drawing protocol, nothing from adlearn."""
+
+    def __init__(self, value, inputs=(), partials=(), op=None, name=None):
+        self.value, self.inputs, self.partials = value, inputs, partials
+        self.op, self.name = op, name
+
+    def __add__(self, other):
+        b = other.value if isinstance(other, Value) else other
+        return type(self)(self.value + b, (self, other), (1.0, 1.0), "+")
+
+    def __mul__(self, other):
+        b = other.value if isinstance(other, Value) else other
+        return type(self)(self.value * b, (self, other), (b, self.value), "×")
+
+    __radd__ = __add__
+
+    def __rmul__(self, other):
+        return type(self)(other * self.value, (other, self), (self.value, other), "×")
+
+    def sin(self):
+        return type(self)(math.sin(self.value), (self,), (math.cos(self.value),), "sin")
+
+
+class Counted(Value):
+    """A Value that counts how often anyone looks at a node's inputs."""
+
+    reads = 0
+
+    @property
+    def inputs(self):
+        Counted.reads += 1
+        return self._inputs
+
+    @inputs.setter
+    def inputs(self, operands):
+        self._inputs = operands
+
+
+def node_lines(source):
+    """{DOT name: label line} for the nodes n0, n1, ..."""
+    return dict(re.findall(r"^  (n\d+) \[label=(.*)$", source, re.M))
+
+
+def partials_into(source, title):
+    """The partials written on the edges into each operation titled `title`."""
+    targets = [n for n, line in node_lines(source).items() if f"<b>{title}</b>" in line]
+    return [re.findall(rf"-> {t} \[label=<<font[^>]*>∂ ([^<]+)</font>>", source) for t in targets]
 
 
 def test_source_figure_shows_the_articles_numbers():
@@ -34,13 +88,47 @@ def test_source_figure_shows_the_articles_numbers():
     y.backward()
     source = draw(y).source
     # d sin(u)/du at u = 9 is -0.91, on the edge into sin.
-    assert list(edges_into(source, "sin").values()) == [["-0.91"]]
-    # The division by 2: 0.5 for the numerator, -0.13 for the constant 2.
-    divisions = edges_into(source, "/")
-    assert ["0.5", "-0.13"] in divisions.values()
+    assert partials_into(source, "sin") == [["-0.91"]]
+    # The division by 2: 0.5 towards the numerator; the constant 2 gets no partial.
+    assert ["0.5"] in partials_into(source, "/")
     # x's adjoint is the sum over its three uses: d/dx at 3 = -0.87.
     assert re.search(r"<b>x</b><br/><font[^>]*>3</font><br/><font[^>]*>grad -0.87</font>", source)
     assert "Generated" not in source  # DOT text, not SVG
+
+
+def test_edges_show_partials_and_nodes_show_values_never_repeated_on_edges():
+    x = Variable(3.0, name="x")
+    source = draw(sin(x) * x).source
+    labels = re.findall(r"-> n\d+ \[label=<(.*?)>\];", source)
+    assert labels and all(re.fullmatch(r"<font[^>]*>∂ [^<]+</font>", label) for label in labels)
+    assert f'color="{PARTIAL_COLOUR}">∂ 3<' in source  # d(sin x · x)/d(sin x) = x = 3
+    assert f'color="{VALUE_COLOUR}">0.14<' in source  # sin(3), on its node
+
+
+def test_constants_are_dashed_grey_and_carry_no_partial():
+    x = Variable(3.0, name="x")
+    source = draw(x * 2 + 6).source
+    constant_edges = re.findall(r"^  (c\d+) -> n\d+ \[(.*)\];$", source, re.M)
+    assert [name for name, _ in constant_edges] == ["c0", "c1"]
+    for _, attributes in constant_edges:
+        assert "style=dashed" in attributes and "∂" not in attributes and "label" not in attributes
+    live = re.findall(r"^  n\d+ -> n\d+ \[(.*)\];$", source, re.M)
+    assert live and all("∂" in a and "dashed" not in a for a in live)
+    assert "a constant, nothing flows back" in source  # the legend says what dashes mean
+
+
+def test_edge_labels_are_at_least_10_points_and_colours_are_colour_blind_safe():
+    x = Variable(3.0, name="x")
+    y = blog(x)
+    y.backward()
+    source = draw(y).source
+    edge_size = re.search(r"^  edge \[.*fontsize=(\d+)", source, re.M)
+    assert edge_size and int(edge_size.group(1)) >= 10
+    okabe_ito = {"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00"}
+    assert {VALUE_COLOUR, PARTIAL_COLOUR, ADJOINT_COLOUR, TANGENT_COLOUR} <= okabe_ito
+    # Colour is never the only cue: every coloured number has its marker.
+    assert re.findall(rf'color="{PARTIAL_COLOUR}">(?!∂ )', source) == []
+    assert re.findall(rf'color="{ADJOINT_COLOUR}">(?!grad)', source) == []
 
 
 def test_drawing_displays_as_svg_from_dot_with_a_stable_text_repr():
@@ -66,8 +154,28 @@ def test_same_computation_same_dot():
 
 def test_dual_graph_shows_tangents_and_variable_before_backward_shows_none():
     source = draw(blog(Dual(3.0, 1.0, name="x"))).source
-    assert "ẋ -0.87" in source and "purple ẋ" in source
+    assert "ẋ -0.87" in source and "ẋ: tangent" in source
     assert "grad" not in draw(blog(Variable(3.0))).source
+    assert "grad -0.87" in draw(blog(Variable(3.0)), adjoints=True).source
+
+
+def test_after_two_backward_calls_the_picture_still_matches_its_legend():
+    x = Variable(3.0, name="x")
+    y = blog(x)
+    y.backward()
+    once, first = draw(y).source, x.grad
+    y.backward()
+    assert x.grad == pytest.approx(2 * first)  # .grad accumulates ...
+    twice = draw(y).source
+    assert twice == once  # ... the picture shows d(result)/d(node), one sweep
+    assert "grad -0.87" in twice and "grad -1.7" not in twice
+    assert "swept back from this result" in twice and ".grad adds up" in twice
+    # Every node's drawn adjoint is core's d(y)/d(node), inputs and intermediates alike.
+    graph = Graph.of(y)
+    exact = core.adjoints(y)
+    lines = node_lines(twice)
+    for k, node in enumerate(graph.nodes):
+        assert f">grad {format_number(exact[node])}<" in lines[f"n{k}"]
 
 
 def test_shared_input_is_one_node_or_one_leaf_per_use():
@@ -77,47 +185,96 @@ def test_shared_input_is_one_node_or_one_leaf_per_use():
     assert len(re.findall(r"<b>x</b>", draw(y, leaf_per_use=True).source)) == 3
 
 
-def test_trace_names_label_operations():
+def test_trace_names_label_operations_with_the_rule_tables_symbols():
     x1, x2 = Variable(2.0, "x1"), Variable(5.0, "x2")
-    source = draw(log(x1) + x1 * x2 - sin(x2), names="trace").source
-    for label in ["v1 = log", "v2 = *", "v3 = +", "v4 = sin", "v5 = -"]:
+    y = log(x1) + x1 * x2 - sin(x2)
+    times = (x1 * x2).op
+    source = draw(y, names="trace").source
+    for label in ["v1 = log", f"v2 = {times}", "v3 = +", "v4 = sin", "v5 = -"]:
         assert f'<font point-size="14"><b>{label}</b></font>' in source
 
 
 @pytest.mark.parametrize(
     "name",
-    [
-        'say "hi"',
-        "a{b}c",
-        "<b>bold</b>",
-        "x & y",
-        "line\nbreak",
-        "w" * 300,
-        "ŵ₁ βλ",
-        '"]; n0 -> n1; //',
-    ],
+    ['say "hi"', "a{b}c", "<b>bold</b>", "x & y", "w" * 300, "ŵ₁ βλ", '"]; n0 -> n1; //'],
 )
-def test_any_name_is_escaped_and_renders(name):
+def test_any_printable_name_is_escaped_and_renders(name):
     x = Variable(2.0, name=name)
     drawing = draw(exp(x) * x)
     svg = drawing.svg()  # the real dot must accept it
     assert "</svg>" in svg
     label_line = next(line for line in drawing.source.splitlines() if line.startswith("  n0 "))
-    assert "<b>bold</b>" not in label_line and "\n" not in label_line.rstrip("\n")
+    assert "<b>bold</b>" not in label_line
     assert label_line.count("[label=") == 1
     assert len(label_line) < 400  # very long names are shortened
 
 
-def test_large_graph_is_summarised_and_still_renders():
+@pytest.mark.parametrize("name", ["line\nbreak", "tab\there", "bell\x07", "nul\x00"])
+def test_a_control_character_in_a_name_is_refused_with_a_printable_suggestion(name):
+    x = Variable(2.0, name=name)
+    with pytest.raises(ValueError, match="control character") as error:
+        draw(exp(x) * x)
+    assert "printable text on one line" in str(error.value)
+    suggestion = re.search(r"for example '(.*)'\.$", str(error.value)).group(1)
+    assert suggestion and all(c.isprintable() for c in suggestion)
+
+
+@pytest.mark.parametrize("digits", [0, -1, 2.5, True, "2"])
+def test_digits_must_be_a_positive_whole_number(digits):
+    with pytest.raises(ValueError, match="significant digits"):
+        draw(Variable(1.0) * 2, digits=digits)
+    with pytest.raises(ValueError, match="significant digits"):
+        format_number(0.0, digits)
+
+
+@pytest.mark.parametrize("max_nodes", [0, -5, 1.5, None])
+def test_max_nodes_must_be_a_positive_whole_number(max_nodes):
+    with pytest.raises(ValueError, match="how many operations to draw"):
+        draw(Variable(1.0) * 2, max_nodes=max_nodes)
+
+
+def test_large_graph_shows_the_nearest_operations_and_still_renders():
     x = Variable(0.5, name="x")
     y = x
     for _ in range(2_000):
         y = sin(y)
+    y.backward()
     drawing = draw(y, max_nodes=200)
-    assert "1,800 earlier operations are not drawn" in drawing.source
+    assert "Only the 200 operations nearest the output are drawn" in drawing.source
     assert len(re.findall(r"^  n\d+ \[", drawing.source, re.M)) == 200
+    assert "…" in drawing.source and "style=dotted" in drawing.source
+    assert ">grad " not in drawing.source  # adjoints need the whole graph: say so, show none
+    assert "Adjoints are not shown" in drawing.source
+    assert repr(drawing).startswith("<Drawing of the 200 nodes nearest the output")
     assert "</svg>" in drawing.svg()
-    assert "</svg>" in draw(y, max_nodes=2_001).svg()  # the whole chain, laid out by dot
+    whole = draw(y, max_nodes=2_000)
+    assert "</svg>" in whole.svg() and "nearest" not in whole.source  # the whole chain
+
+
+def test_drawing_a_huge_graph_visits_only_what_it_draws(monkeypatch):
+    x = Variable(0.5, name="x")
+    y = x
+    for _ in range(20_000):
+        y = sin(y) * 1.0
+
+    def whole_graph(*args, **kwargs):
+        raise AssertionError("the whole graph was traversed")
+
+    monkeypatch.setattr(core, "topological_order", whole_graph)
+    monkeypatch.setattr(core, "adjoints", whole_graph)
+    source = draw(y, max_nodes=50).source
+    assert len(re.findall(r"^  n\d+ \[", source, re.M)) == 50
+
+    def looks_at_inputs(steps):
+        z = Counted(0.5, name="x")
+        for _ in range(steps):
+            z = (z * 1.0).sin()
+        start = Counted.reads
+        draw(z, max_nodes=50)
+        return Counted.reads - start
+
+    # The same work for a chain of 2,000 steps as for 20,000: only the drawn part is seen.
+    assert looks_at_inputs(20_000) == looks_at_inputs(2_000) < 20 * 50
 
 
 def test_input_used_in_every_step_of_a_loop_does_not_fan_out():
@@ -130,11 +287,47 @@ def test_input_used_in_every_step_of_a_loop_does_not_fan_out():
     assert "</svg>" in draw(y, max_nodes=300).svg()
 
 
+def test_a_part_of_a_graph_keeps_every_node_after_its_inputs():
+    x = Variable(0.3, name="x")
+    a = sin(x)
+    y = a
+    for _ in range(100):
+        y = sin(y) * a  # a is near the output and also feeds the far end
+    graph = Graph.of(y, max_operations=30)
+    assert not graph.complete and sum(1 for n in graph.nodes if n.inputs) == 30
+    for k in range(len(graph.nodes)):
+        assert all(j < k for j, _ in graph.inputs_of(k))
+    assert graph.nodes[-1] is y
+
+
 def test_drawing_needs_a_node():
-    with pytest.raises(TypeError, match="only a Dual or a Variable remembers"):
+    with pytest.raises(TypeError, match="only a result that remembers"):
         draw(3.0)
     with pytest.raises(ValueError, match='"ops" or "trace"'):
         draw(Variable(1.0) * 2, names="fancy")
+
+
+def test_foreign_nodes_in_a_huge_graph_are_drawn_nearest_first():
+    z = Value(0.5, name="x")
+    for _ in range(1_000):
+        z = (z * 2.0).sin()
+    source = draw(z, max_nodes=10).source
+    assert source.count("<b>sin</b>") == 5 and source.count("<b>×</b>") == 5
+    assert re.findall(r"^  c\d+ -> n\d+ \[style=dashed", source, re.M)  # the 2.0s
+
+
+@needs_generic_core
+def test_a_learners_own_node_class_is_drawn_like_adlearns():
+    x = Value(3.0, name="x")
+    y = (x * x + 6).sin() * 2
+    source = draw(y, adjoints=True).source
+    assert "<b>x</b>" in source and "<b>sin</b>" in source and "<b>×</b>" in source
+    assert partials_into(source, "sin") == [[format_number(math.cos(15.0))]]
+    # d/dx of 2 sin(x² + 6) = 4 x cos(x² + 6), at 3:
+    assert f"grad {format_number(12 * math.cos(15.0))}" in source
+    assert len(re.findall(r"style=dashed", source)) == 2  # the constants 6 and 2
+    output = format_number(2 * math.sin(15.0), 4)
+    assert repr(draw(y)) == f"<Drawing of a Value graph: 5 nodes, output {output}>"
 
 
 def test_missing_dot_gives_one_clear_error_and_source_still_works(tmp_path):
@@ -173,10 +366,18 @@ def test_missing_dot_gives_one_clear_error_and_source_still_works(tmp_path):
         (2.5e-7, "2.5e-07"),
         (float("inf"), "inf"),
         (-1e9, "-1.0e+09"),
+        (10**400, "1.0e+400"),
     ],
 )
 def test_numbers_are_short(x, text):
-    assert number(x) == text
+    assert format_number(x) == text
+
+
+def test_numbers_of_other_numeric_types_and_nested_duals():
+    np = pytest.importorskip("numpy")
+    assert format_number(np.float32(0.25)) == "0.25"
+    assert format_number(Dual(Dual(1.5, 1.0), 0.0)) == "1.5"
+    assert format_number(math.pi, digits=6) == "3.14159"
 
 
 def test_graph_lists_inputs_first_then_operations():
@@ -184,6 +385,14 @@ def test_graph_lists_inputs_first_then_operations():
     graph = Graph.of(log(x1) + x1 * x2 - sin(x2))
     assert [n.name for n in graph.nodes[:2]] == ["x1", "x2"]
     assert graph.trace_names == ["v-1", "v0", "v1", "v2", "v3", "v4", "v5"]
+
+
+def test_duals_of_another_derivative_are_constants():
+    x = Dual(1.0, 1.0, tag=1, name="x")
+    y = Dual(1.0, 1.0, tag=2, name="y")
+    source = draw(x + y).source
+    assert "<b>y</b>" in source and "<b>x</b>" not in source
+    assert len(re.findall(r"style=dashed", source)) == 1
 
 
 def test_deep_graphs_run_top_to_bottom_and_shallow_ones_left_to_right():

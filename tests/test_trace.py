@@ -4,9 +4,9 @@ import math
 
 import pytest
 
-from adlearn import Dual, Variable, forward_trace, log, reverse_trace, sin
+from adlearn import Dual, Variable, core, forward_trace, log, reverse_trace, sin
 from adlearn.graph import Graph
-from adlearn.trace import reverse_steps, sweep_annotations, sweep_length
+from adlearn.trace import Sweep, reverse_steps
 
 
 def survey(x1, x2):
@@ -15,9 +15,11 @@ def survey(x1, x2):
 
 def test_reverse_trace_of_the_survey_example():
     x1, x2 = Variable(2.0, "x1"), Variable(5.0, "x2")
-    trace = reverse_trace(survey(x1, x2))
+    y = survey(x1, x2)
+    times = (x1 * x2).op  # the rule table's one symbol for mul
+    trace = reverse_trace(y)
     text = repr(trace)
-    assert "v1 = log(v-1)" in text and "v2 = v-1 × v0" in text and "v5 = v3 - v4" in text
+    assert "v1 = log(v-1)" in text and f"v2 = v-1 {times} v0" in text and "v5 = v3 - v4" in text
     rows = [row[0] for row in trace.rows]
     # Two-step accumulation into each input used twice.
     assert "v̄-1 = v̄2 × ∂v2/∂v-1" in rows and "v̄-1 += v̄1 × ∂v1/∂v-1" in rows
@@ -41,6 +43,24 @@ def test_traces_refuse_the_wrong_kind():
         forward_trace(Variable(1.0) * 2)
     with pytest.raises(TypeError, match="forward_trace"):
         reverse_trace(Dual(1.0, 1.0) * 2)
+    with pytest.raises(ValueError, match="at least 2"):
+        reverse_trace(Variable(1.0) * 2, max_rows=0)
+
+
+def test_traces_of_huge_computations_show_their_first_and_last_rows():
+    x = Variable(0.5, name="x")
+    y = x
+    for _ in range(5_000):
+        y = sin(y) * 1.0
+    trace = reverse_trace(y, max_rows=20)
+    primal, adjoint = (rows for _, _, rows in trace.sections)
+    assert len(primal) == 21 and primal[10][0] == "⋮ 9,981 rows left out (max_rows=20)"
+    assert primal[0][0] == "v0 = x" and primal[-1][0] == f"v10000 = v9999 {y.op} 1"
+    assert len(adjoint) == 21  # the seed, 10 first updates, the gap, 9 last updates
+    assert adjoint[-1][0] == "v̄0 = v̄1 × ∂v1/∂v0"
+    y.backward()
+    assert float(adjoint[-1][2]) == pytest.approx(x.grad, rel=1e-3)
+    assert len(trace._repr_html_()) < 20_000 and len(repr(trace)) < 5_000
 
 
 @pytest.mark.parametrize("point", [(2.0, 5.0), (0.5, -1.0), (3.0, 3.0)])
@@ -52,8 +72,8 @@ def test_replayed_sweep_agrees_with_backward_and_closed_form(point):
     totals = {}
     for step in reverse_steps(graph):
         totals[step.input] = step.total
-    assert totals[0] == pytest.approx(x1.grad) == pytest.approx(1 / point[0] + point[1])
-    assert totals[1] == pytest.approx(x2.grad) == pytest.approx(point[0] - math.cos(point[1]))
+    assert totals[0] == x1.grad == pytest.approx(1 / point[0] + point[1])
+    assert totals[1] == x2.grad == pytest.approx(point[0] - math.cos(point[1]))
 
 
 def test_sweep_states_are_a_pure_function_of_graph_and_step():
@@ -61,10 +81,13 @@ def test_sweep_states_are_a_pure_function_of_graph_and_step():
     y = survey(x1, x2)
     y.backward()
     graph = Graph.of(y)
-    n = sweep_length(graph)
+    sweep = Sweep(graph)
+    n = sweep.length
+    assert sweep.direction == "backward"
     assert n == 9  # the seed and one update per edge (eight edges)
-    states = [sweep_annotations(graph, k) for k in range(n + 1)]
-    assert states == [sweep_annotations(Graph.of(y), k) for k in range(n + 1)]
+    states = [sweep.annotations(k) for k in range(n + 1)]
+    assert states == [Sweep(Graph.of(y)).annotations(k) for k in range(n + 1)]
+    assert [sweep.annotations(k) for k in reversed(range(n + 1))] == states[::-1]
     assert states[0].adjoints == {}
     assert states[1].adjoints == {6: 1.0}
     # Each update step highlights exactly the edge it processes.
@@ -75,14 +98,32 @@ def test_sweep_states_are_a_pure_function_of_graph_and_step():
     x1_values = [s.adjoints.get(0) for s in states if 0 in s.adjoints]
     assert x1_values[0] == 5.0 and x1_values[-1] == 5.5
     with pytest.raises(ValueError, match="between 0 and 9"):
-        sweep_annotations(graph, 10)
+        sweep.annotations(10)
+
+
+def test_moving_through_a_sweep_never_replays_it(monkeypatch):
+    x1, x2 = Variable(2.0, "x1"), Variable(5.0, "x2")
+    sweep = Sweep(Graph.of(survey(x1, x2)))
+
+    def replay(*args, **kwargs):
+        raise AssertionError("the sweep was computed again")
+
+    monkeypatch.setattr(core, "adjoints", replay)
+    monkeypatch.setattr(core, "topological_order", replay)
+    assert sweep.annotations(9).adjoints[0] == 5.5
+    assert sweep.annotations(3).caption.startswith("Step 3 of 9")
 
 
 def test_forward_sweep_reveals_tangents_node_by_node():
     x1, x2 = Dual(2.0, 1.0, name="x1"), Dual(5.0, 0.0, name="x2")
     graph = Graph.of(survey(x1, x2))
-    assert sweep_length(graph) == 7
+    sweep = Sweep(graph)
+    assert sweep.direction == "forward" and sweep.length == 7
     for k in range(8):
-        state = sweep_annotations(graph, k)
+        state = sweep.annotations(k)
         assert sorted(state.tangents) == list(range(k))
-    assert "v̇2 = 5 × v̇-1 + 2 × v̇0 = 5" in sweep_annotations(graph, 4).caption
+    assert "v̇2 = 5 × v̇-1 + 2 × v̇0 = 5" in sweep.annotations(4).caption
+    backward = Sweep(graph, "backward")  # a Dual graph has partials too
+    assert backward.annotations(backward.length).adjoints[0] == pytest.approx(5.5)
+    with pytest.raises(TypeError, match="carry none"):
+        Sweep(Graph.of(survey(Variable(2.0), Variable(5.0))), "forward")
