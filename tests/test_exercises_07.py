@@ -1,0 +1,227 @@
+"""The exercises of lesson 07: the worked solutions pass, wrong answers and shortcuts do not.
+
+Each solution is written here exactly as in the notebook (a test checks that it is),
+and defined in ``__main__``, the namespace a notebook's code lives in, so that the
+checks see it as they see a learner's code.
+"""
+
+import sys
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import adlearn
+from adlearn import Dual, Variable
+from adlearn.checks import CheckFailed, lesson07
+from adlearn.derivatives import new_tag
+
+NOTEBOOK = (
+    Path(__file__).resolve().parent.parent / "notebooks" / "07-derivatives-of-derivatives.ipynb"
+)
+
+PREDICTION = """
+def my_prediction():
+    return 3.0
+"""
+
+NESTED = """
+def my_derivative(f, x):
+    t = new_tag()
+    result = f(Dual(x, 1.0, tag=t))
+    if isinstance(result, Dual) and result.tag == t:
+        return result.derivative
+    return 0.0
+
+
+def my_second_derivative(f, x):
+    return my_derivative(lambda t: my_derivative(f, t), x)
+"""
+
+HVP = """
+def my_hvp(f, point, v):
+    t = new_tag()
+    inputs = [Variable(Dual(p, d, tag=t)) for p, d in zip(point, v)]
+    f(*inputs).backward()
+    return tuple(x.grad.derivative if isinstance(x.grad, Dual) and x.grad.tag == t
+                 else 0.0 for x in inputs)
+"""
+
+NEWTON = """
+def newton_minimum(f, x, steps):
+    for _ in range(steps):
+        t1 = new_tag()
+        t2 = new_tag()
+        y = f(Dual(Dual(x, 1.0, tag=t1), 1.0, tag=t2))
+        x = x - y.derivative.value / y.derivative.derivative
+    return x
+"""
+
+STUB = """
+def {name}(*args):
+    raise NotImplementedError("Exercise: replace this line with your solution.")
+"""
+
+NAMES = {"Dual": Dual, "Variable": Variable, "new_tag": new_tag, "adlearn": adlearn}
+
+
+def define_in_main(monkeypatch, source):
+    """Run `source` in __main__, as a notebook cell would; undone with `monkeypatch`."""
+    namespace = vars(sys.modules["__main__"])
+    for key, value in NAMES.items():
+        monkeypatch.setitem(namespace, key, value)
+    before = set(namespace)
+    exec(textwrap.dedent(source), namespace)
+    for key in set(namespace) - before:
+        monkeypatch.setitem(namespace, key, namespace.pop(key))
+    return namespace
+
+
+@pytest.fixture
+def notebook(monkeypatch):
+    return lambda source: define_in_main(monkeypatch, source)
+
+
+def test_the_notebook_holds_the_same_solutions():
+    cells = nbformat.read(NOTEBOOK, as_version=4).cells
+    solutions = "\n".join(c.source for c in cells if "solution" in c.metadata.get("tags", []))
+    for source in (PREDICTION, NESTED, HVP, NEWTON):
+        for line in source.strip().splitlines():
+            assert line.strip() in solutions, line
+
+
+def run(check, namespace, names):
+    return check(*(namespace[name] for name in names))
+
+
+EXERCISES = {  # key: (check, worked solution, the names the check is given, what "Right" says)
+    "07.1": (lesson07.check_confusion_prediction, PREDICTION, ["my_prediction"], "instead of 4"),
+    "07.2": (
+        lesson07.check_nested_derivative,
+        NESTED,
+        ["my_derivative", "my_second_derivative"],
+        "f runs once",
+    ),
+    "07.3": (lesson07.check_hvp, HVP, ["my_hvp"], "one evaluation of f"),
+    "07.4": (lesson07.check_newton_one_pass, NEWTON, ["newton_minimum"], "evaluates f once"),
+}
+
+
+@pytest.mark.parametrize("key", EXERCISES)
+def test_worked_solution_passes(notebook, key):
+    check, source, names, said = EXERCISES[key]
+    result = run(check, notebook(source), names)
+    assert result and said in repr(result), repr(result)
+
+
+@pytest.mark.parametrize("key", EXERCISES)
+def test_the_stub_is_not_done_yet(notebook, key):
+    check, _, names, _ = EXERCISES[key]
+    namespace = notebook("\n".join(STUB.format(name=name) for name in names))
+    result = run(check, namespace, names)
+    assert not result and not result.done and "Not done yet" in repr(result)
+
+
+WRONG = [  # key, a typical wrong answer or shortcut, what the message must say
+    ("07.1", "def my_prediction():\n    return 4.0", "true derivative of x·x"),
+    ("07.1", "def my_prediction():\n    return 2.0", "not what the naive nested derivative"),
+    (  # one fixed tag for every call: the classic perturbation confusion
+        "07.2",
+        NESTED.replace("t = new_tag()", "t = 1"),
+        "share an ε",
+    ),
+    (  # reads any Dual's tangent, also one that belongs to an outer derivative
+        "07.2",
+        NESTED.replace("isinstance(result, Dual) and result.tag == t", "isinstance(result, Dual)"),
+        "belongs to another call",
+    ),
+    (  # a central difference of first derivatives is not nesting
+        "07.2",
+        NESTED.replace(
+            "return my_derivative(lambda t: my_derivative(f, t), x)",
+            "return (my_derivative(f, x + 1e-5) - my_derivative(f, x - 1e-5)) / 2e-5",
+        ),
+        "evaluated f 2 times",
+    ),
+    (
+        "07.2",
+        NESTED.replace(
+            "return my_derivative(lambda t: my_derivative(f, t), x)",
+            "return adlearn.second_derivative(f, x)",
+        ),
+        r"second_derivative\(\) is switched off",
+    ),
+    (  # the Hessian column by column: right numbers, n evaluations
+        "07.3",
+        """
+def my_hvp(f, point, v):
+    n = len(point)
+    columns = []
+    for j in range(n):
+        t = new_tag()
+        inputs = [Variable(Dual(p, 1.0 if i == j else 0.0, tag=t)) for i, p in enumerate(point)]
+        f(*inputs).backward()
+        columns.append([x.grad.derivative if isinstance(x.grad, Dual) else 0.0 for x in inputs])
+    return tuple(sum(columns[j][i] * v[j] for j in range(n)) for i in range(n))
+""",
+        "evaluated f 3 times",
+    ),
+    (  # a hand-made Dual with the default tag: confused inside another derivative
+        "07.3",
+        HVP.replace("tag=t)", "tag=0)").replace("t = new_tag()", "t = 0"),
+        "is your tag fresh",
+    ),
+    (  # an input that f ignores has a plain 0.0 as its gradient
+        "07.3",
+        HVP.replace(
+            "x.grad.derivative if isinstance(x.grad, Dual) and x.grad.tag == t\n"
+            "                 else 0.0 for x in inputs",
+            "x.grad.derivative for x in inputs",
+        ),
+        "AttributeError",
+    ),
+    (
+        "07.3",
+        "def my_hvp(f, point, v):\n    return adlearn.hessian_vector_product(f, point, v)",
+        r"hessian_vector_product\(\) is switched off",
+    ),
+    (  # f' and f'' from two separate evaluations
+        "07.4",
+        NESTED
+        + """
+def newton_minimum(f, x, steps):
+    for _ in range(steps):
+        x = x - my_derivative(f, x) / my_second_derivative(f, x)
+    return x
+""",
+        "evaluated f 2 times for 1 step",
+    ),
+    (  # a sign error: a step uphill
+        "07.4",
+        NEWTON.replace("x = x - y", "x = x + y"),
+        "Newton step",
+    ),
+    (
+        "07.4",
+        "def newton_minimum(f, x, steps):\n"
+        "    for _ in range(steps):\n"
+        "        x = x - adlearn.derivative(f, x) / adlearn.second_derivative(f, x)\n"
+        "    return x",
+        r"is switched off",
+    ),
+]
+
+
+@pytest.mark.parametrize("key, source, said", WRONG)
+def test_wrong_answer_or_shortcut_is_rejected_with_a_hint(notebook, key, source, said):
+    check, _, names, _ = EXERCISES[key]
+    with pytest.raises(CheckFailed, match=said) as caught:
+        run(check, notebook(source), names)
+    message = str(caught.value)
+    assert "switched off" in message or "Where to look" in message
+
+
+def test_switched_off_functions_work_again_afterwards(notebook):
+    test_wrong_answer_or_shortcut_is_rejected_with_a_hint(notebook, *WRONG[5])
+    assert adlearn.second_derivative(lambda x: x**3, 2.0) == pytest.approx(12.0)
