@@ -1,0 +1,244 @@
+"""Checks for the exercises of lesson 05, control flow and pitfalls.
+
+Each check tries the learner's code at points they have not seen, in both modes
+where it matters, and says what passed or what is wrong.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from fractions import Fraction
+from typing import Any
+
+from ..derivatives import derivative, gradient
+from ..dual import Dual
+from ..rules import relu
+from ..variable import Variable
+from .exercise import Wrong, exercise, unseen_points
+
+
+def _number(answer: Any, what: str) -> float:
+    """The learner's answer as a float: a number, or a function that returns one."""
+    if callable(answer):
+        answer = answer()
+    if isinstance(answer, bool) or not isinstance(answer, (int, float)):
+        raise Wrong(f"{what} should be a plain number, but it is {answer!r}")
+    return float(answer)
+
+
+def _agree(got: Any, expected: float, rtol: float, what: str, atol: float = 0.0) -> None:
+    if isinstance(got, (Dual, Variable)):
+        got = got.value
+    if isinstance(got, bool) or not isinstance(got, (int, float)):
+        raise Wrong(f"{what} should be a number, but it is {got!r}")
+    if math.isnan(got) or abs(got - expected) > max(rtol * abs(expected), atol):
+        raise Wrong(f"{what} is {got!r}, but it should be {expected!r}")
+
+
+# --- 05.1: predict what AD says at a composite kink ------------------------------------
+
+
+def _kinked(x: Any) -> Any:
+    return relu(2 * x) - relu(-x)
+
+
+@exercise(
+    "05.1",
+    "predict the derivative at a composite kink",
+    hints=(
+        "AD never sees the function as a whole: it applies relu'(0) = 1 to each relu on "
+        "its own and multiplies by the slope of what is inside (2x, then -x).",
+        "relu(2x) contributes relu'(0) times 2. The term -relu(-x) contributes minus "
+        "relu'(0) times the slope of -x, which is -1. Add the two contributions.",
+        "AD gives 1 * 2 - 1 * (-1) = 3 at x = 0, in both modes. The one-sided slopes are "
+        "1 (left) and 2 (right), so 3 is not even a subgradient: AD is right at every x "
+        "except this one. def my_prediction(): return 3.0",
+    ),
+)
+def check_kink_prediction(my_prediction: Any) -> str:
+    predicted = _number(my_prediction, "Your prediction")
+    forward, reverse = derivative(_kinked, 0.0), gradient(_kinked, [0.0])[0]
+    if forward != reverse:  # pragma: no cover - the two modes share one rule table
+        raise Wrong("the two modes disagree here; please report this to the authors")
+    if predicted in (1.0, 2.0, 1.5):
+        raise Wrong(
+            f"You predicted {predicted:g}, a slope the function really has near 0 (or their "
+            "mean), but AD does not look at the function near 0: it follows the program"
+        )
+    if abs(predicted - forward) > 1e-9:
+        raise Wrong(f"You predicted {predicted:g}, but that is not what AD gives at 0")
+    return (
+        f"AD gives {forward:g} at 0 in both modes, although the slopes of relu(2x) - relu(-x) "
+        "are 1 on the left and 2 on the right: correct almost everywhere, not at every point."
+    )
+
+
+# --- 05.2: a norm with a usable gradient at the origin ---------------------------------
+
+
+def _norm_points() -> list[tuple[float, float]]:
+    xs = unseen_points("05.2 x", 8, -3.0, 3.0)
+    ys = unseen_points("05.2 y", 8, -3.0, 3.0)
+    points = list(zip(xs, ys))
+    points += [(xs[0], 0.0), (0.0, ys[1]), (1e-100 * xs[2], 1e-100 * ys[2]), (0.0, 0.0)]
+    return points
+
+
+def _gradient_in_both_modes(f: Callable[..., Any], x: float, y: float) -> list[tuple[str, Any]]:
+    reverse = gradient(f, [x, y])
+    forward = (derivative(lambda t: f(t, y), x), derivative(lambda t: f(x, t), y))
+    return [("reverse mode", reverse), ("forward mode", forward)]
+
+
+@exercise(
+    "05.2",
+    "a norm with a usable gradient at the origin",
+    hints=(
+        "At the origin sqrt'(0) is inf and inf * 0 is nan. Branch on the value of "
+        "x*x + y*y and, at the origin only, return something whose value is exactly 0 "
+        "and whose derivatives are 0, without calling sqrt.",
+        "x*x + y*y itself is 0 at the origin, and its gradient (2x, 2y) is (0, 0) there. "
+        "Everywhere else return sqrt(x*x + y*y). Adding a small epsilon inside the square "
+        "root changes the value, which the exercise does not allow.",
+        "def safe_norm(x, y):\n    r2 = x * x + y * y\n    if r2 == 0:\n"
+        "        return r2\n    return sqrt(r2)",
+    ),
+)
+def check_safe_norm(safe_norm: Callable[..., Any]) -> str:
+    points = _norm_points()
+    for x, y in points:
+        r = math.hypot(x, y)
+        _agree(safe_norm(x, y), r, 1e-14, f"safe_norm({x:.3g}, {y:.3g})")
+        want = (x / r, y / r) if r > 0 else (0.0, 0.0)
+        for mode, got in _gradient_in_both_modes(safe_norm, x, y):
+            for i, name in enumerate(("x", "y")):
+                what = f"the derivative in {name} at ({x:.3g}, {y:.3g}), in {mode},"
+                _agree(got[i], want[i], 1e-12, what)
+    return (
+        f"safe_norm has the exact value at {len(points)} points you had not seen, and the "
+        "gradient (x, y)/r in both modes, with (0, 0) at the origin."
+    )
+
+
+# --- 05.3: (exp(x) - 1)/x with a derivative that is right near 0 -----------------------
+
+VALUE_DIGITS, SLOPE_DIGITS = 1e-12, 1e-9  # what the exercise asks for, as relative errors
+
+
+def _series_reference(x: float) -> tuple[float, float]:
+    """(e^x - 1)/x and its derivative, summed exactly in rational arithmetic."""
+    exact, value, slope, factorial = Fraction(x), Fraction(0), Fraction(0), 1
+    power = Fraction(1)  # x ** n
+    for n in range(60):  # terms x^n / (n+1)! and their derivatives n x^(n-1) / (n+1)!
+        factorial *= n + 1
+        value += power / factorial
+        if n + 1 < 60:
+            slope += (n + 1) * power / (factorial * (n + 2))
+        power *= exact
+    return float(value), float(slope)
+
+
+def _expm1_points() -> list[float]:
+    named = [0.0, 1e-8, 1e-10, 1e-14, -1e-12]  # the points the lesson talks about
+    exponents = unseen_points("05.3 exponent", 24, -15.5, 0.5)
+    signs = unseen_points("05.3 sign", 24, -1.0, 1.0)
+    spread = [math.copysign(10.0**e, s) for e, s in zip(exponents, signs)]
+    return named + spread + unseen_points("05.3 wide", 6, -4.0, 4.0)
+
+
+@exercise(
+    "05.3",
+    "(exp(x) - 1)/x with a derivative that is right near 0",
+    hints=(
+        "Test your function near 0, not only at 0: at x = 1e-10 the quotient rule subtracts "
+        "two numbers of size 1/x that agree in all but the last digits. Near 0, compute "
+        "without any subtraction: use the series 1 + x/2 + x**2/6 + ... for |x| below a "
+        "threshold, and the formula above it.",
+        "Choose the threshold and the number of terms together, as with the step h of "
+        "lesson 00: above the threshold the formula's slope has an error of about "
+        "1e-16/x**2, below it the series leaves out terms of size x**n. With |x| < 0.01 "
+        "and terms up to x**6 / 7! both are far below the accuracy asked. Return the "
+        "series as an expression in x (a constant has slope 0).",
+        "def expm1_over_x(x):\n    if abs(x) < 1e-2:\n"
+        "        tail = 1 / 120 + x * (1 / 720 + x / 5040)\n"
+        "        return 1 + x * (1 / 2 + x * (1 / 6 + x * (1 / 24 + x * tail)))\n"
+        "    return (exp(x) - 1) / x",
+    ),
+)
+def check_expm1_over_x(expm1_over_x: Callable[..., Any]) -> str:
+    points = _expm1_points()
+    for x in points:
+        value, slope = _series_reference(x)
+        _agree(expm1_over_x(x), value, VALUE_DIGITS, f"expm1_over_x({x:.3g})")
+        _agree(derivative(expm1_over_x, x), slope, SLOPE_DIGITS, f"its derivative at {x:.3g}")
+        reverse = gradient(expm1_over_x, [x])[0]
+        _agree(reverse, slope, SLOPE_DIGITS, f"its derivative at {x:.3g} in reverse mode")
+    return (
+        f"value to 12 digits and derivative to 9 digits, in both modes, at {len(points)} "
+        "points from 1e-15 to 4 (both signs), 0, 1e-8, 1e-10, 1e-14 and -1e-12 included."
+    )
+
+
+# --- 05.4: accumulation on purpose -----------------------------------------------------
+
+
+@contextmanager
+def _counting_backward() -> Iterator[list[int]]:
+    """Count calls of Variable.backward while inside."""
+    calls = [0]
+    original = Variable.backward
+
+    def counted(self: Variable) -> Any:
+        calls[0] += 1
+        return original(self)
+
+    Variable.backward = counted  # type: ignore[method-assign]
+    try:
+        yield calls
+    finally:
+        Variable.backward = original  # type: ignore[method-assign]
+
+
+def _data_sets() -> list[tuple[float, list[tuple[float, float]]]]:
+    sets = []
+    for k, size in enumerate((3, 5, 7)):
+        xs = unseen_points(f"05.4 x{k}", size, -2.0, 3.0)
+        ys = unseen_points(f"05.4 y{k}", size, -4.0, 4.0)
+        w = unseen_points(f"05.4 w{k}", 1, -2.0, 2.0)[0]
+        sets.append((w, list(zip(xs, ys))))
+    return sets
+
+
+@exercise(
+    "05.4",
+    "one backward() per data point",
+    hints=(
+        "Make ONE Variable for w before the loop. Inside the loop, build only this "
+        "point's squared error and call backward() on it; do not reset .grad in between, "
+        "and return w's .grad after the loop.",
+        "Each backward() adds d(error_i)/dw into .grad; after the loop .grad holds the "
+        "sum, which is dL/dw. A Variable made inside the loop starts from 0 every time.",
+        'def data_gradient(w, points):\n    weight = Variable(w, name="w")\n'
+        "    for x, y in points:\n        ((weight * x - y) ** 2).backward()\n"
+        "    return weight.grad",
+    ),
+    forbid=(gradient,),
+    why="Here the point is to let backward() calls add up in .grad yourself.",
+)
+def check_data_gradient(data_gradient: Callable[..., Any]) -> str:
+    for w, points in _data_sets():
+        want = sum(2 * (w * x - y) * x for x, y in points)
+        with _counting_backward() as calls:
+            got = data_gradient(w, points)
+        _agree(got, want, 1e-12, f"data_gradient({w:.3g}, <{len(points)} points>)")
+        if calls[0] != len(points):
+            raise Wrong(
+                f"with {len(points)} data points your code called backward() {calls[0]} "
+                "times; the exercise asks for one call per data point"
+            )
+    return (
+        "the gradient is right on three data sets you had not seen, with exactly one "
+        "backward() per data point."
+    )

@@ -1,0 +1,221 @@
+"""The exercises of lesson 05: the worked solutions pass, wrong answers and shortcuts do not.
+
+Each solution is written here exactly as in the notebook (a test checks that it is)
+and run in a namespace with the lesson's imports, as a notebook cell would be.
+"""
+
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import adlearn
+from adlearn import Variable, exp, relu, sqrt
+from adlearn.checks import CheckFailed, lesson05
+
+NOTEBOOK = (
+    Path(__file__).resolve().parent.parent / "notebooks" / "05-control-flow-and-pitfalls.ipynb"
+)
+
+PREDICTION = """
+def my_prediction():
+    return 3.0   # relu'(0) * 2 - relu'(0) * (-1)
+"""
+
+SAFE_NORM = """
+def safe_norm(x, y):
+    r2 = x * x + y * y
+    if r2 == 0:
+        return r2   # value 0, and its gradient (2x, 2y) is (0, 0) here
+    return sqrt(r2)
+"""
+
+EXPM1 = """
+def expm1_over_x(x):
+    if abs(x) < 1e-2:   # near 0: the series, with no subtraction at all
+        tail = 1 / 120 + x * (1 / 720 + x / 5040)
+        return 1 + x * (1 / 2 + x * (1 / 6 + x * (1 / 24 + x * tail)))
+    return (exp(x) - 1) / x   # far from 0 the cancellation is mild
+"""
+
+DATA_GRADIENT = """
+def data_gradient(w, points):
+    weight = Variable(w, name="w")
+    for x, y in points:
+        error = (weight * x - y) ** 2
+        error.backward()   # adds this point's share into weight.grad
+    return weight.grad
+"""
+
+
+def define(source, name):
+    namespace = {"Variable": Variable, "exp": exp, "relu": relu, "sqrt": sqrt}
+    exec(textwrap.dedent(source), namespace)
+    return namespace[name]
+
+
+def stub(*args):
+    raise NotImplementedError("Exercise: replace this line with your solution.")
+
+
+def solution_blocks():
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    cells = [c.source for c in notebook.cells if "solution" in c.metadata.get("tags", [])]
+    return [
+        c.replace("    ### BEGIN SOLUTION\n", "").replace("\n    ### END SOLUTION", "")
+        for c in cells
+    ]
+
+
+def test_the_solutions_here_are_the_notebooks():
+    assert [s.strip() for s in solution_blocks()] == [
+        s.strip() for s in (PREDICTION, SAFE_NORM, EXPM1, DATA_GRADIENT)
+    ]
+
+
+def test_the_notebook_checks_each_exercise_once():
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    checks = [c.source for c in notebook.cells if "check" in c.metadata.get("tags", [])]
+    assert checks == [
+        "lesson05.check_kink_prediction(my_prediction)",
+        "lesson05.check_safe_norm(safe_norm)",
+        "lesson05.check_expm1_over_x(expm1_over_x)",
+        "lesson05.check_data_gradient(data_gradient)",
+    ]
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        lesson05.check_kink_prediction,
+        lesson05.check_safe_norm,
+        lesson05.check_expm1_over_x,
+        lesson05.check_data_gradient,
+    ],
+)
+def test_a_stub_is_not_done_yet(check):
+    result = check(stub)
+    assert not result and not result.done and "Not done yet" in repr(result)
+
+
+# --- 05.1 ------------------------------------------------------------------------------
+
+
+def test_prediction_right():
+    assert "Right: AD gives 3 at 0" in repr(
+        lesson05.check_kink_prediction(define(PREDICTION, "my_prediction"))
+    )
+
+
+@pytest.mark.parametrize("wrong", [2.0, 1.0, 1.5])
+def test_prediction_of_a_true_slope_is_rejected(wrong):
+    with pytest.raises(CheckFailed, match="AD does not look at the function near 0"):
+        lesson05.check_kink_prediction(lambda: wrong)
+
+
+def test_prediction_other_wrong_number_gets_the_nudge():
+    with pytest.raises(CheckFailed, match=r"not what AD gives.*each relu on its own"):
+        lesson05.check_kink_prediction(lambda: 0.0)
+    with pytest.raises(CheckFailed, match="plain number"):
+        lesson05.check_kink_prediction(lambda: "3")
+
+
+# --- 05.2 ------------------------------------------------------------------------------
+
+
+def test_safe_norm_right():
+    assert lesson05.check_safe_norm(define(SAFE_NORM, "safe_norm"))
+
+
+def test_safe_norm_plain_sqrt_gives_nan_at_the_origin():
+    with pytest.raises(CheckFailed, match=r"derivative in x at \(0, 0\).*nan"):
+        lesson05.check_safe_norm(lambda x, y: sqrt(x * x + y * y))
+
+
+def test_safe_norm_with_an_epsilon_changes_the_value():
+    with pytest.raises(CheckFailed, match=r"safe_norm\(.*\) is 1e-15, but it should be"):
+        lesson05.check_safe_norm(lambda x, y: sqrt(x * x + y * y + 1e-30))
+
+
+# --- 05.3 ------------------------------------------------------------------------------
+
+
+def test_expm1_right():
+    assert "derivative to 9 digits" in repr(
+        lesson05.check_expm1_over_x(define(EXPM1, "expm1_over_x"))
+    )
+
+
+def test_expm1_repaired_only_at_zero_is_rejected_near_zero():
+    repaired = define(
+        """
+def repaired(x):
+    if x == 0:
+        return 1 + x / 2 + x * x / 6
+    return (exp(x) - 1) / x
+""",
+        "repaired",
+    )
+    with pytest.raises(CheckFailed, match=r"\(1e-08\).*Test your function near 0"):
+        lesson05.check_expm1_over_x(repaired)
+
+
+def test_expm1_a_wrong_value_at_zero_is_rejected():
+    def half(x):
+        if x == 0:
+            return x / 2
+        return (exp(x) - 1) / x
+
+    with pytest.raises(CheckFailed, match=r"expm1_over_x\(0\) is 0.0, but it should be 1.0"):
+        lesson05.check_expm1_over_x(half)
+
+
+def test_expm1_a_threshold_too_small_for_the_accuracy_is_rejected():
+    def short(x):
+        if abs(x) < 1e-5:
+            return 1 + x / 2 + x * x / 6
+        return (exp(x) - 1) / x
+
+    with pytest.raises(CheckFailed, match="its derivative at"):
+        lesson05.check_expm1_over_x(short)
+
+
+# --- 05.4 ------------------------------------------------------------------------------
+
+
+def test_data_gradient_right():
+    assert lesson05.check_data_gradient(define(DATA_GRADIENT, "data_gradient"))
+
+
+def test_data_gradient_with_one_backward_is_rejected():
+    def summed(w, points):
+        weight = Variable(w)
+        total = sum((weight * x - y) ** 2 for x, y in points)
+        total.backward()
+        return weight.grad
+
+    with pytest.raises(CheckFailed, match="called backward\\(\\) 1 times"):
+        lesson05.check_data_gradient(summed)
+
+
+def test_data_gradient_with_a_fresh_variable_per_point_is_rejected():
+    def fresh(w, points):
+        for x, y in points:
+            weight = Variable(w)
+            ((weight * x - y) ** 2).backward()
+        return weight.grad
+
+    with pytest.raises(CheckFailed, match="but it should be"):
+        lesson05.check_data_gradient(fresh)
+
+
+def test_data_gradient_shortcut_is_switched_off():
+    def shortcut(w, points):
+        loss = lambda v: sum((v * x - y) ** 2 for x, y in points)  # noqa: E731
+        return adlearn.gradient(loss, [w])[0]
+
+    with pytest.raises(CheckFailed, match=r"gradient\(\) is switched off"):
+        lesson05.check_data_gradient(shortcut)
+    assert adlearn.gradient(lambda v: v * v, [3.0]) == (6.0,)  # on again afterwards
+    assert Variable.backward is not None and "counted" not in Variable.backward.__name__
