@@ -7,6 +7,10 @@ laying out adlearn's full drawing with `dot` (labels with values, partials, adjo
 and laying out a bare chain of the same size with no labels (the baseline). It also
 times an input used in every step of a 1,000-step loop, the case that makes `dot`
 slow when drawn as one node with a thousand edges (adlearn draws it once per use).
+
+Then it checks that work follows what is shown, not the size of the computation: drawing
+the end of chains of 20,000 and 200,000 operations (CPU time and tracemalloc peak), the
+size of a reverse trace of each, and the cost of one move of the step-through slider.
 """
 
 from __future__ import annotations
@@ -14,13 +18,14 @@ from __future__ import annotations
 import statistics
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 
 import graphviz
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from adlearn import Variable, draw, sin  # noqa: E402
+from adlearn import Variable, draw, reverse_trace, sin, step_through  # noqa: E402
 
 
 def timed(action, repeats: int = 3) -> float:
@@ -39,6 +44,25 @@ def chain(n: int) -> Variable:
         y = sin(y)
     y.backward()
     return y
+
+
+def long_chain(n: int) -> Variable:
+    """n operations: sin, then a multiplication by a constant, repeated."""
+    y = Variable(0.5, name="x")
+    for _ in range(n // 2):
+        y = sin(y) * 1.0
+    return y
+
+
+def cost(action) -> tuple[float, float]:
+    """CPU seconds and peak traced memory (bytes) of one call."""
+    tracemalloc.start()
+    start = time.process_time()
+    action()
+    seconds = time.process_time() - start
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return seconds, peak
 
 
 def bare_chain(n: int) -> str:
@@ -72,6 +96,27 @@ def main() -> None:
     print("\nan input used in each of 1,000 loop steps (2,000 operations)")
     print(f"  whole graph, input drawn once per use  {loop * 1e3:8.1f} ms")
     print(f"  default drawing (last 400 operations)  {summary * 1e3:8.1f} ms")
+
+    print("\nwork in proportion to what is shown (the drawing: 400 operations)")
+    for n in (20_000, 200_000):
+        y = long_chain(n)
+        seconds, peak = cost(lambda y=y: draw(y).source)
+        trace = reverse_trace(y)
+        size = len(trace._repr_html_())
+        print(
+            f"  chain of {n:>7,}: draw {seconds * 1e3:6.1f} ms, peak {peak / 1e6:5.2f} MB; "
+            f"reverse_trace HTML {size / 1e3:5.1f} kB"
+        )
+    x = Variable(0.5, name="x")
+    y = x
+    for _ in range(50):
+        y = sin(y) * x
+    widget = step_through(y)
+    move = timed(lambda: widget.sweep.annotations(widget.steps // 2), repeats=5)
+    shown = timed(lambda: widget.go(widget.steps - widget.slider.value), repeats=3)
+    print(f"\nstep_through of 100 operations ({widget.steps} steps), one slider move")
+    print(f"  what to show   {move * 1e3:8.3f} ms")
+    print(f"  with dot       {shown * 1e3:8.1f} ms")
 
 
 if __name__ == "__main__":
