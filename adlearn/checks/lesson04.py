@@ -416,7 +416,7 @@ PLANTED = {
     "04.4",
     "find the wrong partial",
     hints=(
-        "the section 'A planted bug'. For each rule and each input, compare the partial "
+        "your numerical test. For each rule and each input, compare the partial "
         "the rule returns with a central difference of its value function along that "
         "input, at an ordinary point (not 0 or 1, where many wrong formulas happen to "
         "be right), with a relative tolerance that a central difference can meet (1e-5).",
