@@ -94,15 +94,21 @@ def drawn_name(node: Any) -> str | None:
     return text
 
 
-def require_node(output: Any) -> None:
-    """Raise a clear error unless `output` follows the drawing protocol (see `draw`)."""
-    missing = [a for a in ("value", "inputs", "partials") if not hasattr(output, a)]
+def check_node(node: Any) -> None:
+    """Raise a clear error unless `node` follows the drawing protocol (see `draw`)."""
+    missing = [a for a in ("value", "inputs", "partials") if not hasattr(node, a)]
     if missing:
         raise TypeError(
-            f"There is no graph behind {output!r}: only a result that remembers how it "
+            f"There is no graph behind {node!r}: only a result that remembers how it "
             "was computed can be drawn, such as a Dual or a Variable (start from "
             "Dual(...) or Variable(...) inputs), or a node of your own engine with "
             f"`.value`, `.inputs` and `.partials` (this one has no `.{missing[0]}`)."
+        )
+    if len(node.inputs) != len(node.partials):
+        raise ValueError(
+            f"A node made by {operation_symbol(node)!r} (value {node.value!r}) has "
+            f"{len(node.inputs)} inputs but {len(node.partials)} partials. A node needs "
+            "exactly one local partial derivative per input, in the same order."
         )
 
 
@@ -140,12 +146,14 @@ class Graph:
 
         With a limit, the work is proportional to the limit, not to the whole graph.
         """
-        require_node(output)
+        check_node(output)
         if max_operations is not None:
             nearest = operations_nearest(output, max_operations)
             if nearest is not None:
                 return cls._part(output, nearest)
         order = core.topological_order(output)
+        for node in order:
+            check_node(node)
         inputs = [node for node in order if not node.inputs]
         nodes = inputs + [node for node in order if node.inputs]
         names = [f"v{i}" for i in range(1 - len(inputs), len(nodes) - len(inputs) + 1)]
@@ -177,6 +185,8 @@ class Graph:
                 if is_node_operand(node, operand) and not operand.inputs:
                     inputs.setdefault(id(operand), operand)
         nodes = [*inputs.values(), *backwards]
+        for node in nodes:
+            check_node(node)
         return cls(output, nodes, None, False, {id(n): i for i, n in enumerate(nodes)})
 
     def position_of(self, operand: Any) -> int:
@@ -575,6 +585,12 @@ def _legend(graph: Graph, notes: Annotations, names: str, constants: bool) -> st
         )
         if names == "trace":
             parts.append("<i>Trace names (v1, v2, ...) need the whole graph.</i>")
+    if len(graph.nodes) == 1:
+        parts.append(
+            "<i>This result records no operations: it is an input, or it was made where "
+            "adlearn does not record (inside derivative, jvp or jacobian_forward). To draw "
+            "a computation, start from Dual(...) or Variable(...) inputs made by hand.</i>"
+        )
     if notes.note:
         parts.append(f"<i>{_text(notes.note, 300)}</i>")
     if notes.caption:

@@ -51,7 +51,6 @@ class AdjointStep:
     input: int  # position of the input that receives it
     upstream: Any  # the node's adjoint, passed back along the edge
     partial: Any
-    contribution: Any  # partial × upstream
     total: Any  # the input's adjoint after this update
     first: bool  # the input's first update (written "=" rather than "+=")
 
@@ -74,7 +73,7 @@ def reverse_steps(graph: Graph) -> Iterator[AdjointStep]:
             contribution = partial * upstream
             first = j not in totals
             totals[j] = contribution if first else totals[j] + contribution
-            yield AdjointStep(k, j, upstream, partial, contribution, totals[j], first)
+            yield AdjointStep(k, j, upstream, partial, totals[j], first)
 
 
 def has_tangents(graph: Graph) -> bool:

@@ -300,9 +300,15 @@ def test_a_part_of_a_graph_keeps_every_node_after_its_inputs():
     assert graph.nodes[-1] is y
 
 
-def test_drawing_needs_a_node():
+def test_drawing_needs_a_node_with_one_partial_per_input():
     with pytest.raises(TypeError, match="only a result that remembers"):
         draw(3.0)
+    x = Value(2.0, name="x")
+    forgot = Value(4.0, (x, x), (2.0,), "×")  # a learner's rule that lost a partial
+    with pytest.raises(ValueError, match="2 inputs but 1 partials"):
+        draw(forgot)
+    alone = draw(Variable(1.0, name="x")).source
+    assert "records no operations" in alone and "<b>x</b>" in alone
     with pytest.raises(ValueError, match='"ops" or "trace"'):
         draw(Variable(1.0) * 2, names="fancy")
 
