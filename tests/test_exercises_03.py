@@ -1,0 +1,198 @@
+"""Lesson 03's exercises: the worked solutions pass, typical mistakes and shortcuts fail."""
+
+import cmath
+import math
+
+import pytest
+
+import adlearn
+from adlearn import Dual, define_primitive, exp
+from adlearn.checks import CheckFailed, lesson03
+
+
+def not_done(*args):
+    raise NotImplementedError("Exercise: replace this line with your solution.")
+
+
+def rejected(check, *args):
+    with pytest.raises(CheckFailed) as caught:
+        check(*args)
+    return str(caught.value)
+
+
+# --- the notebook's worked solutions --------------------------------------------------
+
+
+def derivative_by_paths(x):
+    # The product e^x · (x + sin x) has partials (x + sin x) and e^x.
+    through_exp = math.exp(x) * (x + math.sin(x))  # x -> exp -> *
+    straight_into_sum = 1 * math.exp(x)  # x -> + -> *
+    through_sin = math.cos(x) * 1 * math.exp(x)  # x -> sin -> + -> *
+    return through_exp + straight_into_sum + through_sin
+
+
+def gradient_by_seeding(f, point):
+    partials = []
+    for j in range(len(point)):
+        seeded = [Dual(v, 1.0 if i == j else 0.0) for i, v in enumerate(point)]
+        partials.append(f(*seeded).derivative)
+    return partials
+
+
+def rate_along(f, point, direction):
+    return f(*[Dual(x, d) for x, d in zip(point, direction)]).derivative
+
+
+def plan(n_inputs, n_outputs):
+    forward_passes = n_inputs  # one column of J per forward pass
+    reverse_sweeps = n_outputs  # one row of J per reverse sweep
+    mode = "forward" if forward_passes <= reverse_sweeps else "reverse"
+    return mode, forward_passes, reverse_sweeps
+
+
+def make_softplus(name):
+    return define_primitive(
+        name,
+        real=lambda x: math.log1p(math.exp(x)),
+        complex_=lambda z: cmath.log(1 + cmath.exp(z)),
+        partials=lambda x, out: (1 / (1 + exp(-x)),),
+    )
+
+
+def test_worked_solutions_pass():
+    assert lesson03.check_paths(derivative_by_paths)
+    assert lesson03.check_seeding(gradient_by_seeding)
+    assert lesson03.check_direction(rate_along)
+    assert lesson03.check_plan(plan)
+    rules_before = set(adlearn.RULES)
+    assert lesson03.check_softplus(make_softplus)
+    assert lesson03.check_softplus(make_softplus)  # a second run works too
+    assert set(adlearn.RULES) == rules_before  # the check leaves the table as it was
+
+
+def test_not_done_yet_does_not_raise():
+    for check in (lesson03.check_paths, lesson03.check_seeding, lesson03.check_direction,
+                  lesson03.check_plan, lesson03.check_softplus):
+        result = check(not_done)
+        assert not result and not result.done and "Not done yet" in repr(result)
+
+
+# --- typical mistakes and shortcuts ---------------------------------------------------
+
+
+def test_a_missing_path_is_rejected():
+    def two_paths(x):
+        return math.exp(x) * (x + math.sin(x)) + math.exp(x)
+
+    message = rejected(lesson03.check_paths, two_paths)
+    assert "Is a path missing" in message and "three paths" not in message.split("Where")[0]
+
+
+def test_a_central_difference_is_not_13_digits():
+    def central(x, h=1e-5):
+        p = lambda t: math.exp(t) * (t + math.sin(t))  # noqa: E731
+        return (p(x + h) - p(x - h)) / (2 * h)
+
+    assert "but p'(" in rejected(lesson03.check_paths, central)
+
+
+def test_dual_numbers_are_the_shortcut_for_paths():
+    def by_dual(x):
+        t = adlearn.Dual(x, 1.0)  # a notebook finds Dual where the check switches it off
+        return (adlearn.exp(t) * (t + adlearn.sin(t))).derivative
+
+    assert "Dual() is switched off" in rejected(lesson03.check_paths, by_dual)
+
+
+def test_seeding_with_too_many_passes_is_rejected():
+    def twice(f, point):
+        gradient_by_seeding(f, point)
+        return gradient_by_seeding(f, point)
+
+    assert "takes exactly" in rejected(lesson03.check_seeding, twice)
+
+
+def test_seeding_that_calls_f_on_plain_numbers_is_rejected():
+    def with_value_first(f, point):
+        f(*point)
+        return gradient_by_seeding(f, point)
+
+    assert "on plain numbers" in rejected(lesson03.check_seeding, with_value_first)
+
+
+def test_seeding_every_input_at_once_is_rejected():
+    def all_ones(f, point):
+        total = f(*[Dual(v, 1.0) for v in point]).derivative
+        return [total] * len(point)
+
+    assert "but the gradient is" in rejected(lesson03.check_seeding, all_ones)
+
+
+def test_jacobian_forward_is_the_shortcut_for_seeding():
+    def by_library(f, point):
+        return adlearn.jacobian_forward(f, point)[0]
+
+    assert "jacobian_forward() is switched off" in rejected(lesson03.check_seeding, by_library)
+
+
+def test_a_direction_by_one_pass_per_input_is_rejected():
+    def by_gradient(f, point, direction):
+        return sum(g * d for g, d in zip(gradient_by_seeding(f, point), direction))
+
+    assert "exactly one pass" in rejected(lesson03.check_direction, by_gradient)
+
+
+def test_jvp_is_the_shortcut_for_a_direction():
+    def by_library(f, point, direction):
+        return adlearn.jvp(f, point, direction)
+
+    assert "jvp() is switched off" in rejected(lesson03.check_direction, by_library)
+
+
+def test_counting_rows_as_columns_is_rejected():
+    def swapped(n_inputs, n_outputs):
+        mode = "forward" if n_outputs <= n_inputs else "reverse"
+        return mode, n_outputs, n_inputs
+
+    assert "a row or a column" in rejected(lesson03.check_plan, swapped)
+
+
+def test_reverse_on_a_tie_is_rejected():
+    def reverse_on_ties(n_inputs, n_outputs):
+        return ("forward" if n_inputs < n_outputs else "reverse"), n_inputs, n_outputs
+
+    assert "on a tie, forward stores nothing" in rejected(lesson03.check_plan, reverse_on_ties)
+
+
+def test_softplus_as_a_composition_is_rejected():
+    def composed(name):
+        return lambda x: adlearn.log(1 + adlearn.exp(x))
+
+    assert "not a composition of log and exp" in rejected(lesson03.check_softplus, composed)
+
+
+def test_softplus_with_a_wrong_partial_is_caught_by_the_complex_step():
+    def wrong_partial(name):
+        return define_primitive(
+            name,
+            real=lambda x: math.log1p(math.exp(x)),
+            complex_=lambda z: cmath.log(1 + cmath.exp(z)),
+            partials=lambda x, out: (1 / (1 + exp(x)),),
+        )
+
+    rules_before = set(adlearn.RULES)
+    message = rejected(lesson03.check_softplus, wrong_partial)
+    assert "forward mode (your partials)" in message
+    assert set(adlearn.RULES) == rules_before
+
+
+def test_softplus_without_a_complex_version_cannot_be_verified():
+    def real_only(name):
+        return define_primitive(
+            name,
+            real=lambda x: math.log1p(math.exp(x)),
+            partials=lambda x, out: (1 / (1 + exp(-x)),),
+        )
+
+    assert "give define_primitive a complex_ function" in rejected(lesson03.check_softplus,
+                                                                   real_only)
