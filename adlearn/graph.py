@@ -306,8 +306,8 @@ def default_annotations(graph: Graph, adjoints: bool | None = None) -> Annotatio
     if not graph.complete:
         return Annotations(
             tangents=tangents,
-            note="Adjoints are not shown: they depend on the whole graph. "
-            "Read them from .grad, or draw a smaller computation.",
+            note="Adjoints are not shown: each depends on the whole graph, and only part "
+            "of it is drawn. A larger max_nodes draws more.",
         )
     return Annotations(tangents=tangents, adjoints=adjoints_by_position(graph))
 
