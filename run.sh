@@ -26,17 +26,18 @@ APT_UPDATED=""
 say() { printf 'adlearn: %s\n' "$*" >&2; }
 
 # Run apt-get as root, through password-less sudo, or not at all (returns 1).
+# (No arrays: macOS's bash 3.2 treats an empty one as unset under `set -u`.)
 apt_install() {
-  local runner=()
+  local runner=""
   if ! command -v apt-get >/dev/null 2>&1; then return 1; fi
   if [ "$(id -u)" != 0 ]; then
-    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then runner=(sudo -n); else return 1; fi
+    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then runner="sudo -n"; else return 1; fi
   fi
   if [ -z "$APT_UPDATED" ]; then
-    "${runner[@]}" apt-get update -qq >/dev/null && APT_UPDATED=1
+    $runner apt-get update -qq >/dev/null && APT_UPDATED=1
   fi
   say "installing $* with apt-get"
-  DEBIAN_FRONTEND=noninteractive "${runner[@]}" apt-get install -y -qq "$@" >/dev/null
+  $runner env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
 # require PROGRAM DEBIAN-PACKAGE WHY HOW-ELSE: make sure a system program exists.
