@@ -139,3 +139,17 @@ def test_readme_says_on_its_first_screen_what_may_be_reused():
     for needed in ("MIT", "CC BY 4.0", "LICENSE", "LICENSE-lessons.md"):
         assert needed in first_screen, f"the README's opening should mention {needed}"
     assert "## Licence" in readme
+
+
+def test_instructors_guide_lists_every_lesson():
+    guide = read("INSTRUCTORS.md")
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb")):
+        assert f"](notebooks/{path.name})" in guide, f"INSTRUCTORS.md should link {path.name}"
+
+
+@pytest.mark.parametrize("name", ["INSTRUCTORS.md", "CONTRIBUTING.md", "LICENSE-lessons.md"])
+def test_links_between_the_documents_resolve(name):
+    for target in re.findall(r"\]\(([^)\s]+)\)", read(name)):
+        if target.startswith(("http://", "https://", "#", "mailto:")):
+            continue
+        assert (ROOT / target.split("#")[0]).exists(), f"{name} links to a missing {target}"
