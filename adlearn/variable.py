@@ -10,20 +10,28 @@ rule in reverse:
     input.grad += (local partial) × (node.grad)
 
 Gradients accumulate, as in PyTorch: each ``backward()`` *adds* into the ``.grad``
-of every input Variable. To start again from zero, call ``y.zero_grad()`` (it resets
-every Variable that ``y`` depends on) or set ``x.grad = 0.0``. The adjoints of the
-intermediate nodes are recomputed from scratch by each ``backward()``, so calling it
-twice on the same graph gives exactly twice the gradient in the inputs, never a
-wrong one.
+of every input Variable, and calling it twice gives exactly twice the gradient. To
+start again from zero, call ``y.zero_grad()``. An intermediate node's ``.grad``
+holds its adjoint from the latest ``backward()`` through it.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
-from .core import Node, Primitive, check_operand, real_value, topological_order, undefined_partial
+from .core import (
+    HAND_MADE_VARIABLE,
+    MODES,
+    RULES,
+    Node,
+    Primitive,
+    Tag,
+    apply,
+    contribution,
+    real_value,
+    topological_order,
+)
 
 
 class Variable(Node):
@@ -36,15 +44,18 @@ class Variable(Node):
     6.0
     """
 
-    __slots__ = ("grad",)
+    __slots__ = ("grad", "primitive", "inputs", "partials")
 
     grad: Any
-    tag = math.inf  # when mixed with Duals, a Variable is the outermost type
+    primitive: Primitive | None
+    inputs: tuple[Any, ...]
+    partials: tuple[Any, ...]
 
-    def __init__(self, value: Any, name: str | None = None) -> None:
+    def __init__(self, value: Any, name: str | None = None, *, tag: Tag | None = None) -> None:
         self.value = real_value(value, "Variable")
         self.grad = 0.0
         self.name = None if name is None else str(name)
+        self.tag = HAND_MADE_VARIABLE if tag is None else tag
         self.primitive = None
         self.inputs = ()
         self.partials = ()
@@ -55,38 +66,6 @@ class Variable(Node):
             text += f", name={self.name!r}"
         return text + ")"
 
-    def _record(self, primitive: Primitive, args: tuple[Any, ...]) -> Variable:
-        # Values of the operands: a Variable gives its value, a constant is itself.
-        # (Written out for one and two operands, the cases that run millions of times.)
-        values: tuple[Any, ...]
-        if len(args) == 2:
-            a, b = args
-            values = (
-                a.value if type(a) is Variable else _constant(a, primitive),
-                b.value if type(b) is Variable else _constant(b, primitive),
-            )
-        elif len(args) == 1:
-            a = args[0]
-            values = (a.value if type(a) is Variable else _constant(a, primitive),)
-        else:
-            values = tuple(
-                a.value if type(a) is Variable else _constant(a, primitive) for a in args
-            )
-        out = primitive.evaluate(*values)
-        partials = primitive.partials(*values, out)
-        if primitive.partial_may_not_exist and out == out:
-            for index, partial in enumerate(partials):  # NaN here: no derivative
-                if partial != partial and type(args[index]) is Variable:
-                    raise undefined_partial(primitive, values, index)
-        variable = object.__new__(Variable)  # a fast constructor: values are checked
-        variable.value = out
-        variable.grad = 0.0
-        variable.name = None
-        variable.primitive = primitive
-        variable.inputs = args
-        variable.partials = partials
-        return variable
-
     def backward(self) -> None:
         """Add d(self)/d(input) into the ``.grad`` of every Variable self depends on."""
         backpropagate([self], [1.0])
@@ -94,28 +73,126 @@ class Variable(Node):
     def zero_grad(self) -> None:
         """Set ``.grad`` to 0 on this Variable and every Variable it depends on."""
         for node in topological_order(self):
-            node.grad = 0.0  # type: ignore[attr-defined]
+            node.grad = 0.0
+
+    @classmethod
+    def make(
+        cls,
+        primitive: Primitive,
+        out: Any,
+        args: tuple[Any, ...],
+        partials: tuple[Any, ...],
+        tag: Tag,
+    ) -> Variable:
+        return _new(out, tag, primitive, args, partials)
+
+    @classmethod
+    def specialise(cls, primitive: Primitive) -> None:
+        """Give Variable a fast path for `primitive`: floats and Variables of one tag."""
+        if primitive.arity == 1:
+            primitive.fast[Variable] = _unary(primitive)
+            if primitive.operator:
+                setattr(Variable, f"__{primitive.operator}__", primitive.fast[Variable])
+        elif primitive.operator:
+            setattr(Variable, f"__{primitive.operator}__", _binary(primitive))
+            setattr(Variable, f"__r{primitive.operator}__", _reflected(primitive))
 
 
 def backpropagate(outputs: Sequence[Variable], seeds: Sequence[Any]) -> None:
-    """The reverse sweep: seed each output's adjoint, then visit nodes outputs-first.
-
-    Intermediate adjoints start at 0 on every call; inputs (leaves) accumulate.
-    """
+    """The reverse sweep: seed the outputs' adjoints, then visit nodes outputs-first."""
     order = topological_order(*outputs)
+    earlier = [(node, node.grad) for node in order if not node.inputs]
     for node in order:
-        if node.inputs:
-            node.grad = 0.0  # type: ignore[attr-defined]
+        node.grad = 0.0  # this sweep's adjoints start from zero
     for output, seed in zip(outputs, seeds):
-        output.grad += seed
+        output.grad = output.grad + seed
     for node in reversed(order):
-        if node.inputs:
-            grad = node.grad  # type: ignore[attr-defined]
-            for x, partial in zip(node.inputs, node.partials):
-                if type(x) is Variable:  # constants take no gradient
-                    x.grad += partial * grad
+        grad = node.grad
+        tag = node.tag
+        for x, partial in zip(node.inputs, node.partials):
+            if type(x) is Variable and x.tag is tag:  # constants take no gradient
+                x.grad = x.grad + contribution(partial, grad)
+    for leaf, before in earlier:
+        leaf.grad = before + leaf.grad  # inputs accumulate across calls, as in PyTorch
 
 
-def _constant(a: Any, primitive: Primitive) -> Variable:
-    check_operand(a, primitive.symbol, "Variable")
-    return a
+def _new(out: Any, tag: Tag, primitive: Primitive, args: tuple[Any, ...], partials: Any) -> Variable:
+    variable = object.__new__(Variable)  # the values are already checked
+    variable.value = out
+    variable.grad = 0.0
+    variable.name = None
+    variable.tag = tag
+    variable.primitive = primitive
+    variable.inputs = args
+    variable.partials = partials
+    return variable
+
+
+# The fast paths: each records one row of the table for the common case (floats and
+# Variables of one tag); anything else goes to `apply`, which explains errors.
+
+
+def _unary(primitive: Primitive) -> Any:
+    evaluate, partials, check = primitive.evaluate, primitive.partials, primitive.partial_may_not_exist
+
+    def fast(self: Variable) -> Any:
+        x = self.value
+        try:
+            out = evaluate(x)
+            p = partials(x, out)
+        except (ArithmeticError, ValueError):
+            return apply(primitive, self)
+        if check and p[0] != p[0]:
+            return apply(primitive, self)
+        return _new(out, self.tag, primitive, (self,), p)
+
+    return fast
+
+
+def _binary(primitive: Primitive) -> Any:
+    evaluate, partials, check = primitive.evaluate, primitive.partials, primitive.partial_may_not_exist
+
+    def fast(self: Variable, other: Any) -> Any:
+        kind = type(other)
+        if kind is Variable and other.tag is self.tag:
+            y = other.value
+        elif kind is float or kind is int:
+            y = other
+        else:
+            return apply(primitive, self, other)
+        x = self.value
+        try:
+            out = evaluate(x, y)
+            p = partials(x, y, out)
+        except (ArithmeticError, ValueError):
+            return apply(primitive, self, other)
+        if check and (p[0] != p[0] or (kind is Variable and p[1] != p[1])):
+            return apply(primitive, self, other)
+        return _new(out, self.tag, primitive, (self, other), p)
+
+    return fast
+
+
+def _reflected(primitive: Primitive) -> Any:
+    evaluate, partials, check = primitive.evaluate, primitive.partials, primitive.partial_may_not_exist
+
+    def fast(self: Variable, other: Any) -> Any:  # other ∘ self, other a plain number
+        kind = type(other)
+        if kind is not float and kind is not int:
+            return apply(primitive, other, self)
+        y = self.value
+        try:
+            out = evaluate(other, y)
+            p = partials(other, y, out)
+        except (ArithmeticError, ValueError):
+            return apply(primitive, other, self)
+        if check and p[1] != p[1]:
+            return apply(primitive, other, self)
+        return _new(out, self.tag, primitive, (other, self), p)
+
+    return fast
+
+
+MODES.append(Variable)
+for _primitive in RULES.values():
+    Variable.specialise(_primitive)

@@ -80,7 +80,7 @@ def test_shared_input_is_one_node_or_one_leaf_per_use():
 def test_trace_names_label_operations():
     x1, x2 = Variable(2.0, "x1"), Variable(5.0, "x2")
     source = draw(log(x1) + x1 * x2 - sin(x2), names="trace").source
-    for label in ["v1 = log", "v2 = *", "v3 = +", "v4 = sin", "v5 = -"]:
+    for label in ["v1 = log", "v2 = ×", "v3 = +", "v4 = sin", "v5 = -"]:
         assert f'<font point-size="14"><b>{label}</b></font>' in source
 
 
