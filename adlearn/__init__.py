@@ -22,11 +22,11 @@ from .higher import (
     second_derivative,
     value_and_derivative,
 )
+from .interactive import explore
 from .primitives import define_primitive
 from .rules import cos, exp, log, relu, sigmoid, sin, sqrt, tan, tanh
 from .trace import forward_trace, reverse_trace
 from .variable import Variable
-from .interactive import explore
 from .widgets import step_through
 
 __all__ = [

@@ -25,6 +25,7 @@ from .variable import Variable, backpropagate
 
 Matrix = list[list[Any]]
 
+
 def tangent(result: Any, tag: Tag) -> Any:
     """The derivative carried by `result` for the perturbation `tag` (0 if none).
 

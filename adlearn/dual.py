@@ -129,7 +129,11 @@ def _new(
 
 
 def _unary(primitive: Primitive) -> Any:
-    evaluate, partials, check = primitive.evaluate, primitive.partials, primitive.partial_may_not_exist
+    evaluate, partials, check = (
+        primitive.evaluate,
+        primitive.partials,
+        primitive.partial_may_not_exist,
+    )
 
     def fast(self: Dual) -> Any:
         x = self.value
@@ -146,7 +150,11 @@ def _unary(primitive: Primitive) -> Any:
 
 
 def _binary(primitive: Primitive) -> Any:
-    evaluate, partials, check = primitive.evaluate, primitive.partials, primitive.partial_may_not_exist
+    evaluate, partials, check = (
+        primitive.evaluate,
+        primitive.partials,
+        primitive.partial_may_not_exist,
+    )
 
     def fast(self: Dual, other: Any) -> Any:
         kind = type(other)
@@ -180,7 +188,11 @@ def _binary(primitive: Primitive) -> Any:
 
 
 def _reflected(primitive: Primitive) -> Any:
-    evaluate, partials, check = primitive.evaluate, primitive.partials, primitive.partial_may_not_exist
+    evaluate, partials, check = (
+        primitive.evaluate,
+        primitive.partials,
+        primitive.partial_may_not_exist,
+    )
 
     def fast(self: Dual, other: Any) -> Any:  # other ∘ self, other a plain number
         kind = type(other)
@@ -194,7 +206,9 @@ def _reflected(primitive: Primitive) -> Any:
             return apply(primitive, other, self)
         if check and py != py:
             return apply(primitive, other, self)
-        return _new(out, contribution(py, self.derivative), self.tag, primitive, (other, self), (px, py))
+        return _new(
+            out, contribution(py, self.derivative), self.tag, primitive, (other, self), (px, py)
+        )
 
     return fast
 

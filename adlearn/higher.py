@@ -27,8 +27,8 @@ from .derivatives import (
     check_point,
     derivative,
     perturbation,
-    single_output,
     same_length,
+    single_output,
     tangent,
 )
 from .dual import Dual

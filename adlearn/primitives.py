@@ -204,6 +204,7 @@ def _reference(
     index: int,
 ) -> tuple[float | None, float]:
     """The slope of `real` in input `index`: complex step if possible, else central."""
+
     def moved(step: Any) -> list[Any]:
         args: list[Any] = list(point)
         args[index] = args[index] + step

@@ -30,24 +30,44 @@ from .primitives import define_primitive
 # --- arithmetic: what + - * / ** and unary - mean ---------------------------------------
 
 define_primitive(
-    "mul", symbol="×", operator="mul", real=operator.mul, complex_=operator.mul,
+    "mul",
+    symbol="×",
+    operator="mul",
+    real=operator.mul,
+    complex_=operator.mul,
     partials=lambda x, y, out: (y, x),
 )
 define_primitive(
-    "add", symbol="+", operator="add", real=operator.add, complex_=operator.add,
+    "add",
+    symbol="+",
+    operator="add",
+    real=operator.add,
+    complex_=operator.add,
     partials=lambda x, y, out: (1.0, 1.0),
 )
 define_primitive(
-    "sub", symbol="-", operator="sub", real=operator.sub, complex_=operator.sub,
+    "sub",
+    symbol="-",
+    operator="sub",
+    real=operator.sub,
+    complex_=operator.sub,
     partials=lambda x, y, out: (1.0, -1.0),
 )
 define_primitive(
-    "div", symbol="/", operator="truediv", real=operator.truediv, complex_=operator.truediv,
+    "div",
+    symbol="/",
+    operator="truediv",
+    real=operator.truediv,
+    complex_=operator.truediv,
     partials=lambda x, y, out: (1 / y, -out / y),
     domain="the divisor is 0",
 )
 define_primitive(
-    "neg", symbol="-", operator="neg", real=operator.neg, complex_=operator.neg,
+    "neg",
+    symbol="-",
+    operator="neg",
+    real=operator.neg,
+    complex_=operator.neg,
     partials=lambda x, out: (-1.0,),
 )
 
@@ -87,8 +107,13 @@ def _power_partials(x: Any, y: Any, out: Any) -> tuple[Any, Any]:
 
 
 define_primitive(
-    "pow", symbol="**", operator="pow", real=_power, complex_=operator.pow,
-    partials=_power_partials, arity=2,
+    "pow",
+    symbol="**",
+    operator="pow",
+    real=_power,
+    complex_=operator.pow,
+    partials=_power_partials,
+    arity=2,
     domain="a negative base needs a whole-number exponent, and 0 has no negative powers",
     hint=(
         "For x ** y, the derivative in y needs log(x), so x must be positive; "
@@ -113,21 +138,26 @@ def _sign(x: Any) -> float:
 
 
 define_primitive(
-    "abs", symbol="abs", operator="abs", real=_absolute, partials=lambda x, out: (_sign(x),),
+    "abs",
+    symbol="abs",
+    operator="abs",
+    real=_absolute,
+    partials=lambda x, out: (_sign(x),),
 )
 
 # --- elementary functions ----------------------------------------------------------------
 
 sin = define_primitive("sin", real=math.sin, complex_=cmath.sin, partials=lambda x, out: (cos(x),))
-cos = define_primitive(
-    "cos", real=math.cos, complex_=cmath.cos, partials=lambda x, out: (-sin(x),)
-)
+cos = define_primitive("cos", real=math.cos, complex_=cmath.cos, partials=lambda x, out: (-sin(x),))
 tan = define_primitive(
     "tan", real=math.tan, complex_=cmath.tan, partials=lambda x, out: (1 + out * out,)
 )
 exp = define_primitive("exp", real=math.exp, complex_=cmath.exp, partials=lambda x, out: (out,))
 log = define_primitive(
-    "log", real=math.log, complex_=cmath.log, partials=lambda x, out: (1 / x,),
+    "log",
+    real=math.log,
+    complex_=cmath.log,
+    partials=lambda x, out: (1 / x,),
     domain="log is only defined for positive numbers",
 )
 
@@ -139,7 +169,10 @@ def _sqrt_partial(x: Any, out: Any) -> Any:
 
 
 sqrt = define_primitive(
-    "sqrt", real=math.sqrt, complex_=cmath.sqrt, partials=lambda x, out: (_sqrt_partial(x, out),),
+    "sqrt",
+    real=math.sqrt,
+    complex_=cmath.sqrt,
+    partials=lambda x, out: (_sqrt_partial(x, out),),
     domain="sqrt is only defined for numbers >= 0",
 )
 
@@ -164,7 +197,9 @@ def _sigmoid_real(x: float) -> float:
 
 
 sigmoid = define_primitive(
-    "sigmoid", real=_sigmoid_real, complex_=lambda z: 1 / (1 + cmath.exp(-z)),
+    "sigmoid",
+    real=_sigmoid_real,
+    complex_=lambda z: 1 / (1 + cmath.exp(-z)),
     partials=lambda x, out: (out * sigmoid(-x),),  # not out * (1 - out): 1 - out loses the tail
 )
 

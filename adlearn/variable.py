@@ -116,7 +116,9 @@ def backpropagate(outputs: Sequence[Variable], seeds: Sequence[Any]) -> None:
         leaf.grad = before + leaf.grad  # inputs accumulate across calls, as in PyTorch
 
 
-def _new(out: Any, tag: Tag, primitive: Primitive, args: tuple[Any, ...], partials: Any) -> Variable:
+def _new(
+    out: Any, tag: Tag, primitive: Primitive, args: tuple[Any, ...], partials: Any
+) -> Variable:
     variable = object.__new__(Variable)  # the values are already checked
     variable.value = out
     variable.grad = 0.0
@@ -133,7 +135,11 @@ def _new(out: Any, tag: Tag, primitive: Primitive, args: tuple[Any, ...], partia
 
 
 def _unary(primitive: Primitive) -> Any:
-    evaluate, partials, check = primitive.evaluate, primitive.partials, primitive.partial_may_not_exist
+    evaluate, partials, check = (
+        primitive.evaluate,
+        primitive.partials,
+        primitive.partial_may_not_exist,
+    )
 
     def fast(self: Variable) -> Any:
         x = self.value
@@ -150,7 +156,11 @@ def _unary(primitive: Primitive) -> Any:
 
 
 def _binary(primitive: Primitive) -> Any:
-    evaluate, partials, check = primitive.evaluate, primitive.partials, primitive.partial_may_not_exist
+    evaluate, partials, check = (
+        primitive.evaluate,
+        primitive.partials,
+        primitive.partial_may_not_exist,
+    )
 
     def fast(self: Variable, other: Any) -> Any:
         kind = type(other)
@@ -174,7 +184,11 @@ def _binary(primitive: Primitive) -> Any:
 
 
 def _reflected(primitive: Primitive) -> Any:
-    evaluate, partials, check = primitive.evaluate, primitive.partials, primitive.partial_may_not_exist
+    evaluate, partials, check = (
+        primitive.evaluate,
+        primitive.partials,
+        primitive.partial_may_not_exist,
+    )
 
     def fast(self: Variable, other: Any) -> Any:  # other ∘ self, other a plain number
         kind = type(other)

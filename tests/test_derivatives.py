@@ -5,7 +5,6 @@ import math
 import pytest
 
 from adlearn import (
-    new_tag,
     Dual,
     Variable,
     derivative,
@@ -14,6 +13,7 @@ from adlearn import (
     jacobian_reverse,
     jvp,
     log,
+    new_tag,
     sin,
     vjp,
 )

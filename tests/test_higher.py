@@ -9,6 +9,7 @@ import pytest
 
 from adlearn import (
     Dual,
+    PerturbationError,
     Variable,
     cos,
     derivative,
@@ -16,11 +17,11 @@ from adlearn import (
     gradient,
     jacobian_forward,
     log,
+    new_tag,
     sin,
     topological_order,
 )
 from adlearn.checks import central_difference, numerical_gradient
-from adlearn import PerturbationError, new_tag
 from adlearn.higher import (
     CheckpointedGradient,
     checkpointed_gradient,
