@@ -366,24 +366,24 @@ def topological_order(*outputs: Any) -> list[Any]:
     the result is the same on every run.
     """
     order: list[Any] = []
-    entered: set[Any] = set()
-    placed: set[Any] = set()
+    placed: dict[Any, bool] = {}  # False: its inputs are being visited; True: placed
     stack = list(reversed(outputs))
     while stack:
         node = stack.pop()
-        if node in entered:  # second visit: all its inputs are placed
-            if node not in placed:
-                placed.add(node)
+        state = placed.get(node)
+        if state is not None:
+            if state is False:  # second visit: all its inputs are placed
+                placed[node] = True
                 order.append(node)
             continue
-        entered.add(node)
-        stack.append(node)
+        placed[node] = False
+        stack.append(node)  # come back to it after its inputs
         kind, tag = type(node), getattr(node, "tag", None)
         for operand in reversed(node.inputs):
             if (
                 type(operand) is kind
                 and getattr(operand, "tag", None) is tag
-                and operand not in entered
+                and operand not in placed
             ):
                 stack.append(operand)
     return order

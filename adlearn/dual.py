@@ -129,39 +129,40 @@ def _new(
 
 
 def _unary(primitive: Primitive) -> Any:
-    evaluate, partials, check = (
-        primitive.evaluate,
-        primitive.partials,
-        primitive.partial_may_not_exist,
-    )
+    real, evaluate = primitive.real, primitive.evaluate
+    partials, check = primitive.partials, primitive.partial_may_not_exist
 
     def fast(self: Dual) -> Any:
         x = self.value
         try:
-            out = evaluate(x)
+            out = real(x) if type(x) is float else evaluate(x)
             (p,) = partials(x, out)
         except (ArithmeticError, ValueError):
             return apply(primitive, self)
         if check and p != p:
             return apply(primitive, self)
-        return _new(out, contribution(p, self.derivative), self.tag, primitive, (self,), (p,))
+        tangent = p * self.derivative
+        if tangent != tangent:
+            tangent = contribution(p, self.derivative)
+        tag = self.tag
+        dual = new(Dual)
+        dual.value, dual.derivative, dual.name, dual.tag = out, tangent, None, tag
+        dual.graph = (primitive, (self,), (p,)) if tag.records else None
+        return dual
 
     return fast
 
 
 def _binary(primitive: Primitive) -> Any:
-    evaluate, partials, check = (
-        primitive.evaluate,
-        primitive.partials,
-        primitive.partial_may_not_exist,
-    )
+    real, evaluate = primitive.real, primitive.evaluate
+    partials, check = primitive.partials, primitive.partial_may_not_exist
 
     def fast(self: Dual, other: Any) -> Any:
         kind = type(other)
         if kind is Dual and other.tag is self.tag:
             x, y = self.value, other.value
             try:
-                out = evaluate(x, y)
+                out = real(x, y) if type(x) is float and type(y) is float else evaluate(x, y)
                 px, py = partials(x, y, out)
             except (ArithmeticError, ValueError):
                 return apply(primitive, self, other)
@@ -173,26 +174,29 @@ def _binary(primitive: Primitive) -> Any:
         elif kind is float or kind is int:
             x = self.value
             try:
-                out = evaluate(x, other)
+                out = real(x, other) if type(x) is float else evaluate(x, other)
                 px, py = partials(x, other, out)
             except (ArithmeticError, ValueError):
                 return apply(primitive, self, other)
             if check and px != px:
                 return apply(primitive, self, other)
-            tangent = contribution(px, self.derivative)
+            tangent = px * self.derivative
+            if tangent != tangent:
+                tangent = contribution(px, self.derivative)
         else:
             return apply(primitive, self, other)
-        return _new(out, tangent, self.tag, primitive, (self, other), (px, py))
+        tag = self.tag
+        dual = new(Dual)
+        dual.value, dual.derivative, dual.name, dual.tag = out, tangent, None, tag
+        dual.graph = (primitive, (self, other), (px, py)) if tag.records else None
+        return dual
 
     return fast
 
 
 def _reflected(primitive: Primitive) -> Any:
-    evaluate, partials, check = (
-        primitive.evaluate,
-        primitive.partials,
-        primitive.partial_may_not_exist,
-    )
+    real, evaluate = primitive.real, primitive.evaluate
+    partials, check = primitive.partials, primitive.partial_may_not_exist
 
     def fast(self: Dual, other: Any) -> Any:  # other ∘ self, other a plain number
         kind = type(other)
@@ -200,7 +204,7 @@ def _reflected(primitive: Primitive) -> Any:
             return apply(primitive, other, self)
         y = self.value
         try:
-            out = evaluate(other, y)
+            out = real(other, y) if type(y) is float else evaluate(other, y)
             px, py = partials(other, y, out)
         except (ArithmeticError, ValueError):
             return apply(primitive, other, self)
@@ -212,6 +216,8 @@ def _reflected(primitive: Primitive) -> Any:
 
     return fast
 
+
+new = object.__new__  # a Dual from a fast path: its values are already checked
 
 MODES.append(Dual)
 for _primitive in RULES.values():

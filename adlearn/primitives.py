@@ -79,6 +79,11 @@ def define_primitive(
         return evaluate_plain(primitive, real, complex_, (x,))
 
     def binary(x: Any, y: Any) -> Any:
+        if type(x) is float and type(y) is float:
+            try:
+                return real(x, y)
+            except (ValueError, OverflowError, ZeroDivisionError):
+                pass  # evaluate_plain raises the same error, explained
         if isinstance(x, Node) or isinstance(y, Node):
             return apply(primitive, x, y)
         return evaluate_plain(primitive, real, complex_, (x, y))
@@ -121,7 +126,7 @@ def evaluate_plain(
 ) -> Any:
     """A primitive on plain numbers, with errors that say what went wrong."""
     name = primitive.name
-    call = f"{name}({', '.join(repr(a) for a in args)})"
+    call = _Call(name, args)
     if all(is_real(a) or _is_numpy_real(a) for a in args):
         try:
             return real(*(float(a) for a in args))
@@ -145,6 +150,16 @@ def evaluate_plain(
         f"{name}() needs a number, a Dual or a Variable, but got {bad!r} "
         f"of type {type(bad).__name__}."
     )
+
+
+class _Call:
+    """How an error message shows the call, built only when an error needs it."""
+
+    def __init__(self, name: str, args: tuple[Any, ...]) -> None:
+        self.name, self.args = name, args
+
+    def __format__(self, spec: str) -> str:
+        return f"{self.name}({', '.join(repr(a) for a in self.args)})"
 
 
 def _is_numpy_real(x: Any) -> bool:
