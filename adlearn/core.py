@@ -304,8 +304,9 @@ def evaluate(primitive: Primitive, values: tuple[Any, ...], kind: type | None = 
             f"{call} overflows: the result is larger than the largest float (about 1.8e308)."
         ) from None
     except (ValueError, ZeroDivisionError) as error:
-        if kind is not None and kind.__name__ == "Dual" and isinstance(error, ZeroDivisionError):
-            raise ZeroDivisionError(NO_INVERSE.format(call=_call(primitive, values))) from None
+        why = getattr(kind, "zero_divisor", "")
+        if why and isinstance(error, ZeroDivisionError):
+            raise ZeroDivisionError(f"{_call(primitive, values)}: {why}") from None
         explanation = primitive.domain or f"{primitive.name} is not defined there"
         raise type(error)(f"{_call(primitive, values)} is undefined: {explanation}.") from None
 
@@ -334,7 +335,7 @@ def undefined_partial(primitive: Primitive, values: tuple[Any, ...], index: int)
 
 
 NO_INVERSE = (
-    "{call}: a dual number whose value is 0 has no inverse, because "
+    "a dual number whose value is 0 has no inverse, because "
     "(0 + bε)·(c + dε) = bc·ε is never 1. Dual numbers form a ring, not a field. The "
     "function has no derivative (or no value) at this point."
 )

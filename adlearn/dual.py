@@ -20,6 +20,7 @@ from typing import Any
 from .core import (
     HAND_MADE_DUAL,
     MODES,
+    NO_INVERSE,
     RULES,
     Node,
     Primitive,
@@ -46,6 +47,7 @@ class Dual(Node):
 
     __slots__ = ("derivative", "graph")
 
+    zero_divisor = NO_INVERSE  # why dividing by a Dual whose value is 0 fails
     derivative: Any
     graph: tuple[Primitive, tuple[Any, ...], tuple[Any, ...]] | None
 

@@ -135,7 +135,9 @@ def backpropagate(outputs: Sequence[Variable], seeds: Sequence[Any]) -> None:
         leaf.grad = before + leaf.grad  # inputs accumulate across calls, as in PyTorch
 
 
-def _new(out: Any, tag: Tag, primitive: Primitive, args: tuple[Any, ...], partials: Any) -> Variable:
+def _new(
+    out: Any, tag: Tag, primitive: Primitive, args: tuple[Any, ...], partials: Any
+) -> Variable:
     node = _node(out, tag, primitive)
     node.a, node.pa = args[0], partials[0]
     if len(args) == 2:
@@ -168,7 +170,13 @@ def _unary(primitive: Primitive) -> Any:
         if check and p[0] != p[0]:
             return apply(primitive, self)
         node = new(Variable)
-        node.value, node.grad, node.name, node.tag, node.primitive = out, 0.0, None, self.tag, primitive
+        node.value, node.grad, node.name, node.tag, node.primitive = (
+            out,
+            0.0,
+            None,
+            self.tag,
+            primitive,
+        )
         node.a, node.b, node.pa = self, None, p[0]
         return node
 
@@ -197,7 +205,13 @@ def _binary(primitive: Primitive) -> Any:
         if check and (p[0] != p[0] or (kind is Variable and p[1] != p[1])):
             return apply(primitive, self, other)
         node = new(Variable)
-        node.value, node.grad, node.name, node.tag, node.primitive = out, 0.0, None, self.tag, primitive
+        node.value, node.grad, node.name, node.tag, node.primitive = (
+            out,
+            0.0,
+            None,
+            self.tag,
+            primitive,
+        )
         node.a, node.b, (node.pa, node.pb) = self, other, p
         return node
 
@@ -221,7 +235,13 @@ def _reflected(primitive: Primitive) -> Any:
         if check and p[1] != p[1]:
             return apply(primitive, other, self)
         node = new(Variable)
-        node.value, node.grad, node.name, node.tag, node.primitive = out, 0.0, None, self.tag, primitive
+        node.value, node.grad, node.name, node.tag, node.primitive = (
+            out,
+            0.0,
+            None,
+            self.tag,
+            primitive,
+        )
         node.a, node.b, (node.pa, node.pb) = other, self, p
         return node
 

@@ -137,9 +137,12 @@ def reverse_run(make: Callable[[float], Any], workload: str, activation: Any) ->
     middle = time.process_time()
     out.backward()
     end = time.process_time()
-    return middle - start, end - middle, out.data if hasattr(out, "data") else out.value, [
-        v.grad for v in flat
-    ]
+    return (
+        middle - start,
+        end - middle,
+        out.data if hasattr(out, "data") else out.value,
+        [v.grad for v in flat],
+    )
 
 
 def float_run(workload: str) -> float:
@@ -198,7 +201,10 @@ def run(repeats: int) -> None:
                 )
                 if not (
                     math.isclose(value, m_value, rel_tol=1e-9)
-                    and all(math.isclose(g, h, rel_tol=1e-6, abs_tol=1e-12) for g, h in zip(grads, m_grads))
+                    and all(
+                        math.isclose(g, h, rel_tol=1e-6, abs_tol=1e-12)
+                        for g, h in zip(grads, m_grads)
+                    )
                 ):
                     raise SystemExit(f"{workload}: adlearn and micrograd disagree")
                 times.setdefault((workload, "micrograd"), []).append((mf, mb))
@@ -218,7 +224,9 @@ def run(repeats: int) -> None:
         f"({platform.processor() or platform.system()})"
     )
     print()
-    print("| workload | float | adlearn fwd | adlearn bwd | bwd/fwd | micrograd | micrograd / adlearn |")
+    print(
+        "| workload | float | adlearn fwd | adlearn bwd | bwd/fwd | micrograd | micrograd / adlearn |"
+    )
     print("|---|---|---|---|---|---|---|")
     for workload in workloads:
         fwd, bwd = median(workload, "adlearn", 0), median(workload, "adlearn", 1)
@@ -234,7 +242,9 @@ def run(repeats: int) -> None:
     peak = forward_mode_peak()
     print()
     print(f"Forward mode, derivative() of the 100k chain: **{ratio:.1f}x** plain floats")
-    print(f"Forward mode, peak memory of derivative() on a 20,000-step chain: **{peak / 1e6:.3f} MB**")
+    print(
+        f"Forward mode, peak memory of derivative() on a 20,000-step chain: **{peak / 1e6:.3f} MB**"
+    )
 
 
 def main() -> None:
