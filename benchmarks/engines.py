@@ -224,9 +224,7 @@ def run(repeats: int) -> None:
         f"({platform.processor() or platform.system()})"
     )
     print()
-    print(
-        "| workload | float | adlearn fwd | adlearn bwd | bwd/fwd | micrograd | micrograd / adlearn |"
-    )
+    print("| workload | float | adlearn fwd | adlearn bwd | bwd/fwd | micrograd | speed-up |")
     print("|---|---|---|---|---|---|---|")
     for workload in workloads:
         fwd, bwd = median(workload, "adlearn", 0), median(workload, "adlearn", 1)

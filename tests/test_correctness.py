@@ -39,7 +39,7 @@ from adlearn import (
     vjp,
 )
 
-# --- 1. the power rule under nesting ------------------------------------------------------
+# --- 1. the power rule under nesting ---------------------------------
 
 
 def test_power_rule_keeps_the_exponents_derivative_when_nested():
@@ -56,7 +56,7 @@ def test_hessian_of_power_is_symmetric_and_exact():
             assert h[i][j] == pytest.approx(float(exact[i, j]), rel=1e-12)
 
 
-# --- 2. levels: reverse inside reverse, and every other nesting ------------------------
+# --- 2. levels: reverse inside reverse, and every other nesting ---------------------------------
 
 
 def test_reverse_inside_reverse_does_not_add_into_the_outer_gradient():
@@ -81,7 +81,7 @@ def test_inner_backward_leaves_outer_grads_alone():
     assert outer.grad == 0.0
 
 
-# --- 3. equality and hashing ----------------------------------------------------------------
+# --- 3. equality and hashing ---------------------------------
 
 
 def test_two_numbers_with_equal_values_stay_two_keys():
@@ -112,7 +112,7 @@ def test_what_equality_means_for_a_dual_number():
     assert eps < 1 and not eps > 0  # ordering looks at values too
 
 
-# --- 4. an infinite partial times a zero tangent -------------------------------------------
+# --- 4. an infinite partial times a zero tangent ---------------------------------
 
 
 def test_a_zero_tangent_or_adjoint_contributes_nothing():
@@ -122,7 +122,7 @@ def test_a_zero_tangent_or_adjoint_contributes_nothing():
     assert gradient(lambda x: 0.0 * sqrt(x), [0.0]) == (0.0,)
 
 
-# --- 5. kinks and second order ----------------------------------------------------------------
+# --- 5. kinks and second order ---------------------------------
 
 
 def test_kinks_follow_the_convention_or_refuse():
@@ -136,7 +136,7 @@ def test_kinks_follow_the_convention_or_refuse():
         second_derivative(lambda x: x**0.5, 0.0)
 
 
-# --- 6. tails --------------------------------------------------------------------------------------
+# --- 6. tails ---------------------------------
 
 
 @pytest.mark.parametrize("x", [20.0, 40.0, -40.0, 300.0])
@@ -148,7 +148,7 @@ def test_sigmoid_and_tanh_keep_their_digits_in_the_tails(x):
     assert gradient(tanh, [x])[0] == pytest.approx(4 * e2 / (1 + e2) ** 2, rel=1e-12)
 
 
-# --- 7. NaN propagates -----------------------------------------------------------------------------
+# --- 7. NaN propagates ---------------------------------
 
 
 @pytest.mark.parametrize("f", [relu, abs, tanh, sigmoid, lambda x: x * x])
@@ -157,7 +157,7 @@ def test_nan_never_vanishes_from_a_derivative(f):
     assert math.isnan(gradient(f, [math.nan])[0])
 
 
-# --- 8. the teaching Complex divides without overflow -------------------------------------
+# --- 8. the teaching Complex divides without overflow ---------------------------------
 
 
 @pytest.mark.parametrize(
@@ -177,7 +177,7 @@ def test_complex_division_is_scaled(z, w):
     assert cmath.isclose(complex(got.real, got.imag), want, rel_tol=1e-14)
 
 
-# --- 9. define_primitive checks a new rule ---------------------------------------------------
+# --- 9. define_primitive checks a new rule ---------------------------------
 
 
 def test_define_primitive_refuses_a_missing_partial():
@@ -214,7 +214,7 @@ def test_define_primitive_again_is_fine_but_a_different_rule_needs_replace():
     assert gradient(cube, [2.0]) == (12.0,)
 
 
-# --- 10. tags ------------------------------------------------------------------------------------
+# --- 10. tags ---------------------------------
 
 
 def test_hand_made_tags_must_come_from_new_tag():
@@ -232,7 +232,7 @@ def test_a_dual_escaped_from_a_finished_derivative_is_detected():
         derivative(lambda x: x * kept[0], 1.0)
 
 
-# --- accumulation, numpy, messages ------------------------------------------------------
+# --- accumulation, numpy, messages ---------------------------------
 
 
 def test_backward_twice_gives_exactly_twice_on_random_graphs():
@@ -282,7 +282,7 @@ def test_the_two_jacobians_agree_on_shape_for_no_inputs():
     assert jacobian_forward(f, []) == jacobian_reverse(f, []) == [[], []]
 
 
-# --- the fuzz suite: random programs against sympy ----------------------------------------
+# --- the fuzz suite: random programs against sympy ---------------------------------
 
 UNARY = {
     "sin": (adlearn.sin, sympy.sin),
@@ -354,16 +354,16 @@ def test_random_programs_match_sympy_in_every_nesting(steps, px, py):
     rows = {
         "forward over reverse": hessian(f, [px, py]),
         "reverse over reverse": [
-            list(gradient(lambda a, b: gradient(f, [a, b])[i], [px, py])) for i in range(2)
+            list(gradient(lambda a, b, i=i: gradient(f, [a, b])[i], [px, py])) for i in range(2)
         ],
         "reverse over forward": [
-            list(gradient(lambda a, b: jvp(f, [a, b], [1.0 * (i == 0), 1.0 * (i == 1)]), [px, py]))
+            list(gradient(lambda a, b, i=i: jvp(f, [a, b], [1.0 * (i == 0), 1.0 * (i == 1)]), [px, py]))
             for i in range(2)
         ],
         "forward over forward": [
             [
                 jvp(
-                    lambda a, b: jvp(f, [a, b], [1.0 * (i == 0), 1.0 * (i == 1)]),
+                    lambda a, b, i=i: jvp(f, [a, b], [1.0 * (i == 0), 1.0 * (i == 1)]),
                     [px, py],
                     [1.0 * (j == 0), 1.0 * (j == 1)],
                 )
