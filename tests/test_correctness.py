@@ -357,7 +357,11 @@ def test_random_programs_match_sympy_in_every_nesting(steps, px, py):
             list(gradient(lambda a, b, i=i: gradient(f, [a, b])[i], [px, py])) for i in range(2)
         ],
         "reverse over forward": [
-            list(gradient(lambda a, b, i=i: jvp(f, [a, b], [1.0 * (i == 0), 1.0 * (i == 1)]), [px, py]))
+            list(
+                gradient(
+                    lambda a, b, i=i: jvp(f, [a, b], [1.0 * (i == 0), 1.0 * (i == 1)]), [px, py]
+                )
+            )
             for i in range(2)
         ],
         "forward over forward": [
