@@ -5,22 +5,14 @@
 * `Variable`: reverse mode (lesson 04).
 * Math functions that work on floats, complex numbers, `Dual` and `Variable`.
 * Derivatives of whole functions: `derivative`, `gradient`, the Jacobian by both
-  modes, `jvp` and `vjp`.
+  modes, `jvp` and `vjp`; and of derivatives (`adlearn.higher`).
 
 The derivative rules live in one table, ``adlearn/rules.py``.
 """
 
 from .complex_number import Complex
-from .core import RULES, Node, Primitive, apply, topological_order
-from .derivatives import (
-    PerturbationError,
-    derivative,
-    gradient,
-    jacobian_forward,
-    jacobian_reverse,
-    jvp,
-    vjp,
-)
+from .core import RULES, Node, PerturbationError, Primitive, apply, new_tag, topological_order
+from .derivatives import derivative, gradient, jacobian_forward, jacobian_reverse, jvp, vjp
 from .dual import Dual
 from .graph import Drawing, draw
 from .higher import (
@@ -30,52 +22,41 @@ from .higher import (
     second_derivative,
     value_and_derivative,
 )
-from .rules import (
-    FUNCTIONS,
-    cos,
-    define_primitive,
-    exp,
-    log,
-    relu,
-    sigmoid,
-    sin,
-    sqrt,
-    tan,
-    tanh,
-)
+from .primitives import define_primitive
+from .rules import cos, exp, log, relu, sigmoid, sin, sqrt, tan, tanh
 from .trace import forward_trace, reverse_trace
 from .variable import Variable
-from .widgets import step_through
+from .widgets import explore, step_through
 
 __all__ = [
-    "value_and_derivative",
-    "second_derivative",
-    "hessian_vector_product",
-    "hessian",
-    "checkpointed_gradient",
-    "FUNCTIONS",
-    "PerturbationError",
     "RULES",
     "Complex",
     "Drawing",
     "Dual",
     "Node",
+    "PerturbationError",
     "Primitive",
     "Variable",
     "apply",
+    "checkpointed_gradient",
     "cos",
     "define_primitive",
     "derivative",
     "draw",
     "exp",
+    "explore",
     "forward_trace",
     "gradient",
+    "hessian",
+    "hessian_vector_product",
     "jacobian_forward",
     "jacobian_reverse",
     "jvp",
     "log",
+    "new_tag",
     "relu",
     "reverse_trace",
+    "second_derivative",
     "sigmoid",
     "sin",
     "sqrt",
@@ -83,6 +64,7 @@ __all__ = [
     "tan",
     "tanh",
     "topological_order",
+    "value_and_derivative",
     "vjp",
 ]
-__version__ = "0.1.0"
+__version__ = "0.2.0"

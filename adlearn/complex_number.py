@@ -102,16 +102,24 @@ class Complex:
         """The distance from 0: ``sqrt(a**2 + b**2)``."""
         return math.hypot(self.real, self.imag)
 
-    # z / w = z * conj(w) / |w|^2, because w * conj(w) = |w|^2 is real.
+    # z / w = z * conj(w) / |w|^2, because w * conj(w) = |w|^2 is real. Written that
+    # way, |w|^2 overflows for |w| > 1e154 and underflows for |w| < 1e-154. Smith's
+    # trick divides through by the larger part of w first, so no square is formed:
+    # with r = d / c (|r| <= 1), (a + bi) / (c + di) = ((a + b r) + (b - a r) i) / (c + d r).
     def __truediv__(self, other: Any) -> Complex:
         if not _is_number(other):
             return NotImplemented
-        o = Complex.lift(other)
-        size = o.real * o.real + o.imag * o.imag
-        if size == 0:
+        w = Complex.lift(other)
+        a, b, c, d = self.real, self.imag, w.real, w.imag
+        if c == 0 and d == 0:
             raise ZeroDivisionError(f"Cannot divide {self!r} by zero: 0 has no inverse.")
-        top = self * o.conjugate()
-        return Complex(top.real / size, top.imag / size)
+        if abs(c) >= abs(d):
+            r = d / c
+            scale = c + d * r
+            return Complex((a + b * r) / scale, (b - a * r) / scale)
+        r = c / d
+        scale = c * r + d
+        return Complex((a * r + b) / scale, (b * r - a) / scale)
 
     def __rtruediv__(self, other: Any) -> Complex:
         if not _is_number(other):

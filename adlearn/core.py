@@ -1,39 +1,81 @@
-"""The machinery that forward mode (`Dual`) and reverse mode (`Variable`) share.
+"""What forward mode (`Dual`) and reverse mode (`Variable`) share.
 
-Three ideas live here, and nowhere else:
-
-* `Primitive`: one elementary operation (``add``, ``sin``, ...). It knows how to
-  compute its value and its *local partial derivatives*, one per input. The
-  rule table in ``rules.py`` fills the registry `RULES` with them.
-* `Node`: what a `Dual` and a `Variable` have in common. Every result remembers
-  the primitive that made it, its inputs (an ordered tuple) and the local partial
-  derivative with respect to each input. That record is the computation graph.
-* `apply`: the single door through which every operation on a `Node` passes.
-  ``x * y`` on two Variables is ``apply("mul", x, y)``.
-
-`topological_order` is the one traversal of a graph, used by ``backward()``,
-by the drawings and by the step-by-step widgets. It is iterative, so a chain of a
-million operations is no problem.
+* `Primitive`: one elementary operation (``mul``, ``sin``, ...): how to compute its
+  value, its *local partial derivatives* (one per input), its symbol, where it is
+  defined. ``rules.py`` is the table of them; `define_primitive` adds a row.
+* `Node`: the base of `Dual` and `Variable`. A result knows its ``value``, the
+  ``inputs`` it was computed from and the local ``partials`` with respect to them.
+  That record is the computation graph.
+* `apply`: the one door every operation on adlearn numbers can go through. It
+  unwraps the operands, evaluates, takes the partials, checks them, and asks the
+  number type to make the result. The operators of `Dual` and `Variable` have a
+  fast path specialised from the same table row (see `specialise`); whenever it
+  meets anything unusual (nested types, a bad operand, an error), it hands the work
+  to `apply`, whose messages explain what went wrong.
+* `topological_order`: the one traversal of a graph, iterative, so a chain of a
+  million operations is no problem. ``backward()``, the drawings and the widgets
+  all use it.
+* `Tag`: each derivative (`derivative`, `gradient`, ...) gets its own tag, so that
+  derivatives nested inside each other never mix their numbers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import itertools
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
+# --- tags: which derivative a number belongs to -------------------------------------
 
-@dataclass(frozen=True)
+_levels = itertools.count(2)
+
+
+class Tag:
+    """The identity of one derivative. A later tag is nested inside an earlier one.
+
+    When numbers of two derivatives meet in one operation, the number with the
+    later (higher) level records it and treats the other as a constant. A tag is
+    ``finished`` when its derivative has returned; meeting it again means a number
+    escaped from that derivative (a *leaked perturbation*), which is an error.
+    """
+
+    __slots__ = ("level", "records", "finished")
+
+    def __init__(self, level: int, records: bool) -> None:
+        self.level = level
+        self.records = records  # keep inputs and partials (for drawing)?
+        self.finished = False
+
+    def __repr__(self) -> str:
+        return f"Tag(level={self.level})"
+
+
+def new_tag(records: bool = False) -> Tag:
+    """A tag no number has used yet: one per derivative, so nesting stays exact."""
+    return Tag(next(_levels), records)
+
+
+HAND_MADE_DUAL = Tag(0, records=True)  # Dual(3.0, 1.0) typed by hand: drawable
+HAND_MADE_VARIABLE = Tag(1, records=True)  # Variable(3.0): around hand-made Duals
+
+
+# --- the table's row --------------------------------------------------------------------
+
+
+@dataclass(eq=False)
 class Primitive:
-    """An elementary operation and its derivative rule.
+    """An elementary operation and its derivative rule: one row of the table.
 
-    ``evaluate(*inputs)`` computes the value. ``partials(*inputs, out)`` returns
-    the local partial derivatives, one for each input, given the inputs and the
-    value ``out`` already computed (so ``exp`` can reuse its own value).
-
-    ``partial_may_not_exist`` marks a rule whose partials can be NaN where the value
-    exists (``x ** y`` with respect to ``y`` when x < 0): both modes then check them
-    and raise a clear error, instead of letting a NaN spread silently.
+    * ``evaluate(*values)`` computes the value (on floats, or on nested numbers).
+    * ``partials(*values, out)`` returns the local partial derivatives, one per
+      input, given the inputs and the value ``out`` already computed.
+    * ``symbol`` is what drawings and traces show; ``operator`` names the Python
+      operator it implements (``"mul"`` gives ``x * y``), if any.
+    * ``domain`` says where it is defined, for error messages; ``hint`` says what to
+      do when a partial does not exist (``partial_may_not_exist`` marks such rules:
+      their partials are checked for NaN).
     """
 
     name: str
@@ -41,24 +83,29 @@ class Primitive:
     arity: int
     evaluate: Callable[..., Any]
     partials: Callable[..., tuple[Any, ...]]
+    operator: str | None = None
+    domain: str = ""
+    hint: str = "Move the input away from this point."
     partial_may_not_exist: bool = False
+    real: Callable[..., Any] | None = field(default=None, repr=False)
+    fast: dict[type, Callable[..., Any]] = field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:
-        return f"Primitive({self.name!r})"
+        return f"Primitive({self.name!r}, symbol={self.symbol!r}, arity={self.arity})"
 
 
 RULES: dict[str, Primitive] = {}
 """Every primitive adlearn knows, by name. ``rules.py`` fills it."""
 
+MODES: list[type[Node]] = []
+"""The number types that specialise a fast path for every rule (Dual, Variable)."""
+
 
 def register(primitive: Primitive) -> Primitive:
-    """Add a primitive to the rule table, so both modes and the drawings can use it."""
-    if primitive.name in RULES:
-        raise ValueError(
-            f"A primitive named {primitive.name!r} already exists. "
-            "Pick another name: each operation has exactly one rule."
-        )
+    """Put a row into the table and give every number type its fast path for it."""
     RULES[primitive.name] = primitive
+    for mode in MODES:
+        mode.specialise(primitive)
     return primitive
 
 
@@ -74,32 +121,45 @@ def lookup(name: str) -> Primitive:
         ) from None
 
 
+# --- the numbers that record ----------------------------------------------------------
+
+
 class Node:
-    """A number that records how it was computed: the base of `Dual` and `Variable`.
+    """A number that knows how it was computed: the base of `Dual` and `Variable`.
 
-    Attributes shared by both modes:
+    The drawing protocol (your own node classes can follow it too):
 
-    * ``value``: the ordinary number this stands for.
-    * ``name``: an optional label for drawings (``"x"``, ``"w1"``).
-    * ``primitive``: the operation that produced it, or ``None`` for an input.
-    * ``inputs``: the operands it was computed from, in order. An operand that is
-      a plain number (the ``6`` in ``x + 6``) is kept as that number: a constant.
-    * ``partials``: d(this)/d(input) for each input, in the same order.
+    * ``value``: the ordinary number this stands for;
+    * ``inputs``: the operands it was computed from, in order; an operand that is a
+      plain number (the ``6`` in ``x + 6``) is a constant;
+    * ``partials``: d(this)/d(input) for each input, in the same order;
+    * ``op``: the operation's symbol, ``None`` for an input; ``name``: a label.
     """
 
-    __slots__ = ("value", "name", "primitive", "inputs", "partials")
+    __slots__ = ("value", "name", "tag")
 
     value: Any
     name: str | None
+    tag: Tag
     primitive: Primitive | None
     inputs: tuple[Any, ...]
     partials: tuple[Any, ...]
 
-    # Which type records an operation when types are nested: the highest tag wins.
-    # A Variable is always outermost; Duals get a fresh tag per derivative.
-    tag: float = 0
+    @classmethod
+    def specialise(cls, primitive: Primitive) -> None:
+        """Build this type's fast path for `primitive` (and its operator methods)."""
+        raise NotImplementedError
 
-    def _record(self, primitive: Primitive, args: tuple[Any, ...]) -> Node:
+    @classmethod
+    def make(
+        cls,
+        primitive: Primitive,
+        out: Any,
+        args: tuple[Any, ...],
+        partials: tuple[Any, ...],
+        tag: Tag,
+    ) -> Node:
+        """The result of `primitive` on `args`, whose value and partials are known."""
         raise NotImplementedError
 
     @property
@@ -112,67 +172,29 @@ class Node:
         """True for an input: a node that no operation produced."""
         return self.primitive is None
 
-    # Every operator is one line: it hands the work to `apply`.
-    def __add__(self, other: Any) -> Any:
-        return apply("add", self, other)
-
-    def __radd__(self, other: Any) -> Any:
-        return apply("add", other, self)
-
-    def __sub__(self, other: Any) -> Any:
-        return apply("sub", self, other)
-
-    def __rsub__(self, other: Any) -> Any:
-        return apply("sub", other, self)
-
-    def __mul__(self, other: Any) -> Any:
-        return apply("mul", self, other)
-
-    def __rmul__(self, other: Any) -> Any:
-        return apply("mul", other, self)
-
-    def __truediv__(self, other: Any) -> Any:
-        return apply("div", self, other)
-
-    def __rtruediv__(self, other: Any) -> Any:
-        return apply("div", other, self)
-
-    def __pow__(self, other: Any) -> Any:
-        return apply("pow", self, other)
-
-    def __rpow__(self, other: Any) -> Any:
-        return apply("pow", other, self)
-
-    def __neg__(self) -> Any:
-        return apply("neg", self)
-
-    def __pos__(self) -> Node:
-        return self
-
-    def __abs__(self) -> Any:
-        return apply("abs", self)
-
     # Comparisons look at the value only: they decide which branch a program takes.
+    # (So Dual(0.0, 1.0) == 0 is True: equal values. Compare .derivative as well to
+    # ask whether two dual numbers are equal as dual numbers.)
     def __lt__(self, other: Any) -> bool:
-        return bool(self.value < _value_of(other))
+        return bool(self.value < value_of(other))
 
     def __le__(self, other: Any) -> bool:
-        return bool(self.value <= _value_of(other))
+        return bool(self.value <= value_of(other))
 
     def __gt__(self, other: Any) -> bool:
-        return bool(self.value > _value_of(other))
+        return bool(self.value > value_of(other))
 
     def __ge__(self, other: Any) -> bool:
-        return bool(self.value >= _value_of(other))
+        return bool(self.value >= value_of(other))
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, (Node, int, float)):
-            return bool(self.value == _value_of(other))
+            return bool(self.value == value_of(other))
         return NotImplemented
 
     def __ne__(self, other: object) -> bool:
         if isinstance(other, (Node, int, float)):
-            return bool(self.value != _value_of(other))
+            return bool(self.value != value_of(other))
         return NotImplemented
 
     # Hashing is by identity, as for PyTorch tensors: two different numbers with the
@@ -182,6 +204,9 @@ class Node:
     def __bool__(self) -> bool:
         return bool(self.value)
 
+    def __pos__(self) -> Node:
+        return self
+
     def __float__(self) -> float:
         kind = type(self).__name__
         raise TypeError(
@@ -190,63 +215,178 @@ class Node:
             f"adlearn.sin, adlearn.exp, ... instead. If you only want the number, use .value."
         )
 
+    def __format__(self, spec: str) -> str:
+        if not spec:
+            return str(self)
+        return f"{type(self).__name__}({format(value_of(self), spec)})"
 
-def _value_of(x: Any) -> Any:
+    def __round__(self, ndigits: int | None = None) -> Any:
+        raise TypeError(
+            f"round() of a {type(self).__name__} would drop its derivative. "
+            "Round its .value instead: round(x.value)."
+        )
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        # numpy asks here first. Arithmetic with a numpy scalar works as with a float;
+        # numpy's own functions (np.sin) cannot know the derivative: say what to use.
+        name = getattr(ufunc, "__name__", "")
+        if method == "__call__" and name in NUMPY_ARITHMETIC and len(inputs) == 2 and not kwargs:
+            a, b = (v if isinstance(v, Node) else v.item() for v in inputs)
+            return NUMPY_ARITHMETIC[name](a, b)
+        kind = type(self).__name__
+        raise TypeError(
+            f"numpy's {name}() cannot differentiate a {kind}: numpy only sees numbers. "
+            f"Use adlearn's function instead (adlearn.{name}(x) for the elementary ones)."
+        )
+
+
+NUMPY_ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
+    "add": operator.add,
+    "subtract": operator.sub,
+    "multiply": operator.mul,
+    "true_divide": operator.truediv,
+    "power": operator.pow,
+}
+
+
+def value_of(x: Any) -> Any:
+    """The plain value of an adlearn number (or the number itself)."""
     return x.value if isinstance(x, Node) else x
 
 
-def apply(name: str, *args: Any) -> Any:
-    """Apply the primitive called `name` to `args`: the one door for every operation.
+def is_real(x: Any) -> bool:
+    """An int or a float (not a bool): what adlearn treats as a constant."""
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+# --- the one door ------------------------------------------------------------------------
+
+
+def apply(primitive: Primitive | str, *args: Any) -> Any:
+    """Apply a primitive to `args`: the general path every operation can take.
 
     With plain numbers it just computes the value. If any argument is a `Dual` or a
-    `Variable`, that type records the operation (value, inputs and local partials).
-    When types are nested (a Variable holding Duals, or Duals from two different
-    derivatives), the outermost one records and the others count as constants.
+    `Variable`, the one with the latest tag records: its operands of the same tag
+    give their values, everything else is a constant (nested numbers included).
     """
-    primitive = RULES.get(name) or lookup(name)
+    if isinstance(primitive, str):
+        primitive = RULES.get(primitive) or lookup(primitive)
+    for arg in args:
+        check_operand(arg, primitive)
     leader: Node | None = None
     for arg in args:
-        if isinstance(arg, Node) and (leader is None or arg.tag > leader.tag):
+        if isinstance(arg, Node) and (leader is None or arg.tag.level > leader.tag.level):
             leader = arg
     if leader is None:
-        return primitive.evaluate(*args)
-    return leader._record(primitive, args)
+        return evaluate(primitive, args)
+    tag, kind = leader.tag, type(leader)
+    for arg in args:
+        if isinstance(arg, Node) and arg.tag.finished:
+            raise PerturbationError(LEAKED)
+    live = [type(a) is kind and a.tag is tag for a in args]
+    values = tuple(a.value if is_live else a for a, is_live in zip(args, live))
+    out = evaluate(primitive, values, kind)
+    partials = tuple(primitive.partials(*values, out))
+    if primitive.partial_may_not_exist and out == out:
+        for index, partial in enumerate(partials):
+            if live[index] and partial != partial:  # NaN: this partial does not exist
+                raise undefined_partial(primitive, values, index)
+    return kind.make(primitive, out, args, partials, tag)
 
 
-def check_operand(arg: Any, operation: str, kind: str) -> None:
+def evaluate(primitive: Primitive, values: tuple[Any, ...], kind: type | None = None) -> Any:
+    """The value of `primitive` at `values`, or an error that says what went wrong."""
+    try:
+        return primitive.evaluate(*values)
+    except OverflowError:
+        call = _call(primitive, values)
+        raise OverflowError(
+            f"{call} overflows: the result is larger than the largest float (about 1.8e308)."
+        ) from None
+    except (ValueError, ZeroDivisionError) as error:
+        why = getattr(kind, "zero_divisor", "")
+        if why and isinstance(error, ZeroDivisionError):
+            raise ZeroDivisionError(f"{_call(primitive, values)}: {why}") from None
+        explanation = primitive.domain or f"{primitive.name} is not defined there"
+        raise type(error)(f"{_call(primitive, values)} is undefined: {explanation}.") from None
+
+
+def _call(primitive: Primitive, values: tuple[Any, ...]) -> str:
+    return f"{primitive.name}({', '.join(repr(value_of(v)) for v in values)})"
+
+
+def check_operand(arg: Any, primitive: Primitive) -> None:
     """Raise a clear TypeError when `arg` cannot take part in arithmetic."""
-    if isinstance(arg, (int, float, Node)):
+    if isinstance(arg, Node) or is_real(arg):
         return
     raise TypeError(
-        f"Cannot use {arg!r} (of type {type(arg).__name__}) in {operation} with a {kind}: "
-        f"a {kind} combines only with ints, floats and other adlearn numbers. "
-        "Convert it to a number first, for example float(...)."
+        f"Cannot use {arg!r} (of type {type(arg).__name__}) in {primitive.name} "
+        f"({primitive.symbol}): adlearn numbers combine only with ints, floats and other "
+        "adlearn numbers. Convert it to a number first, for example float(...)."
     )
 
 
-def topological_order(*outputs: Node) -> list[Node]:
-    """All nodes that `outputs` depend on, each once, every node after its inputs.
+def undefined_partial(primitive: Primitive, values: tuple[Any, ...], index: int) -> ValueError:
+    """The error for a local partial derivative that does not exist (it came out NaN)."""
+    return ValueError(
+        f"{_call(primitive, values)} has no derivative with respect to input {index + 1}: "
+        f"the local partial is undefined there. {primitive.hint}"
+    )
 
-    This is the only graph traversal in adlearn. It is a depth-first search with an
-    explicit stack instead of recursion, so its depth is unlimited. Inputs are
-    visited in their recorded order, so the result is the same on every run.
+
+NO_INVERSE = (
+    "a dual number whose value is 0 has no inverse, because "
+    "(0 + bε)·(c + dε) = bc·ε is never 1. Dual numbers form a ring, not a field. The "
+    "function has no derivative (or no value) at this point."
+)
+
+
+class PerturbationError(RuntimeError):
+    """A derivative met a number it cannot account for (see the message)."""
+
+
+LEAKED = (
+    "A leaked perturbation: this computation uses a number from a derivative that has "
+    "already returned. Its tangent was never read off, so it would silently mix into "
+    "this derivative. Usually it escaped from an inner function through a list, a dict, "
+    "a cache or a global. Use value_and_derivative(g, y) to get an inner function's "
+    "value with its perturbation removed."
+)
+
+
+# --- the one traversal -------------------------------------------------------------------
+
+
+def topological_order(*outputs: Any) -> list[Any]:
+    """Every node the outputs depend on, once each, each after all of its inputs.
+
+    An iterative depth-first search (no recursion, so any depth works). An operand
+    is a node of the graph when it has the type and tag of the node that used it;
+    anything else is a constant. This works for any class that follows the drawing
+    protocol of `Node` (``inputs``), your own too. Inputs are visited in order, so
+    the result is the same on every run.
     """
-    order: list[Node] = []
-    seen: set[int] = set()
-    stack: list[tuple[Node, bool]] = [(output, False) for output in reversed(outputs)]
+    order: list[Any] = []
+    placed: dict[Any, bool] = {}  # False: its inputs are being visited; True: placed
+    stack = list(reversed(outputs))
     while stack:
-        node, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(node)
+        node = stack.pop()
+        state = placed.get(node)
+        if state is not None:
+            if state is False:  # second visit: all its inputs are placed
+                placed[node] = True
+                order.append(node)
             continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        tag = node.tag
+        placed[node] = False
+        stack.append(node)  # come back to it after its inputs
+        kind, tag = type(node), getattr(node, "tag", None)
         for operand in reversed(node.inputs):
-            if isinstance(operand, Node) and operand.tag == tag and id(operand) not in seen:
-                stack.append((operand, False))
+            if (
+                type(operand) is kind
+                and getattr(operand, "tag", None) is tag
+                and operand not in placed
+            ):
+                stack.append(operand)
     return order
 
 
@@ -257,21 +397,36 @@ def adjoints(output: Any, seed: Any = 1.0) -> dict[Any, Any]:
     traces: what they show never depends on how often ``backward()`` was called.
     """
     order = topological_order(output)
-    adjoint: dict[int, Any] = {id(output): seed}
+    members = set(order)
+    adjoint: dict[Any, Any] = {output: seed}
     for node in reversed(order):
-        g = adjoint.get(id(node), 0.0)
+        g = adjoint.get(node, 0.0)
         for x, partial in zip(node.inputs, node.partials):
-            if isinstance(x, Node) and x.tag == node.tag:
-                adjoint[id(x)] = adjoint.get(id(x), 0.0) + partial * g
-    return {node: adjoint.get(id(node), 0.0) for node in order}
+            if x in members:
+                adjoint[x] = adjoint.get(x, 0.0) + contribution(partial, g)
+    return {node: adjoint.get(node, 0.0) for node in order}
+
+
+def contribution(partial: Any, weight: Any) -> Any:
+    """partial × weight, where a plain zero weight contributes exactly nothing.
+
+    A weight is a tangent (forward mode) or an adjoint (reverse mode). Without this
+    rule, an infinite partial (sqrt at 0) times a zero tangent gives NaN.
+    """
+    product = partial * weight
+    if product != product and type(weight) is float and weight == 0.0:
+        return 0.0
+    return product
 
 
 def real_value(value: Any, kind: str) -> Any:
     """Check a value given to ``Dual(...)`` or ``Variable(...)``; ints become floats."""
     if isinstance(value, Node):
         return value  # nesting, for higher derivatives
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if is_real(value):
         return float(value)
+    if hasattr(value, "item") and getattr(value, "shape", None) == ():
+        return real_value(value.item(), kind)  # a numpy scalar
     if isinstance(value, (list, tuple)):
         advice = f"For several numbers, make one {kind} each: [{kind}(v) for v in values]."
     elif isinstance(value, str):
@@ -285,19 +440,4 @@ def real_value(value: Any, kind: str) -> Any:
     raise TypeError(
         f"{kind}(...) needs a real number, but got {value!r} "
         f"(of type {type(value).__name__}). {advice}"
-    )
-
-
-def undefined_partial(primitive: Primitive, values: Sequence[Any], index: int) -> ValueError:
-    """The error for a local partial derivative that does not exist (it came out NaN)."""
-    shown = ", ".join(repr(v) for v in values)
-    return ValueError(
-        f"{primitive.name}({shown}) has no derivative with respect to input {index + 1}: "
-        "the local partial is undefined there. "
-        + (
-            "For x ** y, the derivative in y needs log(x), so x must be positive; "
-            "if the exponent is a fixed number, pass a plain int or float."
-            if primitive.name == "pow"
-            else "Move the input away from this point."
-        )
     )

@@ -15,56 +15,35 @@ In every case ``f`` is an ordinary Python function of numbers, called as
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
-from .core import Node
+from .core import LEAKED, Node, PerturbationError, Tag, new_tag
 from .dual import Dual
 from .variable import Variable, backpropagate
 
 Matrix = list[list[Any]]
 
-_fresh_tags = itertools.count(1)
 
-
-def new_tag() -> int:
-    """A tag no Dual has used yet: it keeps nested derivatives apart."""
-    return next(_fresh_tags)
-
-
-def tangent(result: Any, tag: int) -> Any:
+def tangent(result: Any, tag: Tag) -> Any:
     """The derivative carried by `result` for the perturbation `tag` (0 if none).
 
     It also looks at the numbers `result` carries (its value and tangent, and
     theirs), and raises `PerturbationError` rather than return a wrong number when
     a perturbation leaked out of an inner derivative or is buried in a Variable.
     """
-    on_top = isinstance(result, Dual) and result.tag == tag
+    on_top = isinstance(result, Dual) and result.tag is tag
     for number in _carried_numbers([result.value, result.derivative] if on_top else [result]):
-        if isinstance(number, Dual) and number.tag > tag:
-            raise PerturbationError(_leaked_message())
-        if isinstance(number, Dual) and number.tag == tag:
+        if isinstance(number, Dual) and number.tag.level > tag.level:
+            raise PerturbationError(LEAKED)
+        if isinstance(number, Dual) and number.tag is tag:
             raise PerturbationError(_buried_message(result))
     if on_top:
         return result.derivative
     if isinstance(result, (int, float, Node)) and not isinstance(result, bool):
         return 0.0  # the result does not depend on this input
     raise _bad_output(result)
-
-
-class PerturbationError(RuntimeError):
-    """A derivative's result holds a perturbation it cannot account for.
-
-    Two mistakes can be seen in the result of ``f(x + ε)``:
-
-    * a *leaked* perturbation: a Dual tagged by a derivative that started inside f
-      and has already returned (so every one of its tangents should have been
-      read off). It escaped, usually through a variable kept from inside the inner
-      function (a list, a dict, a cache), and now mixes into this derivative.
-    * a *buried* perturbation: this derivative's own Dual sits inside a `Variable`
-      (reverse mode around forward mode), where reading the tangent would miss it.
-    """
 
 
 def _carried_numbers(numbers: Sequence[Any]) -> list[Node]:
@@ -84,17 +63,6 @@ def _carried_numbers(numbers: Sequence[Any]) -> list[Node]:
     return found
 
 
-def _leaked_message() -> str:
-    return (
-        "A leaked perturbation: the result of f holds a Dual from a derivative that ran "
-        "inside f and has already returned. Its tangent was never read off, so it would "
-        "silently mix into this derivative (plain derivative() gives a wrong number here). "
-        "Usually a Dual escaped from the inner function through a list, a dict, a cache "
-        "or a global. Use value_and_derivative(g, y) to get the inner function's value "
-        "with its perturbation removed."
-    )
-
-
 def _buried_message(result: Any) -> str:
     return (
         f"This derivative's perturbation is buried inside {type(result).__name__}: f "
@@ -107,10 +75,10 @@ def _buried_message(result: Any) -> str:
 
 def derivative(f: Callable[[Any], Any], x: float) -> Any:
     """f'(x) by forward mode: one evaluation of f on the dual number x + 1·ε."""
-    _check_point([x], "derivative(f, x)")
-    tag = new_tag()
-    result = f(Dual(x, 1.0, tag=tag))
-    return tangent(_single_output(result, "derivative", "jacobian_forward"), tag)
+    check_point([x], "derivative(f, x)")
+    with perturbation() as tag:
+        result = f(Dual(x, 1.0, tag=tag))
+        return tangent(single_output(result, "derivative", "jacobian_forward"), tag)
 
 
 def gradient(f: Callable[..., Any], point: Sequence[float]) -> tuple[Any, ...]:
@@ -119,35 +87,39 @@ def gradient(f: Callable[..., Any], point: Sequence[float]) -> tuple[Any, ...]:
     >>> gradient(lambda x, y: x * y, [2.0, 5.0])
     (5.0, 2.0)
     """
-    inputs = _variables(point, "gradient(f, point)")
-    result = _single_output(f(*inputs), "gradient", "jacobian_reverse")
-    if isinstance(result, Variable):
-        result.backward()
-    return tuple(x.grad for x in inputs)
+    with perturbation(records=True) as tag:
+        inputs = _variables(point, "gradient(f, point)", tag)
+        result = single_output(f(*inputs), "gradient", "jacobian_reverse")
+        if _recorded(result, tag):
+            result.backward()
+        return tuple(x.grad for x in inputs)
 
 
 def jacobian_forward(f: Callable[..., Any], point: Sequence[float]) -> Matrix:
     """The Jacobian matrix by forward mode: n passes, one seeded input per pass."""
-    _check_point(point, "jacobian_forward(f, point)")
+    point = as_list(point, "jacobian_forward(f, point)")
     columns = []
     for j in range(len(point)):
-        tag = new_tag()
-        seeded = [Dual(v, 1.0 if i == j else 0.0, tag=tag) for i, v in enumerate(point)]
-        columns.append([tangent(y, tag) for y in _outputs(f(*seeded))])
+        with perturbation() as tag:
+            seeded = [Dual(v, 1.0 if i == j else 0.0, tag=tag) for i, v in enumerate(point)]
+            columns.append([tangent(y, tag) for y in _outputs(f(*seeded))])
+    if not columns:  # no inputs: one empty row per output, as jacobian_reverse gives
+        return [[] for _ in _outputs(f())]
     return [list(row) for row in zip(*columns)]
 
 
 def jacobian_reverse(f: Callable[..., Any], point: Sequence[float]) -> Matrix:
     """The Jacobian matrix by reverse mode: one recording, one backward sweep per output."""
-    inputs = _variables(point, "jacobian_reverse(f, point)")
-    rows = []
-    for y in _outputs(f(*inputs)):
-        for x in inputs:
-            x.grad = 0.0
-        if isinstance(y, Variable):
-            y.backward()
-        rows.append([x.grad for x in inputs])
-    return rows
+    with perturbation(records=True) as tag:
+        inputs = _variables(point, "jacobian_reverse(f, point)", tag)
+        rows = []
+        for y in _outputs(f(*inputs)):
+            for x in inputs:
+                x.grad = 0.0
+            if _recorded(y, tag):
+                y.backward()
+            rows.append([x.grad for x in inputs])
+        return rows
 
 
 def jvp(f: Callable[..., Any], point: Sequence[float], direction: Sequence[float]) -> Any:
@@ -156,32 +128,50 @@ def jvp(f: Callable[..., Any], point: Sequence[float], direction: Sequence[float
     One forward pass, whatever the number of inputs. Returns a number for a scalar f,
     a list for a vector f.
     """
-    _check_point(point, "jvp(f, point, direction)")
-    _check_point(direction, "jvp(f, point, direction)")
-    _same_length(point, direction, "direction")
-    tag = new_tag()
-    result = f(*[Dual(v, d, tag=tag) for v, d in zip(point, direction)])
-    if isinstance(result, (list, tuple)):
-        return [tangent(y, tag) for y in result]
-    return tangent(result, tag)
+    call = "jvp(f, point, direction)"
+    point, direction = as_list(point, call), as_list(direction, call, "direction")
+    same_length(point, direction, "direction")
+    with perturbation() as tag:
+        result = f(*[Dual(v, d, tag=tag) for v, d in zip(point, direction)])
+        if isinstance(result, (list, tuple)):
+            return [tangent(y, tag) for y in result]
+        return tangent(result, tag)
 
 
 def vjp(
     f: Callable[..., Any], point: Sequence[float], cotangent: Sequence[float]
 ) -> tuple[Any, ...]:
     """uᵀ·J: the gradient of the weighted sum of outputs, in one backward sweep."""
-    inputs = _variables(point, "vjp(f, point, cotangent)")
-    outputs = _outputs(f(*inputs))
-    _same_length(outputs, cotangent, "cotangent")
-    recorded = [(y, u) for y, u in zip(outputs, cotangent) if isinstance(y, Variable)]
-    backpropagate([y for y, _ in recorded], [u for _, u in recorded])
-    return tuple(x.grad for x in inputs)
+    call = "vjp(f, point, cotangent)"
+    cotangent = as_list(cotangent, call, "cotangent")
+    with perturbation(records=True) as tag:
+        inputs = _variables(point, call, tag)
+        outputs = _outputs(f(*inputs))
+        same_length(outputs, cotangent, "cotangent")
+        recorded = [(y, u) for y, u in zip(outputs, cotangent) if _recorded(y, tag)]
+        backpropagate([y for y, _ in recorded], [u for _, u in recorded])
+        return tuple(x.grad for x in inputs)
+
+
+@contextmanager
+def perturbation(records: bool = False) -> Iterator[Tag]:
+    """A fresh tag for one derivative, marked finished when the derivative returns."""
+    tag = new_tag(records)
+    try:
+        yield tag
+    finally:
+        tag.finished = True
+
+
+def _recorded(y: Any, tag: Tag) -> bool:
+    """Is `y` a Variable of this derivative (and not a constant, or an outer number)?"""
+    return isinstance(y, Variable) and y.tag is tag
 
 
 # --- checking what the learner passed in -------------------------------------------
 
 
-def _check_point(point: Any, call: str) -> None:
+def check_point(point: Any, call: str) -> None:
     if isinstance(point, (str, bytes)) or not isinstance(point, Sequence):
         if isinstance(point, (int, float, Node)):
             return
@@ -191,15 +181,23 @@ def _check_point(point: Any, call: str) -> None:
             raise TypeError(f"{call}: every coordinate must be a number, got {v!r}.")
 
 
-def _variables(point: Any, call: str) -> list[Variable]:
-    if isinstance(point, (int, float)):
+def as_list(values: Any, call: str, label: str = "point") -> list[Any]:
+    """`values` as a list of numbers, or an error that shows what to pass instead."""
+    if callable(getattr(values, "tolist", None)):  # a numpy array
+        values = values.tolist()
+    if isinstance(values, (int, float, Node)) and not isinstance(values, bool):
+        one_per = "output" if label == "cotangent" else "input"
         raise TypeError(
-            f"{call}: `point` must be a list of numbers, one per argument of f, "
-            f"for example [{point!r}]. For a function of one number, derivative(f, x) "
-            "also works."
+            f"{call}: `{label}` must be a list of numbers, one per {one_per} of f, for "
+            f"example [{values!r}]. For a function of one number, derivative(f, x) also works."
         )
-    _check_point(point, call)
-    return [Variable(v, name=f"x{i + 1}") for i, v in enumerate(point)]
+    check_point(values, call)
+    return list(values)
+
+
+def _variables(point: Any, call: str, tag: Tag) -> list[Variable]:
+    point = as_list(point, call)
+    return [Variable(v, name=f"x{i + 1}", tag=tag) for i, v in enumerate(point)]
 
 
 def _outputs(result: Any) -> list[Any]:
@@ -210,7 +208,7 @@ def _outputs(result: Any) -> list[Any]:
     return outputs
 
 
-def _single_output(result: Any, name: str, vector_version: str) -> Any:
+def single_output(result: Any, name: str, vector_version: str) -> Any:
     if isinstance(result, (list, tuple)):
         raise TypeError(
             f"{name}() needs f to return a single number, but f returned "
@@ -220,7 +218,7 @@ def _single_output(result: Any, name: str, vector_version: str) -> Any:
     return result
 
 
-def _same_length(a: Sequence[Any], b: Sequence[Any], label: str) -> None:
+def same_length(a: Sequence[Any], b: Sequence[Any], label: str) -> None:
     if len(a) != len(b):
         raise ValueError(
             f"`{label}` has {len(b)} number(s), but it needs {len(a)}: one for each "

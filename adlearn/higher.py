@@ -23,11 +23,12 @@ from typing import Any
 from .core import Node, topological_order
 from .derivatives import (
     Matrix,
-    _check_point,
-    _same_length,
-    _single_output,
+    as_list,
+    check_point,
     derivative,
-    new_tag,
+    perturbation,
+    same_length,
+    single_output,
     tangent,
 )
 from .dual import Dual
@@ -59,18 +60,19 @@ def hessian_vector_product(
     (4.0, 2.0)
     """
     call = "hessian_vector_product(f, point, vector)"
-    _check_point(point, call)
-    _check_point(vector, call)
-    _same_length(point, vector, "vector")
-    tag = new_tag()  # a fresh perturbation: f may itself use derivative() inside
-    inputs = [
-        Variable(Dual(p, v, tag=tag), name=f"x{i + 1}")
-        for i, (p, v) in enumerate(zip(point, vector))
-    ]
-    result = _single_output(f(*inputs), "hessian_vector_product", "jacobian_forward")
-    if isinstance(result, Variable):
-        result.backward()
-    return tuple(tangent(x.grad, tag) for x in inputs)
+    point, vector = as_list(point, call), as_list(vector, call, "vector")
+    same_length(point, vector, "vector")
+    # The Duals first (the outer derivative), then the Variables of the gradient
+    # inside it: a later tag records, so the sweep runs on Dual numbers.
+    with perturbation() as along, perturbation(records=True) as sweep:
+        inputs = [
+            Variable(Dual(p, v, tag=along), name=f"x{i + 1}", tag=sweep)
+            for i, (p, v) in enumerate(zip(point, vector))
+        ]
+        result = single_output(f(*inputs), "hessian_vector_product", "jacobian_forward")
+        if isinstance(result, Variable) and result.tag is sweep:
+            result.backward()
+        return tuple(tangent(x.grad, along) for x in inputs)
 
 
 def hessian(f: Callable[..., Any], point: Sequence[float]) -> Matrix:
@@ -78,7 +80,7 @@ def hessian(f: Callable[..., Any], point: Sequence[float]) -> Matrix:
 
     Column j is H·eⱼ, one Hessian-vector product with the j-th unit vector.
     """
-    _check_point(point, "hessian(f, point)")
+    point = as_list(point, "hessian(f, point)")
     n = len(point)
     columns = [
         hessian_vector_product(f, point, [1.0 if i == j else 0.0 for i in range(n)])
@@ -98,12 +100,12 @@ def value_and_derivative(f: Callable[[Any], Any], x: float) -> tuple[Any, Any]:
     Like every derivative in adlearn, it raises `PerturbationError` when the result
     holds a perturbation it cannot account for.
     """
-    _check_point([x], "value_and_derivative(f, x)")
-    tag = new_tag()
-    result = _single_output(f(Dual(x, 1.0, tag=tag)), "value_and_derivative", "jvp")
-    slope = tangent(result, tag)  # checks for leaked and buried perturbations
-    on_top = isinstance(result, Dual) and result.tag == tag
-    return (result.value if on_top else result), slope
+    check_point([x], "value_and_derivative(f, x)")
+    with perturbation() as tag:
+        result = single_output(f(Dual(x, 1.0, tag=tag)), "value_and_derivative", "jvp")
+        slope = tangent(result, tag)  # checks for leaked and buried perturbations
+        on_top = isinstance(result, Dual) and result.tag is tag
+        return (result.value if on_top else result), slope
 
 
 # --- long chains and checkpointing --------------------------------------------------
@@ -155,7 +157,7 @@ def checkpointed_gradient(
         raise ValueError(
             f"every must be a whole number of steps between checkpoints, at least 1, not {every!r}."
         )
-    _check_point([x0], "checkpointed_gradient(step, x0, n_steps, every)")
+    check_point([x0], "checkpointed_gradient(step, x0, n_steps, every)")
     starts = list(range(0, n_steps, every))
     lengths = [min(every, n_steps - start) for start in starts]
 

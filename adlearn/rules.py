@@ -1,24 +1,21 @@
-"""The rule table: every primitive operation, defined exactly once.
+"""The rule table: every primitive operation adlearn knows, defined exactly once.
 
-Each entry says two things about one operation:
+A row gives an operation's value and its *local partial derivatives*, one per
+input, as ordinary formulas of the inputs ``x`` (and ``y``) and of the value
+``out`` already computed. Forward mode (`Dual`) multiplies the partials by the
+incoming tangents; reverse mode (`Variable`) stores them on the graph's edges and
+multiplies them by the outgoing adjoint; the drawings write them on the edges.
 
-* how to compute its value (on floats, and on complex numbers where that makes sense);
-* its local partial derivatives, one per input, written as ordinary formulas.
+The partials are written with adlearn's own functions (``cos``, ``exp``, ...) and
+operators, so they work on nested numbers too: that is how second derivatives work.
+A shortcut taken on a value (``if x == 0``) is only taken for plain floats: on a
+nested number it would throw away the inner derivative.
 
-Forward mode (`Dual`) multiplies these partials by the incoming tangents and adds
-them up. Reverse mode (`Variable`) stores them on the graph's edges and multiplies
-them by the outgoing adjoint. The drawings write them on the edges. Nobody writes a
-derivative rule a second time.
-
-The partials are written with the functions defined here (``cos``, ``exp``, ...)
-and with ordinary operators, so they work on plain floats and on nested types too
-(a `Variable` whose values are `Dual` numbers gives second derivatives).
-
-Convention at points where a function has no derivative (``relu`` and ``abs`` at 0,
-``sqrt`` at 0): adlearn uses the derivative *from the right*, as if the input were a
-tiny bit larger. So ``relu'(0) = 1``, ``abs'(0) = 1`` and ``sqrt'(0) = inf``. Both
-one-sided values at a kink are valid subgradients; the right-hand one is simply the
-one adlearn picks, everywhere, in both modes.
+Convention where a function has no derivative (``relu`` and ``abs`` at 0, ``sqrt``
+at 0): the derivative *from the right*, as if the input were a tiny bit larger, so
+relu'(0) = abs'(0) = 1 and sqrt'(0) = inf. Where the convention gives no number
+for a higher derivative (sqrt''(0)), adlearn raises an error rather than guess.
+A NaN input gives NaN partials: a NaN never vanishes from a derivative.
 """
 
 from __future__ import annotations
@@ -26,190 +23,169 @@ from __future__ import annotations
 import cmath
 import math
 import operator
-from collections.abc import Callable
 from typing import Any
 
-from .complex_number import Complex
-from .core import Node, Primitive, apply, register
+from .primitives import define_primitive
 
-# ---------------------------------------------------------------------------
-# Defining a primitive
-# ---------------------------------------------------------------------------
+# --- arithmetic: what + - * / ** and unary - mean ---------------------------------------
 
-
-def define_primitive(
-    name: str,
-    *,
-    real: Callable[..., float],
-    partials: Callable[..., tuple[Any, ...]],
-    arity: int = 1,
-    complex_: Callable[..., complex] | None = None,
-    symbol: str | None = None,
-    domain: str = "",
-    partial_may_not_exist: bool = False,
-) -> Callable[..., Any]:
-    """Add an operation to adlearn and return the function that users call.
-
-    * ``real``: computes the value on floats (``math.sin``).
-    * ``partials``: ``partials(*inputs, out) -> tuple`` of local partial derivatives,
-      one per input, written with adlearn's own functions so that they also work on
-      nested types.
-    * ``arity``: how many inputs the operation takes.
-    * ``complex_``: computes the value on complex numbers (``cmath.sin``), if sensible.
-    * ``symbol``: the short label drawn in graphs (defaults to the name).
-    * ``domain``: where it is defined, for error messages ("log needs x > 0").
-    * ``partial_may_not_exist``: set it if a partial can come out NaN where the value
-      exists; both modes then raise a clear error there instead of spreading the NaN.
-
-    After this one call, `Dual`, `Variable`, the graph drawings and the traces all
-    know the new operation.
-    """
-
-    def function(*args: Any) -> Any:
-        if len(args) != arity:
-            raise TypeError(f"{name}() takes {arity} argument(s), but got {len(args)}.")
-        if any(isinstance(a, Node) for a in args):
-            return apply(name, *args)
-        return _evaluate_plain(name, real, complex_, domain, args)
-
-    def unary_function(x: Any) -> Any:
-        # The same as `function`, with a short path for the most common case: a float.
-        if type(x) is float or type(x) is int:
-            try:
-                return real(x)
-            except (ValueError, OverflowError, ZeroDivisionError):
-                pass  # _evaluate_plain raises the same error with an explanation
-        elif isinstance(x, Node):
-            return apply(name, x)
-        return _evaluate_plain(name, real, complex_, domain, (x,))
-
-    public = unary_function if arity == 1 else function
-    public.__name__ = public.__qualname__ = name
-    public.__doc__ = f"{name} on floats, Dual and Variable numbers (rule in adlearn.rules)."
-    register(Primitive(name, symbol or name, arity, public, partials, partial_may_not_exist))
-    return public
+define_primitive(
+    "mul",
+    symbol="×",
+    operator="mul",
+    real=operator.mul,
+    complex_=operator.mul,
+    partials=lambda x, y, out: (y, x),
+)
+define_primitive(
+    "add",
+    symbol="+",
+    operator="add",
+    real=operator.add,
+    complex_=operator.add,
+    partials=lambda x, y, out: (1.0, 1.0),
+)
+define_primitive(
+    "sub",
+    symbol="-",
+    operator="sub",
+    real=operator.sub,
+    complex_=operator.sub,
+    partials=lambda x, y, out: (1.0, -1.0),
+)
+define_primitive(
+    "div",
+    symbol="/",
+    operator="truediv",
+    real=operator.truediv,
+    complex_=operator.truediv,
+    partials=lambda x, y, out: (1 / y, -out / y),
+    domain="the divisor is 0",
+)
+define_primitive(
+    "neg",
+    symbol="-",
+    operator="neg",
+    real=operator.neg,
+    complex_=operator.neg,
+    partials=lambda x, out: (-1.0,),
+)
 
 
-def _evaluate_plain(
-    name: str,
-    real: Callable[..., Any],
-    complex_: Callable[..., Any] | None,
-    domain: str,
-    args: tuple[Any, ...],
-) -> Any:
-    """Compute a primitive on plain numbers, with errors that say what went wrong."""
-    call = f"{name}({', '.join(repr(a) for a in args)})"
-    if all(_is_real(a) for a in args):
-        try:
-            return real(*(float(a) for a in args))
-        except OverflowError:
-            raise OverflowError(
-                f"{call} overflows: the result is larger than the largest float (about 1.8e308)."
-            ) from None
-        except (ValueError, ZeroDivisionError) as error:
-            explanation = domain or f"{name} is not defined there"
-            raise type(error)(f"{call} is undefined: {explanation}.") from None
-    if all(_is_real(a) or isinstance(a, (complex, Complex)) for a in args):
-        if complex_ is None:
-            raise TypeError(
-                f"{call}: {name} is only defined for real numbers in adlearn, not complex ones."
-            )
-        builtin = [a.to_builtin() if isinstance(a, Complex) else a for a in args]
-        result = complex_(*builtin)
-        return Complex.lift(result) if any(isinstance(a, Complex) for a in args) else result
-    bad = next(a for a in args if not (_is_real(a) or isinstance(a, (complex, Complex))))
-    raise TypeError(
-        f"{name}() needs a number, a Dual or a Variable, but got {bad!r} "
-        f"of type {type(bad).__name__}."
-    )
-
-
-def _is_real(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
-
-
-# ---------------------------------------------------------------------------
-# Arithmetic: what + - * / ** and unary - mean
-# ---------------------------------------------------------------------------
-
-
-def _divide(x: Any, y: Any) -> Any:
-    if y == 0:
-        raise ZeroDivisionError(
-            f"Division by zero in {x!r} / {y!r}. Check the divisor, or guard it: "
-            "a function that divides by something that can be 0 has no value there."
-        )
-    return x / y
+def _plain(v: Any) -> bool:
+    return type(v) is float or type(v) is int
 
 
 def _power(x: Any, y: Any) -> Any:
-    if _is_real(x) and _is_real(y):
+    if _plain(x) and _plain(y):
         if x < 0 and not float(y).is_integer():
             raise ValueError(
-                f"{x!r} ** {y!r} is not a real number: a negative base needs an integer "
-                "exponent (the result would be complex)."
+                f"{x!r} ** {y!r} is not a real number: a negative base needs a whole-number "
+                "exponent (the result would be complex)"
             )
         if x == 0 and y < 0:
-            raise ZeroDivisionError(f"0 ** {y!r} is undefined: 0 has no negative powers.")
-        try:
-            return x**y
-        except OverflowError:
-            raise OverflowError(f"{x!r} ** {y!r} is too large for a float.") from None
+            raise ZeroDivisionError(f"0 ** {y!r} is undefined: 0 has no negative powers")
     return x**y
 
 
-def _pow_partial_base(x: Any, y: Any, out: Any) -> Any:
-    # d(x**y)/dx = y * x**(y - 1), the power rule.
-    if y == 0:
-        return 0.0
-    if x == 0 and y < 1:
-        return math.inf  # x**0.5 at 0: the slope from the right is vertical.
-    return y * x ** (y - 1)
+def _power_partials(x: Any, y: Any, out: Any) -> tuple[Any, Any]:
+    # d(x**y)/dx = y * x**(y - 1), the power rule; d(x**y)/dy = x**y * log(x).
+    # The shortcuts at 0 are taken only for plain numbers (see the top of this file).
+    if _plain(y) and y == 0:
+        d_base: Any = 0.0  # x**0 = 1 whatever x is
+    elif _plain(x) and _plain(y) and x == 0:
+        d_base = math.inf if y < 1 else (1.0 if y == 1 else 0.0)  # from the right
+    else:
+        d_base = y * x ** (y - 1)
+    if _plain(x) and x == 0:
+        d_exponent: Any = -math.inf if y == 0 else 0.0  # 0**y jumps from 1 to 0 at y = 0
+    elif x > 0:
+        d_exponent = out * log(x)
+    else:
+        d_exponent = math.nan  # no real log: only an error if the exponent is live
+    return d_base, d_exponent
 
 
-def _pow_partial_exponent(x: Any, y: Any, out: Any) -> Any:
-    # d(x**y)/dy = x**y * log(x), which needs x > 0.
-    if x > 0:
-        return out * log(x)
-    if x == 0:
-        return 0.0
-    return math.nan  # undefined; harmless unless the exponent is itself a variable
-
-
-register(Primitive("add", "+", 2, operator.add, lambda x, y, out: (1.0, 1.0)))
-register(Primitive("sub", "-", 2, operator.sub, lambda x, y, out: (1.0, -1.0)))
-register(Primitive("mul", "*", 2, operator.mul, lambda x, y, out: (y, x)))
-register(Primitive("div", "/", 2, _divide, lambda x, y, out: (1 / y, -out / y)))
-register(
-    Primitive(
-        "pow",
-        "**",
-        2,
-        _power,
-        lambda x, y, out: (_pow_partial_base(x, y, out), _pow_partial_exponent(x, y, out)),
-        partial_may_not_exist=True,
-    )
+define_primitive(
+    "pow",
+    symbol="**",
+    operator="pow",
+    real=_power,
+    complex_=operator.pow,
+    partials=_power_partials,
+    arity=2,
+    domain="a negative base needs a whole-number exponent, and 0 has no negative powers",
+    hint=(
+        "For x ** y, the derivative in y needs log(x), so x must be positive; "
+        "if the exponent is a fixed number, pass a plain int or float."
+    ),
+    partial_may_not_exist=True,
 )
-register(Primitive("neg", "-", 1, operator.neg, lambda x, out: (-1.0,)))
 
 
 def _absolute(x: Any) -> Any:
-    if isinstance(x, (complex, Complex)):
+    if isinstance(x, complex):
         raise TypeError(
             "abs() of a complex number has no complex derivative (it is not analytic), "
-            "so adlearn does not differentiate it; use abs(z) directly for its size."
+            "so adlearn does not differentiate it; use abs(z) directly for its size"
         )
     return abs(x)
 
 
-register(Primitive("abs", "abs", 1, _absolute, lambda x, out: (1.0 if x >= 0 else -1.0,)))
+def _sign(x: Any) -> float:
+    # from the right at 0; NaN stays NaN
+    return 1.0 if x >= 0 else (-1.0 if x < 0 else math.nan)
 
 
-# ---------------------------------------------------------------------------
-# Elementary functions
-# ---------------------------------------------------------------------------
+define_primitive(
+    "abs",
+    symbol="abs",
+    operator="abs",
+    real=_absolute,
+    partials=lambda x, out: (_sign(x),),
+)
 
-Function = Callable[[Any], Any]
+# --- elementary functions ----------------------------------------------------------------
+
+sin = define_primitive("sin", real=math.sin, complex_=cmath.sin, partials=lambda x, out: (cos(x),))
+cos = define_primitive("cos", real=math.cos, complex_=cmath.cos, partials=lambda x, out: (-sin(x),))
+tan = define_primitive(
+    "tan", real=math.tan, complex_=cmath.tan, partials=lambda x, out: (1 + out * out,)
+)
+exp = define_primitive("exp", real=math.exp, complex_=cmath.exp, partials=lambda x, out: (out,))
+log = define_primitive(
+    "log",
+    real=math.log,
+    complex_=cmath.log,
+    partials=lambda x, out: (1 / x,),
+    domain="log is only defined for positive numbers",
+)
+
+
+def _sqrt_partial(x: Any, out: Any) -> Any:
+    if type(out) is float and out == 0:
+        return math.inf  # the slope from the right is vertical
+    return 0.5 / out  # on a nested number at 0: no inverse, a clear error
+
+
+sqrt = define_primitive(
+    "sqrt",
+    real=math.sqrt,
+    complex_=cmath.sqrt,
+    partials=lambda x, out: (_sqrt_partial(x, out),),
+    domain="sqrt is only defined for numbers >= 0",
+)
+
+
+def _sech_squared(x: Any) -> Any:
+    # 1 - tanh(x)**2 written so that it keeps its digits in the tails (tanh(20) == 1.0)
+    e = exp(-2 * abs(x))
+    return 4 * e / (1 + e) ** 2
+
+
+tanh = define_primitive(
+    "tanh", real=math.tanh, complex_=cmath.tanh, partials=lambda x, out: (_sech_squared(x),)
+)
 
 
 def _sigmoid_real(x: float) -> float:
@@ -220,51 +196,20 @@ def _sigmoid_real(x: float) -> float:
     return e / (1.0 + e)
 
 
-def _relu_real(x: float) -> float:
-    # "not x <= 0" rather than "x > 0" so that relu(nan) stays nan.
-    return x if not x <= 0 else 0.0
-
-
-sin: Function = define_primitive(
-    "sin", real=math.sin, complex_=cmath.sin, partials=lambda x, out: (cos(x),)
-)
-cos: Function = define_primitive(
-    "cos", real=math.cos, complex_=cmath.cos, partials=lambda x, out: (-sin(x),)
-)
-tan: Function = define_primitive(
-    "tan", real=math.tan, complex_=cmath.tan, partials=lambda x, out: (1 + out * out,)
-)
-exp: Function = define_primitive(
-    "exp", real=math.exp, complex_=cmath.exp, partials=lambda x, out: (out,)
-)
-log: Function = define_primitive(
-    "log",
-    real=math.log,  # raises ValueError for x <= 0, explained by `domain`
-    complex_=cmath.log,
-    partials=lambda x, out: (1 / x,),
-    domain="log is only defined for positive numbers",
-)
-sqrt: Function = define_primitive(
-    "sqrt",
-    real=math.sqrt,
-    complex_=cmath.sqrt,
-    partials=lambda x, out: (0.5 / out if out != 0 else math.inf,),
-    domain="sqrt is only defined for numbers >= 0",
-)
-tanh: Function = define_primitive(
-    "tanh", real=math.tanh, complex_=cmath.tanh, partials=lambda x, out: (1 - out * out,)
-)
-sigmoid: Function = define_primitive(
+sigmoid = define_primitive(
     "sigmoid",
     real=_sigmoid_real,
     complex_=lambda z: 1 / (1 + cmath.exp(-z)),
-    partials=lambda x, out: (out * (1 - out),),
-)
-relu: Function = define_primitive(
-    "relu", real=_relu_real, partials=lambda x, out: (1.0 if x >= 0 else 0.0,)
+    partials=lambda x, out: (out * sigmoid(-x),),  # not out * (1 - out): 1 - out loses the tail
 )
 
-FUNCTIONS: dict[str, Callable[[Any], Any]] = {
-    f.__name__: f for f in (sin, cos, tan, exp, log, sqrt, tanh, sigmoid, relu)
-}
-"""The elementary functions by name, for lessons and tests that loop over them."""
+
+def _relu_real(x: float) -> float:
+    return x if not x <= 0 else 0.0  # written so that relu(nan) stays nan
+
+
+def _step(x: Any) -> float:
+    return 1.0 if x >= 0 else (0.0 if x < 0 else math.nan)
+
+
+relu = define_primitive("relu", real=_relu_real, partials=lambda x, out: (_step(x),))

@@ -10,20 +10,28 @@ rule in reverse:
     input.grad += (local partial) × (node.grad)
 
 Gradients accumulate, as in PyTorch: each ``backward()`` *adds* into the ``.grad``
-of every input Variable. To start again from zero, call ``y.zero_grad()`` (it resets
-every Variable that ``y`` depends on) or set ``x.grad = 0.0``. The adjoints of the
-intermediate nodes are recomputed from scratch by each ``backward()``, so calling it
-twice on the same graph gives exactly twice the gradient in the inputs, never a
-wrong one.
+of every input Variable, and calling it twice gives exactly twice the gradient. To
+start again from zero, call ``y.zero_grad()``. An intermediate node's ``.grad``
+holds its adjoint from the latest ``backward()`` through it.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
-from .core import Node, Primitive, check_operand, real_value, topological_order, undefined_partial
+from .core import (
+    HAND_MADE_VARIABLE,
+    MODES,
+    RULES,
+    Node,
+    Primitive,
+    Tag,
+    apply,
+    contribution,
+    real_value,
+    topological_order,
+)
 
 
 class Variable(Node):
@@ -36,56 +44,40 @@ class Variable(Node):
     6.0
     """
 
-    __slots__ = ("grad",)
+    # An operation has one or two inputs, kept in flat slots rather than tuples:
+    # ``a`` and ``b`` (``b`` is None for a one-input operation), and the local
+    # partials ``pa`` and ``pb``. Fewer objects per node make recording faster.
+    __slots__ = ("grad", "primitive", "a", "b", "pa", "pb")
 
     grad: Any
-    tag = math.inf  # when mixed with Duals, a Variable is the outermost type
+    primitive: Primitive | None
 
-    def __init__(self, value: Any, name: str | None = None) -> None:
+    def __init__(self, value: Any, name: str | None = None, *, tag: Tag | None = None) -> None:
         self.value = real_value(value, "Variable")
         self.grad = 0.0
         self.name = None if name is None else str(name)
+        self.tag = HAND_MADE_VARIABLE if tag is None else tag
         self.primitive = None
-        self.inputs = ()
-        self.partials = ()
+        self.a = self.b = self.pa = self.pb = None
+
+    # The drawing protocol: the inputs and partials as tuples.
+    @property
+    def inputs(self) -> tuple[Any, ...]:
+        if self.primitive is None:
+            return ()
+        return (self.a,) if self.b is None else (self.a, self.b)
+
+    @property
+    def partials(self) -> tuple[Any, ...]:
+        if self.primitive is None:
+            return ()
+        return (self.pa,) if self.b is None else (self.pa, self.pb)
 
     def __repr__(self) -> str:
         text = f"Variable(value={self.value!r}, grad={self.grad!r}"
         if self.name is not None:
             text += f", name={self.name!r}"
         return text + ")"
-
-    def _record(self, primitive: Primitive, args: tuple[Any, ...]) -> Variable:
-        # Values of the operands: a Variable gives its value, a constant is itself.
-        # (Written out for one and two operands, the cases that run millions of times.)
-        values: tuple[Any, ...]
-        if len(args) == 2:
-            a, b = args
-            values = (
-                a.value if type(a) is Variable else _constant(a, primitive),
-                b.value if type(b) is Variable else _constant(b, primitive),
-            )
-        elif len(args) == 1:
-            a = args[0]
-            values = (a.value if type(a) is Variable else _constant(a, primitive),)
-        else:
-            values = tuple(
-                a.value if type(a) is Variable else _constant(a, primitive) for a in args
-            )
-        out = primitive.evaluate(*values)
-        partials = primitive.partials(*values, out)
-        if primitive.partial_may_not_exist and out == out:
-            for index, partial in enumerate(partials):  # NaN here: no derivative
-                if partial != partial and type(args[index]) is Variable:
-                    raise undefined_partial(primitive, values, index)
-        variable = object.__new__(Variable)  # a fast constructor: values are checked
-        variable.value = out
-        variable.grad = 0.0
-        variable.name = None
-        variable.primitive = primitive
-        variable.inputs = args
-        variable.partials = partials
-        return variable
 
     def backward(self) -> None:
         """Add d(self)/d(input) into the ``.grad`` of every Variable self depends on."""
@@ -94,28 +86,170 @@ class Variable(Node):
     def zero_grad(self) -> None:
         """Set ``.grad`` to 0 on this Variable and every Variable it depends on."""
         for node in topological_order(self):
-            node.grad = 0.0  # type: ignore[attr-defined]
+            node.grad = 0.0
+
+    @classmethod
+    def make(
+        cls,
+        primitive: Primitive,
+        out: Any,
+        args: tuple[Any, ...],
+        partials: tuple[Any, ...],
+        tag: Tag,
+    ) -> Variable:
+        return _new(out, tag, primitive, args, partials)
+
+    @classmethod
+    def specialise(cls, primitive: Primitive) -> None:
+        """Give Variable a fast path for `primitive`: floats and Variables of one tag."""
+        if primitive.arity == 1:
+            primitive.fast[Variable] = _unary(primitive)
+            if primitive.operator:
+                setattr(Variable, f"__{primitive.operator}__", primitive.fast[Variable])
+        elif primitive.operator:
+            setattr(Variable, f"__{primitive.operator}__", _binary(primitive))
+            setattr(Variable, f"__r{primitive.operator}__", _reflected(primitive))
 
 
 def backpropagate(outputs: Sequence[Variable], seeds: Sequence[Any]) -> None:
-    """The reverse sweep: seed each output's adjoint, then visit nodes outputs-first.
-
-    Intermediate adjoints start at 0 on every call; inputs (leaves) accumulate.
-    """
+    """The reverse sweep: seed the outputs' adjoints, then visit nodes outputs-first."""
     order = topological_order(*outputs)
+    earlier = []  # what earlier calls left in the inputs' .grad
     for node in order:
-        if node.inputs:
-            node.grad = 0.0  # type: ignore[attr-defined]
+        if node.primitive is None:
+            earlier.append((node, node.grad))
+        node.grad = 0.0  # this sweep's adjoints start from zero
     for output, seed in zip(outputs, seeds):
-        output.grad += seed
-    for node in reversed(order):
-        if node.inputs:
-            grad = node.grad  # type: ignore[attr-defined]
-            for x, partial in zip(node.inputs, node.partials):
-                if type(x) is Variable:  # constants take no gradient
-                    x.grad += partial * grad
+        output.grad = output.grad + seed
+    for node in reversed(order):  # every node after all the nodes that use it
+        if node.primitive is None:
+            continue
+        grad, tag, a, b = node.grad, node.tag, node.a, node.b
+        if type(a) is Variable and a.tag is tag:  # constants take no gradient
+            step = node.pa * grad
+            a.grad = a.grad + (step if step == step else contribution(node.pa, grad))
+        if type(b) is Variable and b.tag is tag:
+            step = node.pb * grad
+            b.grad = b.grad + (step if step == step else contribution(node.pb, grad))
+    for leaf, before in earlier:
+        leaf.grad = before + leaf.grad  # inputs accumulate across calls, as in PyTorch
 
 
-def _constant(a: Any, primitive: Primitive) -> Variable:
-    check_operand(a, primitive.symbol, "Variable")
-    return a
+def _new(
+    out: Any, tag: Tag, primitive: Primitive, args: tuple[Any, ...], partials: Any
+) -> Variable:
+    node = _node(out, tag, primitive)
+    node.a, node.pa = args[0], partials[0]
+    if len(args) == 2:
+        node.b, node.pb = args[1], partials[1]
+    return node
+
+
+def _node(out: Any, tag: Tag, primitive: Primitive) -> Variable:
+    node = object.__new__(Variable)  # the values are already checked
+    node.value, node.grad, node.name, node.tag, node.primitive = out, 0.0, None, tag, primitive
+    node.b = None
+    return node
+
+
+# The fast paths: each records one row of the table for the common case (floats and
+# Variables of one tag); anything else goes to `apply`, which explains errors.
+
+
+def _unary(primitive: Primitive) -> Any:
+    real, evaluate = primitive.real, primitive.evaluate
+    partials, check = primitive.partials, primitive.partial_may_not_exist
+
+    def fast(self: Variable) -> Any:
+        x = self.value
+        try:
+            out = real(x) if type(x) is float else evaluate(x)
+            p = partials(x, out)
+        except (ArithmeticError, ValueError):
+            return apply(primitive, self)
+        if check and p[0] != p[0]:
+            return apply(primitive, self)
+        node = new(Variable)
+        node.value, node.grad, node.name, node.tag, node.primitive = (
+            out,
+            0.0,
+            None,
+            self.tag,
+            primitive,
+        )
+        node.a, node.b, node.pa = self, None, p[0]
+        return node
+
+    return fast
+
+
+def _binary(primitive: Primitive) -> Any:
+    real, evaluate = primitive.real, primitive.evaluate
+    partials, check = primitive.partials, primitive.partial_may_not_exist
+
+    def fast(self: Variable, other: Any) -> Any:
+        kind = type(other)
+        if kind is Variable and other.tag is self.tag:
+            y = other.value
+        elif kind is float or kind is int:
+            y = other
+        else:
+            return apply(primitive, self, other)
+        x = self.value
+        try:
+            plain = type(x) is float and (type(y) is float or type(y) is int)
+            out = real(x, y) if plain else evaluate(x, y)
+            p = partials(x, y, out)
+        except (ArithmeticError, ValueError):
+            return apply(primitive, self, other)
+        if check and (p[0] != p[0] or (kind is Variable and p[1] != p[1])):
+            return apply(primitive, self, other)
+        node = new(Variable)
+        node.value, node.grad, node.name, node.tag, node.primitive = (
+            out,
+            0.0,
+            None,
+            self.tag,
+            primitive,
+        )
+        node.a, node.b, (node.pa, node.pb) = self, other, p
+        return node
+
+    return fast
+
+
+def _reflected(primitive: Primitive) -> Any:
+    real, evaluate = primitive.real, primitive.evaluate
+    partials, check = primitive.partials, primitive.partial_may_not_exist
+
+    def fast(self: Variable, other: Any) -> Any:  # other ∘ self, other a plain number
+        kind = type(other)
+        if kind is not float and kind is not int:
+            return apply(primitive, other, self)
+        y = self.value
+        try:
+            out = real(other, y) if type(y) is float else evaluate(other, y)
+            p = partials(other, y, out)
+        except (ArithmeticError, ValueError):
+            return apply(primitive, other, self)
+        if check and p[1] != p[1]:
+            return apply(primitive, other, self)
+        node = new(Variable)
+        node.value, node.grad, node.name, node.tag, node.primitive = (
+            out,
+            0.0,
+            None,
+            self.tag,
+            primitive,
+        )
+        node.a, node.b, (node.pa, node.pb) = other, self, p
+        return node
+
+    return fast
+
+
+new = object.__new__  # a node from a fast path: its values are already checked
+
+MODES.append(Variable)
+for _primitive in RULES.values():
+    Variable.specialise(_primitive)

@@ -1,68 +1,68 @@
 """Compare adlearn with plain floats and with micrograd, in one run.
 
-    python benchmarks/engines.py            # all cases, 5 repeats each
-    python benchmarks/engines.py --quick    # fewer repeats
+    python benchmarks/engines.py            # 7 interleaved repeats
+    python benchmarks/engines.py --quick    # 3 repeats
 
-Three workloads are built the same way with every engine:
+Workloads, each written once for any number type, with values that stay in the
+normal float range (each run checks that the output and the gradients are finite
+and not zero, and that adlearn's gradients agree with micrograd's):
 
-* chain:  100,000 operations in a row (y = y * 0.999, then y = y + 0.001, ...).
-* dag:    2,000 random operations that reuse earlier results (shared subexpressions).
-* mlp:    one forward and backward step of a 2-16-16-1 relu network on 100 points,
-          with a hinge loss.
+* chain 10k / 100k: y = y * 0.999, then y = y + 0.001, ... (10,000 or 100,000 ops).
+* mlp: one forward and backward pass of a 2-16-16-1 relu network on 100 points.
+* dag: 2,000 random operations reusing earlier results (shared subexpressions).
 
-It prints the median time of each engine and the ratios the project tracks:
-adlearn against micrograd (higher is better for adlearn), the backward sweep
-against the forward recording, and Dual and Variable against plain floats.
-micrograd is optional (``pip install micrograd``); without it those columns say n/a.
+Times are CPU time (time.process_time), the engines run interleaved (one run of
+each in turn, so a busy machine slows them alike), and the table shows medians.
+Forward mode is timed through `adlearn.derivative`, which records nothing; its
+peak memory on a 20,000-step chain is measured with tracemalloc.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import math
+import platform
 import random
 import statistics
 import sys
 import threading
 import time
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from adlearn import Dual, Variable, relu  # noqa: E402
+from adlearn import Variable, derivative, relu  # noqa: E402
 
 try:
-    from micrograd.engine import Value as MicrogradValue
+    from micrograd.engine import Value as Micrograd
 except ImportError:  # pragma: no cover - optional
-    MicrogradValue = None
+    Micrograd = None
+
+# --- the workloads, written once for any number type ------------------------------------
 
 
-# --- the workloads, written once for any number type --------------------------------
-
-CHAIN_LENGTH = 100_000
-
-
-def chain(x: Any) -> Any:
-    y = x
-    for _ in range(CHAIN_LENGTH // 2):
-        y = y * 0.999
-        y = y + 0.001
-    return y
+def chain(x: Any, length: int) -> Any:
+    for _ in range(length // 2):
+        x = x * 0.999
+        x = x + 0.001
+    return x
 
 
 def make_dag(seed: int = 0, size: int = 2_000) -> list[tuple[str, int, int]]:
-    """A fixed random recipe: each step combines two earlier results."""
+    """A fixed random recipe: each step combines two of the last 50 results."""
     rng = random.Random(seed)
-    steps = []
-    count = 4  # four inputs to start from
-    while sum(1 if op == "mul" else 2 for op, _, _ in steps) < size:
+    steps: list[tuple[str, int, int]] = []
+    count, ops = 4, 0
+    while ops < size:
         op = rng.choice(["mul", "avg"])
-        a = rng.randrange(max(0, count - 50), count)
-        b = rng.randrange(max(0, count - 50), count)
+        a, b = rng.randrange(max(0, count - 50), count), rng.randrange(max(0, count - 50), count)
         steps.append((op, a, b))
         count += 1
+        ops += 3 if op == "mul" else 2
     return steps
 
 
@@ -70,19 +70,17 @@ DAG = make_dag()
 
 
 def dag(inputs: list[Any]) -> Any:
-    pool = list(inputs)
+    pool = list(inputs)  # every value stays in (0, 1): no underflow, no overflow
     for op, a, b in DAG:
         if op == "mul":
-            pool.append(pool[a] * pool[b])
+            pool.append(pool[a] * pool[b] * 0.5 + 0.5)
         else:
             pool.append((pool[a] + pool[b]) * 0.5)
     return pool[-1]
 
 
-def make_mlp_data(
-    seed: int = 1,
-) -> tuple[list[list[float]], list[list[list[float]]], list[tuple[float, float, float]]]:
-    rng = random.Random(seed)
+def make_mlp() -> tuple[list[list[list[float]]], list[tuple[float, float, float]]]:
+    rng = random.Random(1)
     sizes = [2, 16, 16, 1]
     weights = [
         [[rng.uniform(-1, 1) for _ in range(n_in + 1)] for _ in range(n_out)]
@@ -91,12 +89,11 @@ def make_mlp_data(
     points = []
     for _ in range(100):
         x1, x2 = rng.uniform(-2, 2), rng.uniform(-2, 2)
-        label = 1.0 if x1 * x1 + x2 * x2 < 1.5 else -1.0
-        points.append((x1, x2, label))
-    return sizes, weights, points
+        points.append((x1, x2, 1.0 if x1 * x1 + x2 * x2 < 1.5 else -1.0))
+    return weights, points
 
 
-SIZES, WEIGHTS, POINTS = make_mlp_data()
+WEIGHTS, POINTS = make_mlp()
 
 
 def mlp_loss(weights: list[list[list[Any]]], activation: Callable[[Any], Any]) -> Any:
@@ -116,112 +113,149 @@ def mlp_loss(weights: list[list[list[Any]]], activation: Callable[[Any], Any]) -
     return total * (1.0 / len(POINTS))
 
 
-# --- engines ---------------------------------------------------------------------------
+# --- one run of one engine on one workload ---------------------------------------------
 
 
 def float_relu(x: float) -> float:
     return x if x > 0 else 0.0
 
 
-def wrap_weights(make: Callable[[float], Any]) -> list[list[list[Any]]]:
-    return [[[make(w) for w in row] for row in layer] for layer in WEIGHTS]
-
-
-def timed(build: Callable[[], Any], backward: Callable[[Any], None] | None) -> tuple[float, float]:
-    gc.collect()
-    start = time.perf_counter()
+def reverse_run(make: Callable[[float], Any], workload: str, activation: Any) -> Any:
+    """Build the graph, then sweep back. Returns (forward s, backward s, value, grads)."""
+    if workload == "mlp":
+        leaves = [[[make(w) for w in row] for row in layer] for layer in WEIGHTS]
+        flat = [v for layer in leaves for row in layer for v in row]
+        build = lambda: mlp_loss(leaves, activation)  # noqa: E731
+    elif workload == "dag":
+        flat = [make(v) for v in (0.9, 0.8, 0.7, 0.6)]
+        build = lambda: dag(flat)  # noqa: E731
+    else:
+        flat = [make(1.0)]
+        build = lambda: chain(flat[0], int(workload.split()[1].rstrip("k")) * 1000)  # noqa: E731
+    start = time.process_time()
     out = build()
-    middle = time.perf_counter()
-    if backward is not None:
-        backward(out)
-    end = time.perf_counter()
-    return middle - start, end - middle
+    middle = time.process_time()
+    out.backward()
+    end = time.process_time()
+    return (
+        middle - start,
+        end - middle,
+        out.data if hasattr(out, "data") else out.value,
+        [v.grad for v in flat],
+    )
 
 
-def cases() -> dict[str, dict[str, tuple[Callable[[], Any], Callable[[Any], None] | None]]]:
-    def adlearn_backward(y: Variable) -> None:
-        y.backward()
+def float_run(workload: str) -> float:
+    start = time.process_time()
+    if workload == "mlp":
+        mlp_loss(WEIGHTS, float_relu)
+    elif workload == "dag":
+        dag([0.9, 0.8, 0.7, 0.6])
+    else:
+        chain(1.0, int(workload.split()[1].rstrip("k")) * 1000)
+    return time.process_time() - start
 
-    def micrograd_backward(y: Any) -> None:
-        y.backward()
 
-    table: dict[str, dict[str, Any]] = {
-        "chain": {
-            "float": (lambda: chain(1.0), None),
-            "Dual": (lambda: chain(Dual(1.0, 1.0)), None),
-            "Variable": (lambda: chain(Variable(1.0)), adlearn_backward),
-        },
-        "dag": {
-            "float": (lambda: dag([0.9, 0.8, 0.7, 0.6]), None),
-            "Dual": (lambda: dag([Dual(0.9, 1.0), 0.8, 0.7, 0.6]), None),
-            "Variable": (
-                lambda: dag([Variable(v) for v in (0.9, 0.8, 0.7, 0.6)]),
-                adlearn_backward,
-            ),
-        },
-        "mlp": {
-            "float": (lambda: mlp_loss(wrap_weights(float), float_relu), None),
-            "Variable": (lambda: mlp_loss(wrap_weights(Variable), relu), adlearn_backward),
-        },
-    }
-    if MicrogradValue is not None:
-        table["chain"]["micrograd"] = (lambda: chain(MicrogradValue(1.0)), micrograd_backward)
-        table["dag"]["micrograd"] = (
-            lambda: dag([MicrogradValue(v) for v in (0.9, 0.8, 0.7, 0.6)]),
-            micrograd_backward,
-        )
-        table["mlp"]["micrograd"] = (
-            lambda: mlp_loss(wrap_weights(MicrogradValue), lambda v: v.relu()),
-            micrograd_backward,
-        )
-    return table
+def forward_mode_run(length: int) -> tuple[float, float]:
+    start = time.process_time()
+    slope = derivative(lambda x: chain(x, length), 1.0)
+    return time.process_time() - start, slope
+
+
+def forward_mode_peak(length: int = 20_000) -> int:
+    gc.collect()
+    tracemalloc.start()
+    derivative(lambda x: chain(x, length), 1.0)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+# --- the table ----------------------------------------------------------------------------
+
+
+def checked(label: str, value: float, grads: list[float]) -> None:
+    if not (math.isfinite(value) and value != 0 and all(math.isfinite(g) for g in grads)):
+        raise SystemExit(f"{label}: the workload left the normal float range: {value}")
+    if not any(g != 0 for g in grads):
+        raise SystemExit(f"{label}: every gradient is 0, the workload checks nothing")
 
 
 def run(repeats: int) -> None:
-    print(f"adlearn benchmark: medians of {repeats} runs, Python {sys.version.split()[0]}")
-    if MicrogradValue is None:
-        print("micrograd is not installed: pip install micrograd to compare with it")
-    for case, engines in cases().items():
-        medians: dict[str, tuple[float, float]] = {}
-        for engine, (build, backward) in engines.items():
-            runs = [timed(build, backward) for _ in range(repeats)]
-            medians[engine] = (
-                statistics.median(f for f, _ in runs),
-                statistics.median(b for _, b in runs),
-            )
-        print(f"\n{case}")
-        for engine, (forward, backward) in medians.items():
-            print(
-                f"  {engine:10s} forward {forward * 1e3:9.2f} ms  backward {backward * 1e3:9.2f} ms"
-            )
-        f_var, b_var = medians["Variable"]
-        floats = medians["float"][0]
-        print(
-            f"  Variable forward+backward / float:         {(f_var + b_var) / floats:6.1f}x slower"
-        )
-        print(f"  Variable backward / forward recording:     {b_var / f_var:6.2f}")
-        if "Dual" in medians:
-            print(
-                f"  Dual / float:                       {medians['Dual'][0] / floats:6.1f}x slower"
-            )
-        if "micrograd" in medians:
-            mg = sum(medians["micrograd"])
-            print(
-                f"  micrograd / Variable (forward+backward):   {mg / (f_var + b_var):6.1f}x faster"
-            )
+    workloads = ["chain 10k", "chain 100k", "mlp", "dag"]
+    adlearn_act = {"mlp": relu}
+    micrograd_act = {"mlp": lambda v: v.relu()}
+    times: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for _ in range(repeats):  # interleaved: one run of each engine in turn
+        for workload in workloads:
+            gc.collect()
+            times.setdefault((workload, "float"), []).append((float_run(workload), 0.0))
+            gc.collect()
+            f, b, value, grads = reverse_run(Variable, workload, adlearn_act.get(workload))
+            checked(f"adlearn {workload}", value, grads)
+            times.setdefault((workload, "adlearn"), []).append((f, b))
+            if Micrograd is not None:
+                gc.collect()
+                mf, mb, m_value, m_grads = reverse_run(
+                    Micrograd, workload, micrograd_act.get(workload)
+                )
+                if not (
+                    math.isclose(value, m_value, rel_tol=1e-9)
+                    and all(
+                        math.isclose(g, h, rel_tol=1e-6, abs_tol=1e-12)
+                        for g, h in zip(grads, m_grads)
+                    )
+                ):
+                    raise SystemExit(f"{workload}: adlearn and micrograd disagree")
+                times.setdefault((workload, "micrograd"), []).append((mf, mb))
+        gc.collect()
+        seconds, slope = forward_mode_run(100_000)
+        if not (math.isfinite(slope) and slope != 0):
+            raise SystemExit("forward mode: the chain's derivative is not a normal number")
+        times.setdefault(("chain 100k", "derivative"), []).append((seconds, 0.0))
+
+    def median(workload: str, engine: str, part: int | None = None) -> float:
+        runs = times[(workload, engine)]
+        return statistics.median(r[0] + r[1] if part is None else r[part] for r in runs)
+
+    print(
+        f"adlearn benchmark: CPU time, medians of {repeats} interleaved runs, "
+        f"Python {platform.python_version()} on {platform.machine()} "
+        f"({platform.processor() or platform.system()})"
+    )
+    print()
+    print("| workload | float | adlearn fwd | adlearn bwd | bwd/fwd | micrograd | speed-up |")
+    print("|---|---|---|---|---|---|---|")
+    for workload in workloads:
+        fwd, bwd = median(workload, "adlearn", 0), median(workload, "adlearn", 1)
+        row = f"| {workload} | {median(workload, 'float') * 1e3:.2f} ms | {fwd * 1e3:.2f} ms "
+        row += f"| {bwd * 1e3:.2f} ms | {bwd / fwd:.2f} "
+        if Micrograd is not None:
+            mg = median(workload, "micrograd")
+            row += f"| {mg * 1e3:.2f} ms | **{mg / (fwd + bwd):.1f}x** |"
+        else:
+            row += "| n/a | n/a |"
+        print(row)
+    ratio = median("chain 100k", "derivative") / median("chain 100k", "float")
+    peak = forward_mode_peak()
+    print()
+    print(f"Forward mode, derivative() of the 100k chain: **{ratio:.1f}x** plain floats")
+    print(
+        f"Forward mode, peak memory of derivative() on a 20,000-step chain: **{peak / 1e6:.3f} MB**"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--quick", action="store_true", help="2 repeats instead of 5")
+    parser.add_argument("--quick", action="store_true", help="3 repeats instead of 7")
     args = parser.parse_args()
-    # micrograd's topological sort is recursive: give it room for the 100,000-step
-    # chain (adlearn itself needs no such setting).
+    # micrograd's topological sort is recursive: give it room for the long chain
+    # (adlearn itself needs no such setting).
     sys.setrecursionlimit(1_000_000)
     threading.stack_size(1 << 29)
-    worker = threading.Thread(target=run, args=(2 if args.quick else 5,))
+    worker = threading.Thread(target=run, args=(3 if args.quick else 7,))
     worker.start()
     worker.join()
 

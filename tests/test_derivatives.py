@@ -13,6 +13,7 @@ from adlearn import (
     jacobian_reverse,
     jvp,
     log,
+    new_tag,
     sin,
     vjp,
 )
@@ -121,7 +122,8 @@ def test_forward_over_reverse_hessian_vector_product():
         return x * x * y + y**3
 
     x, y, v = 1.5, -0.5, (1.0, 2.0)
-    xs = [Variable(Dual(x, v[0], tag=99)), Variable(Dual(y, v[1], tag=99))]
+    tag = new_tag()
+    xs = [Variable(Dual(x, v[0], tag=tag)), Variable(Dual(y, v[1], tag=tag))]
     f(*xs).backward()
     hv = [g.grad.derivative for g in xs]
     assert hv == pytest.approx([2 * y * 1 + 2 * x * 2, 2 * x * 1 + 6 * y * 2])

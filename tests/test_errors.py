@@ -17,7 +17,7 @@ def test_domain_errors_name_the_operation_and_the_value(make):
         log(make(0.0))
     with pytest.raises(OverflowError, match=r"exp\(1000.0\) overflows"):
         exp(make(1000.0))
-    with pytest.raises(ValueError, match="negative base needs an integer exponent"):
+    with pytest.raises(ValueError, match="negative base needs a whole-number exponent"):
         make(-8.0) ** (1 / 3)
     with pytest.raises(ZeroDivisionError):
         make(1.0) / 0
@@ -34,7 +34,7 @@ def test_plain_floats_get_the_same_messages_as_the_math_module_types():
 
 @pytest.mark.parametrize("make", [Dual, Variable])
 def test_nonsense_types_are_refused_clearly(make):
-    with pytest.raises(TypeError, match="combines only with ints, floats"):
+    with pytest.raises(TypeError, match="combine only with ints, floats"):
         make(1.0) + "a"
     with pytest.raises(TypeError, match="needs a real number.*forget to return"):
         make(None)

@@ -121,9 +121,7 @@ class Exercise:
         index = min(self.hints_shown, len(self.hints) - 1)
         self.hints_shown = index + 1
         label = "The worked answer" if index == len(self.hints) - 1 else f"Hint {index + 1}"
-        more = (
-            f' (run hint("{self.key}") again for more)' if index < len(self.hints) - 1 else ""
-        )
+        more = f' (run hint("{self.key}") again for more)' if index < len(self.hints) - 1 else ""
         return f"{label} for exercise {self.key}, {self.title}{more}:\n\n{self.hints[index]}"
 
 
