@@ -41,12 +41,25 @@ class Tag:
     escaped from that derivative (a *leaked perturbation*), which is an error.
     """
 
-    __slots__ = ("level", "records", "finished")
+    __slots__ = ("level", "records", "finished", "around")
 
-    def __init__(self, level: int, records: bool) -> None:
+    def __init__(self, level: float, records: bool) -> None:
         self.level = level
         self.records = records  # keep inputs and partials (for drawing)?
         self.finished = False
+        self.around: Tag | None = None  # the tag of Variables made by hand around ours
+
+    def wrapped(self) -> Tag:
+        """The tag of a Variable made by hand around a number of this tag.
+
+        ``Variable(Dual(p, v, tag=t))`` must record above the Dual (forward over
+        reverse): all such Variables share one tag, just above ``t``.
+        """
+        if self.level < HAND_MADE_VARIABLE.level:
+            return HAND_MADE_VARIABLE
+        if self.around is None:
+            self.around = Tag(self.level + 0.5, records=True)
+        return self.around
 
     def __repr__(self) -> str:
         return f"Tag(level={self.level})"

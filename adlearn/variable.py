@@ -56,7 +56,9 @@ class Variable(Node):
         self.value = real_value(value, "Variable")
         self.grad = 0.0
         self.name = None if name is None else str(name)
-        self.tag = HAND_MADE_VARIABLE if tag is None else tag
+        if tag is None:  # made by hand: just above the number it holds, if any
+            tag = self.value.tag.wrapped() if isinstance(self.value, Node) else HAND_MADE_VARIABLE
+        self.tag = tag
         self.primitive = None
         self.a = self.b = self.pa = self.pb = None
 

@@ -380,3 +380,12 @@ def test_random_programs_match_sympy_in_every_nesting(steps, px, py):
         for i in range(2):
             for j in range(2):
                 assert close(h[i][j], hess[i][j]), (nesting, i, j, h[i][j], hess[i][j])
+
+
+def test_a_variable_made_by_hand_around_a_dual_records_above_it():
+    # Forward over reverse by hand, as lesson 07 writes it: Variable(Dual(p, v, tag=t)).
+    t = new_tag()
+    x, y = Variable(Dual(1.0, 1.0, tag=t)), Variable(Dual(2.0, 0.0, tag=t))
+    (x * x * y).backward()  # d/dx x²y = 2xy, d/dy = x²; along v = (1, 0): (2y, 2x)
+    assert (x.grad.value, x.grad.derivative) == (4.0, 4.0)
+    assert (y.grad.value, y.grad.derivative) == (1.0, 2.0)
