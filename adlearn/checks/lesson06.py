@@ -1,0 +1,259 @@
+"""Checks for the exercises of lesson 06, inverse problems and gradient descent.
+
+Each check runs the learner's code on problems they have not seen (other losses, other
+points, other weights) and compares with an independent reference: a descent run here,
+closed forms, central differences.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from ..derivatives import derivative, gradient
+from ..dual import Dual
+from ..higher import hessian, hessian_vector_product, second_derivative
+from ..rules import exp, sin
+from ..variable import Variable
+from .exercise import ShortcutUsed, Wrong, exercise, unseen_points
+from .references import complex_step, numerical_gradient
+
+
+def _plain(value: Any, what: str) -> float:
+    if isinstance(value, (Dual, Variable)):
+        raise Wrong(
+            f"{what} is a {type(value).__name__}; return a plain number (its .value), "
+            "so that no graph or tangent leaks out of your function"
+        )
+    if callable(value):
+        value = value()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise Wrong(f"{what} should be a plain number, but it is {value!r}")
+    return float(value)
+
+
+def _near(got: float, want: float, what: str, rtol: float, atol: float = 0.0) -> None:
+    if math.isnan(got) or abs(got - want) > max(rtol * abs(want), atol):
+        raise Wrong(f"{what} is {got!r}, but it should be {want!r}")
+
+
+# --- 06.1: predict the factor per step -------------------------------------------------
+
+
+def _polynomial_loss(x: Any) -> Any:
+    return (x**3 - 3 * x**2 + 2 * x + 18 - 42) ** 2
+
+
+def _measured_factor(lr: float) -> float:
+    """Run gradient descent on the lesson's loss from just beside x* = 4; the ratio."""
+    x = 4.0 + 1e-6
+    for _ in range(3):
+        step = x - lr * derivative(_polynomial_loss, x)
+        factor, x = (step - 4.0) / (x - 4.0), step
+    return factor
+
+
+@exercise(
+    "06.1",
+    "predict the factor per step",
+    hints=(
+        "Near the minimum one step multiplies the distance to x* = 4 by 1 - lr * L''(4). "
+        "The lesson computed L''(4) with nested AD.",
+        "Keep the sign: when lr * L''(4) is larger than 1 the factor is negative and x "
+        "lands on the other side of 4 at every step (the zig-zag).",
+        "L''(4) = 1352, so the factor is 1 - 0.0012 * 1352 = -0.6224. "
+        "def my_factor(): return 1 - 0.0012 * 1352",
+    ),
+)
+def check_factor(my_factor: Any) -> str:
+    predicted = _plain(my_factor, "Your prediction")
+    measured = _measured_factor(0.0012)
+    if abs(predicted + measured) < 0.01:
+        raise Wrong(
+            f"You predicted {predicted:.4g}, the right size but the wrong sign: does x stay "
+            "on its side of 4 or jump over it?"
+        )
+    if abs(predicted - measured) > 0.01:
+        raise Wrong(f"You predicted {predicted:.4g}, but a run of gradient descent disagrees")
+    return (
+        f"a run from beside x = 4 with lr = 0.0012 multiplies the distance to 4 by "
+        f"{measured:.4f} per step: x zig-zags around 4 and converges."
+    )
+
+
+# --- 06.2: the largest stable learning rate, for any loss ------------------------------
+
+
+def _loss_family() -> list[tuple[str, Callable[[Any], Any], Callable[[float], float], float]]:
+    """(name, g, g', x*) with x* drawn where the learner has not looked."""
+    xs = unseen_points("06.2", 3, 0.6, 1.8)
+    return [
+        ("x**3", lambda x: x**3, lambda x: 3 * x * x, xs[0]),
+        ("exp(x)", exp, math.exp, xs[1]),
+        ("x + sin(2x)", lambda x: x + sin(2 * x), lambda x: 1 + 2 * math.cos(2 * x), xs[2]),
+    ]
+
+
+def _converges(loss: Callable[[Any], Any], x_star: float, lr: float) -> bool:
+    x = x_star + 1e-4
+    for _ in range(200):
+        x = x - lr * derivative(loss, x)
+        if abs(x - x_star) > 0.1:  # left the neighbourhood: not converging there
+            return False
+    return abs(x - x_star) < 1e-5
+
+
+@exercise(
+    "06.2",
+    "the largest stable learning rate of any loss",
+    hints=(
+        "The limit is 2 / L''(x*). Get L'' by nesting derivative: the derivative of "
+        "the function x -> derivative(loss, x), evaluated at x_star.",
+        "derivative(lambda x: derivative(loss, x), x_star) is L''(x_star). Return 2 divided "
+        "by it, not L'' itself, and not a formula for one particular loss: the check "
+        "passes losses you have not seen.",
+        "def largest_stable_rate(loss, x_star):\n"
+        "    curvature = derivative(lambda x: derivative(loss, x), x_star)\n"
+        "    return 2 / curvature",
+    ),
+    forbid=(second_derivative, hessian, hessian_vector_product),
+    why="Nest derivative yourself: that is how those functions work inside.",
+)
+def check_largest_stable_rate(largest_stable_rate: Callable[..., Any]) -> str:
+    for name, g, g_prime, x_star in _loss_family():
+        target = float(g(x_star))
+
+        def loss(x: Any, g: Callable[[Any], Any] = g, target: float = target) -> Any:
+            return (g(x) - target) ** 2
+
+        got = _plain(largest_stable_rate(loss, x_star), f"your rate for ({name} - c)**2")
+        want = 1 / g_prime(x_star) ** 2  # 2 / L'', with L''(x*) = 2 g'(x*)**2 at a root
+        _near(got, want, f"largest_stable_rate for ({name} - c)**2 at x* = {x_star:.3g}", 1e-9)
+        if not (_converges(loss, x_star, 0.9 * got) and not _converges(loss, x_star, 1.1 * got)):
+            raise Wrong("gradient descent does not switch from converging to not converging there")
+    return (
+        "2 / L''(x*) is right for three losses you had not seen, and gradient descent "
+        "converges at 0.9 times your rate and does not at 1.1 times it."
+    )
+
+
+# --- 06.3: backpropagation through the network, by hand ------------------------------
+
+
+@contextmanager
+def _no_backward() -> Iterator[None]:
+    """While inside, Variable.backward refuses to run."""
+    original = Variable.backward
+
+    def refuse(self: Variable) -> None:
+        raise ShortcutUsed(
+            "This exercise asks you to do the backward sweep by hand, so backward() is "
+            "switched off while it is checked. Use plain floats and the chain rule."
+        )
+
+    Variable.backward = refuse  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Variable.backward = original  # type: ignore[method-assign]
+
+
+def _unseen_weights(key: str, size: int) -> list[float]:
+    generator = random.Random(f"adlearn exercise {key}")
+    return [generator.gauss(0.0, 0.8) for _ in range(size)]
+
+
+@exercise(
+    "06.3",
+    "backpropagation through the network, by hand",
+    hints=(
+        "Go through the training points one at a time. For each, compute the hidden "
+        "values h_j = tanh(...) and the logit z, then d(loss)/dz = (sigmoid(z) - y) / N "
+        "(the mean over N points), and push it back: to c, to each v_j, then through "
+        "tanh (whose slope is 1 - h_j**2) to w_j1, w_j2 and b_j.",
+        "With g = (sigmoid(z) - y) / N: dc += g; dv_j += g * h_j; and with "
+        "a_j = g * v_j * (1 - h_j**2): dw_j1 += a_j * x1, dw_j2 += a_j * x2, db_j += a_j. "
+        "Keep the order of the flat list: hidden weights (2 per unit), hidden biases, "
+        "output weights, output bias.",
+        "def hand_gradient(params):\n    h = (len(params) - 1) // 4\n"
+        "    grads = [0.0] * len(params)\n    n = len(train_points)\n"
+        "    for (x1, x2), y in zip(train_points, train_labels):\n"
+        "        hidden = [math.tanh(params[2 * j] * x1 + params[2 * j + 1] * x2 "
+        "+ params[2 * h + j]) for j in range(h)]\n"
+        "        z = params[4 * h] + sum(params[3 * h + j] * hidden[j] for j in range(h))\n"
+        "        g = (1 / (1 + math.exp(-z)) - y) / n\n        grads[4 * h] += g\n"
+        "        for j in range(h):\n            grads[3 * h + j] += g * hidden[j]\n"
+        "            a = g * params[3 * h + j] * (1 - hidden[j] ** 2)\n"
+        "            grads[2 * j] += a * x1\n            grads[2 * j + 1] += a * x2\n"
+        "            grads[2 * h + j] += a\n    return grads",
+    ),
+    forbid=(gradient, numerical_gradient, complex_step),
+    why="The point is to do by hand what the backward sweep does.",
+)
+def check_hand_gradient(
+    hand_gradient: Callable[..., Any], mean_loss: Callable[[list[Any]], Any], size: int
+) -> str:
+    for key in ("06.3 a", "06.3 b"):
+        params = _unseen_weights(key, size)
+        with _no_backward():
+            got = list(hand_gradient(list(params)))
+        want = gradient(lambda *q: mean_loss(list(q)), params)
+        if len(got) != size:
+            raise Wrong(f"hand_gradient returned {len(got)} numbers; there are {size} parameters")
+        for i, (g, w) in enumerate(zip(got, want)):
+            _near(_plain(g, f"partial {i}"), w, f"the partial derivative {i}", 1e-9, 1e-12)
+    return (
+        f"all {size} partial derivatives agree with reverse mode at two sets of weights you "
+        "had not seen: you have done a backward sweep by hand."
+    )
+
+
+# --- 06.4: one training step of the network --------------------------------------------
+
+
+@exercise(
+    "06.4",
+    "the planted bugs in a training step",
+    hints=(
+        "The caller keeps its list of Variables: a step must change each weight's .value "
+        "in place (making new Variables moves nothing the caller sees), and must leave "
+        "the gradients reset, or the next step adds the old gradient to the new one.",
+        "Without a reset, the second step uses the sum of both steps' gradients: call "
+        "L.zero_grad() after the update (or set each w.grad = 0.0). Update .value in "
+        "place; do not make new Variables, since the caller keeps the old ones.",
+        "def train_step(weights, lr):\n    L = mean_loss(weights)\n    L.backward()\n"
+        "    for w in weights:\n        w.value -= lr * w.grad\n    L.zero_grad()\n"
+        "    return L.value",
+    ),
+    forbid=(gradient,),
+    why="Train with backward() on Variables you keep, as the lesson's loop does.",
+)
+def check_train_step(
+    train_step: Callable[..., Any], mean_loss: Callable[[list[Any]], Any], size: int
+) -> str:
+    weights = [Variable(v) for v in _unseen_weights("06.4", size)]
+    lr = unseen_points("06.4", 1, 0.5, 1.5)[0]
+    for step in (1, 2):
+        before = [w.value for w in weights]
+        expected_loss = float(mean_loss(before))
+        slopes = numerical_gradient(lambda *q: mean_loss(list(q)), before)
+        returned = train_step(weights, lr)
+        _near(
+            _plain(returned, f"what step {step} returns"),
+            expected_loss,
+            f"the loss returned by step {step}",
+            1e-12,
+        )
+        for i, (w, old, s) in enumerate(zip(weights, before, slopes)):
+            moved = w.value - old
+            what = f"step {step} moved weight {i} by {moved:.6g}; it should move by {-lr * s:.6g}"
+            if abs(moved + lr * s) > 1e-6 * max(1.0, abs(lr * s)):
+                raise Wrong(what)
+    return (
+        f"two steps from weights you had not seen, with lr = {lr:.3g}: every one of the "
+        f"{size} weights moved by -lr times its partial derivative (checked by central "
+        "differences), and the returned loss is right."
+    )

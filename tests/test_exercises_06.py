@@ -1,0 +1,292 @@
+"""The exercises of lesson 06: the worked solutions pass, wrong answers and shortcuts do not.
+
+Each solution is written here exactly as in the notebook (a test checks that it is)
+and run in a namespace holding what the lesson defined before its exercises: a small
+network and its loss, built here the same way.
+"""
+
+import math
+import random
+import sys
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import adlearn
+from adlearn import Variable, derivative, exp, log, relu, tanh
+from adlearn.checks import CheckFailed, lesson06, numerical_gradient
+
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "06-inverse-problems.ipynb"
+
+FACTOR = """
+def my_factor():
+    return 1 - 0.0012 * 1352
+"""
+
+RATE = """
+def largest_stable_rate(loss, x_star):
+    curvature = derivative(lambda x: derivative(loss, x), x_star)
+    return 2 / curvature
+"""
+
+HAND_GRADIENT = """
+def hand_gradient(params):
+    h = (len(params) - 1) // 4
+    grads = [0.0] * len(params)
+    n = len(train_points)
+    for (x1, x2), y in zip(train_points, train_labels):
+        hidden = [math.tanh(params[2 * j] * x1 + params[2 * j + 1] * x2 + params[2 * h + j])
+                  for j in range(h)]
+        z = params[4 * h] + sum(params[3 * h + j] * hidden[j] for j in range(h))
+        g = (1 / (1 + math.exp(-z)) - y) / n   # d mean_loss / dz for this point
+        grads[4 * h] += g
+        for j in range(h):
+            grads[3 * h + j] += g * hidden[j]
+            a = g * params[3 * h + j] * (1 - hidden[j] ** 2)   # back through tanh
+            grads[2 * j] += a * x1
+            grads[2 * j + 1] += a * x2
+            grads[2 * h + j] += a
+    return grads
+"""
+
+TRAIN_STEP = """
+def train_step(weights, lr):
+    L = mean_loss(weights)
+    L.backward()
+    for w in weights:
+        w.value -= lr * w.grad   # in place: the caller's Variables move
+    L.zero_grad()                # or the next step adds this gradient again
+    return L.value
+"""
+
+# A network like the lesson's (2 hidden units here, so the tests stay fast).
+rng = random.Random(11)
+train_points = [(rng.uniform(-2, 2), rng.uniform(-2, 2)) for _ in range(12)]
+train_labels = [1 if math.hypot(*q) < 1.2 else 0 for q in train_points]
+SIZE = 2 * 4 + 1
+
+
+def logit(params, x1, x2):
+    h = (len(params) - 1) // 4
+    z = params[4 * h]
+    for j in range(h):
+        z = z + params[3 * h + j] * tanh(
+            params[2 * j] * x1 + params[2 * j + 1] * x2 + params[2 * h + j]
+        )
+    return z
+
+
+def mean_loss(params):
+    total = 0.0
+    for (x1, x2), y in zip(train_points, train_labels):
+        z = logit(params, x1, x2)
+        total = total + relu(z) + log(1 + exp(-abs(z))) - y * z
+    return total / len(train_points)
+
+
+def define(source, name):
+    namespace = {
+        "math": math,
+        "Variable": Variable,
+        "derivative": derivative,
+        "mean_loss": mean_loss,
+        "train_points": train_points,
+        "train_labels": train_labels,
+    }
+    exec(textwrap.dedent(source), namespace)
+    return namespace[name]
+
+
+def stub(*args):
+    raise NotImplementedError("Exercise: replace this line with your solution.")
+
+
+def test_the_solutions_here_are_the_notebooks():
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    cells = [c.source for c in notebook.cells if "solution" in c.metadata.get("tags", [])]
+    blocks = [
+        c.replace("    ### BEGIN SOLUTION\n", "").replace("\n    ### END SOLUTION", "")
+        for c in cells
+    ]
+    expected = (FACTOR, RATE, HAND_GRADIENT, TRAIN_STEP)
+    assert [b.strip() for b in blocks] == [s.strip() for s in expected]
+
+
+def test_the_notebook_checks_each_exercise_once():
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    checks = [c.source for c in notebook.cells if "check" in c.metadata.get("tags", [])]
+    assert checks == [
+        "lesson06.check_factor(my_factor)",
+        "lesson06.check_largest_stable_rate(largest_stable_rate)",
+        "lesson06.check_hand_gradient(hand_gradient, mean_loss, len(start))",
+        "lesson06.check_train_step(train_step, mean_loss, len(start))",
+    ]
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        lambda f: lesson06.check_factor(f),
+        lambda f: lesson06.check_largest_stable_rate(f),
+        lambda f: lesson06.check_hand_gradient(f, mean_loss, SIZE),
+        lambda f: lesson06.check_train_step(f, mean_loss, SIZE),
+    ],
+)
+def test_a_stub_is_not_done_yet(run):
+    result = run(stub)
+    assert not result and not result.done and "Not done yet" in repr(result)
+
+
+# --- 06.1 ------------------------------------------------------------------------------
+
+
+def test_factor_right():
+    assert "-0.6224 per step" in repr(lesson06.check_factor(define(FACTOR, "my_factor")))
+
+
+def test_factor_with_the_wrong_sign_is_rejected():
+    with pytest.raises(CheckFailed, match="wrong sign"):
+        lesson06.check_factor(lambda: 0.0012 * 1352 - 1)
+
+
+def test_factor_other_wrong_numbers_are_rejected():
+    for wrong in (0.0012 * 1352, 1 - 0.001 * 1352, 0.123456789):
+        with pytest.raises(CheckFailed, match="a run of gradient descent disagrees"):
+            lesson06.check_factor(lambda wrong=wrong: wrong)
+
+
+# --- 06.2 ------------------------------------------------------------------------------
+
+
+def test_rate_right():
+    assert lesson06.check_largest_stable_rate(define(RATE, "largest_stable_rate"))
+
+
+def test_rate_returning_the_curvature_is_rejected():
+    def curvature(loss, x_star):
+        return derivative(lambda x: derivative(loss, x), x_star)
+
+    with pytest.raises(CheckFailed, match="but it should be"):
+        lesson06.check_largest_stable_rate(curvature)
+
+
+def test_rate_the_cube_root_formula_does_not_fit_other_losses():
+    def cube_root_formula(loss, x_star):
+        return 1 / (9 * x_star**4)  # right for (x**3 - a)**2 only
+
+    with pytest.raises(CheckFailed, match=r"\(exp\(x\) - c\)\*\*2"):
+        lesson06.check_largest_stable_rate(cube_root_formula)
+
+
+def test_rate_the_library_shortcut_is_switched_off():
+    def shortcut(loss, x_star):
+        return 2 / adlearn.second_derivative(loss, x_star)
+
+    with pytest.raises(CheckFailed, match=r"second_derivative\(\) is switched off"):
+        lesson06.check_largest_stable_rate(shortcut)
+
+
+def test_rate_a_dual_leaking_out_is_rejected():
+    def leaky(loss, x_star):
+        return 2 / derivative(lambda x: derivative(loss, x) + 0 * x, x_star) + 0 * adlearn.Dual(
+            0.0, 1.0
+        )
+
+    with pytest.raises(CheckFailed, match="plain number"):
+        lesson06.check_largest_stable_rate(leaky)
+
+
+# --- 06.3 ------------------------------------------------------------------------------
+
+
+def test_hand_gradient_right():
+    assert "backward sweep by hand" in repr(
+        lesson06.check_hand_gradient(define(HAND_GRADIENT, "hand_gradient"), mean_loss, SIZE)
+    )
+
+
+def test_hand_gradient_forgetting_the_tanh_slope_is_rejected():
+    source = HAND_GRADIENT.replace(" * (1 - hidden[j] ** 2)", "")
+    with pytest.raises(CheckFailed, match="the partial derivative 0 is"):
+        lesson06.check_hand_gradient(define(source, "hand_gradient"), mean_loss, SIZE)
+
+
+def test_hand_gradient_forgetting_the_mean_is_rejected():
+    source = HAND_GRADIENT.replace(" - y) / n", " - y)")
+    with pytest.raises(CheckFailed, match="but it should be"):
+        lesson06.check_hand_gradient(define(source, "hand_gradient"), mean_loss, SIZE)
+
+
+def test_hand_gradient_shortcuts_are_switched_off(monkeypatch):
+    def by_backward(params):
+        weights = [Variable(v) for v in params]
+        mean_loss(weights).backward()
+        return [w.grad for w in weights]
+
+    with pytest.raises(CheckFailed, match=r"backward\(\) is switched off"):
+        lesson06.check_hand_gradient(by_backward, mean_loss, SIZE)
+
+    def by_gradient(params):
+        return adlearn.gradient(lambda *q: mean_loss(list(q)), params)
+
+    with pytest.raises(CheckFailed, match=r"gradient\(\) is switched off"):
+        lesson06.check_hand_gradient(by_gradient, mean_loss, SIZE)
+
+    # as in the notebook, where numerical_gradient was imported into __main__
+    main = sys.modules["__main__"]
+    monkeypatch.setattr(main, "numerical_gradient", numerical_gradient, raising=False)
+
+    def by_differences(params):
+        return main.numerical_gradient(lambda *q: mean_loss(list(q)), params)
+
+    with pytest.raises(CheckFailed, match=r"numerical_gradient\(\) is switched off"):
+        lesson06.check_hand_gradient(by_differences, mean_loss, SIZE)
+    # everything works again afterwards
+    weights = [Variable(0.1 * i) for i in range(SIZE)]
+    mean_loss(weights).backward()
+    assert numerical_gradient(lambda *q: mean_loss(list(q)), [0.1 * i for i in range(SIZE)])
+
+
+# --- 06.4 ------------------------------------------------------------------------------
+
+
+def test_train_step_right():
+    assert lesson06.check_train_step(define(TRAIN_STEP, "train_step"), mean_loss, SIZE)
+
+
+def test_train_step_the_planted_bugs_are_caught():
+    buggy = define(
+        """
+def train_step(weights, lr):
+    L = mean_loss(weights)
+    L.backward()
+    weights = [Variable(w.value - lr * w.grad) for w in weights]
+    return L.value
+""",
+        "train_step",
+    )
+    with pytest.raises(CheckFailed, match="step 1 moved weight 0 by 0;"):
+        lesson06.check_train_step(buggy, mean_loss, SIZE)
+
+
+def test_train_step_without_the_reset_fails_at_the_second_step():
+    source = TRAIN_STEP.replace(
+        "    L.zero_grad()                # or the next step adds this gradient again\n", ""
+    )
+    assert "zero_grad" not in source
+    with pytest.raises(CheckFailed, match="step 2 moved weight"):
+        lesson06.check_train_step(define(source, "train_step"), mean_loss, SIZE)
+
+
+def test_train_step_the_gradient_shortcut_is_switched_off():
+    def shortcut(weights, lr):
+        values = [w.value for w in weights]
+        slopes = adlearn.gradient(lambda *q: mean_loss(list(q)), values)
+        for w, s in zip(weights, slopes):
+            w.value -= lr * s
+        return mean_loss(values)
+
+    with pytest.raises(CheckFailed, match=r"gradient\(\) is switched off"):
+        lesson06.check_train_step(shortcut, mean_loss, SIZE)
