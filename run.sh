@@ -51,6 +51,21 @@ require() {
   return 1
 }
 
+# nbgrader (installed for instructors and the tests) adds a menu and a Validate button
+# to JupyterLab, which learners do not need: switch its Jupyter extensions off. The
+# command line (nbgrader generate_assignment, autograde) is unaffected; README tells
+# instructors how to switch them on.
+hide_grading_ui() {
+  [ -x "$VENV/bin/nbgrader" ] || return 0
+  local part
+  {
+    "$VENV/bin/jupyter" labextension disable --level=sys_prefix @jupyter/nbgrader
+    for part in formgrader validate_assignment assignment_list course_list; do
+      "$VENV/bin/jupyter" server extension disable --sys-prefix "nbgrader.server_extensions.$part"
+    done
+  } >>"$VENV/pip.log" 2>&1
+}
+
 # Which interpreter a Python is (a virtual environment counts as its base Python).
 python_identity() {
   "$1" -c 'import sys; print(sys.base_prefix, *sys.version_info[:3])' 2>/dev/null || echo none
@@ -93,6 +108,7 @@ setup_python() {
       say "installing the Python packages failed; the whole log is in $VENV/pip.log"
       exit 1
     fi
+    hide_grading_ui
     touch "$stamp"
   fi
   # matplotlib builds a font cache on first import and says so on stderr; do it now,
