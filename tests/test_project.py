@@ -3,6 +3,8 @@
 import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import tomllib
@@ -92,3 +94,29 @@ def test_binder_installs_adlearn_after_the_environment():
     post_build = (ROOT / "postBuild").read_text()
     assert "pip install --no-deps -e ." in post_build
     assert os.access(ROOT / "postBuild", os.X_OK)
+
+
+def test_run_sh_help_lists_every_command_and_nothing_else():
+    result = subprocess.run(
+        ["bash", str(ROOT / "run.sh"), "help"], capture_output=True, text=True, check=True
+    )
+    script = (ROOT / "run.sh").read_text()
+    commands = re.findall(r"^  ([a-z|]+)\)$", script, re.M)
+    for command in "|".join(commands).split("|"):
+        assert f"bash run.sh {command}" in result.stdout, command
+    assert "set -euo" not in result.stdout and "#" not in result.stdout
+
+
+def test_lesson_tools_leave_no_home_behind_and_no_empty_pythonpath(monkeypatch):
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import lessons
+
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    before = dict(os.environ)
+    with lessons.isolated_environment():
+        home = Path(os.environ["HOME"])
+        assert home.is_dir()
+        # An empty entry would put the current directory on the kernels' path.
+        assert os.environ["PYTHONPATH"].split(os.pathsep) == [str(ROOT)]
+    assert not home.exists()
+    assert dict(os.environ) == before
