@@ -20,7 +20,6 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from . import core
-from .dual import Dual
 
 # The Okabe-Ito palette, which readers with any common colour-vision deficiency can
 # tell apart. Colour is never the only cue: partials carry ∂, adjoints "grad",
@@ -68,12 +67,13 @@ def format_number(x: Any, digits: int = 2) -> str:
 def is_node_operand(node: Any, operand: Any) -> bool:
     """True when `operand` is a node of the same graph as `node`; False for a constant.
 
-    An operand belongs to the graph when it is an object of the same type as the node
-    that uses it (and, for adlearn's Duals, of the same derivative: the same tag).
+    The rule of `adlearn.topological_order`: an operand belongs to the graph when it
+    is an object of the same type as the node that uses it, with the same ``tag``
+    (adlearn's numbers carry one per derivative; your own nodes need none).
     """
-    if type(operand) is not type(node):
-        return False
-    return not isinstance(node, Dual) or operand.tag == node.tag
+    return type(operand) is type(node) and getattr(operand, "tag", None) is getattr(
+        node, "tag", None
+    )
 
 
 def drawn_name(node: Any) -> str | None:
@@ -508,10 +508,10 @@ def _dot(
 
     lines = [
         "digraph computation {",
-        f"  graph [rankdir={direction}, {FONT}, fontsize=12, nodesep=0.25, ranksep=0.45, "
+        f"  graph [rankdir={direction}, {FONT}, fontsize=12, nodesep=0.25, ranksep=0.3, "
         'labelloc=b, labeljust=l, size="10,200"];',
         f'  node [{FONT}, fontsize=12, style=filled, penwidth=1.2, color="#555555"];',
-        f'  edge [{FONT}, fontsize=12, color="#555555", arrowsize=0.7];',
+        f'  edge [{FONT}, fontsize=14, color="#555555", arrowsize=0.7];',
     ]
 
     def copied(k: int) -> bool:  # an input drawn once per use

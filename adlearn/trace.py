@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any, TypeVar
 
+from . import core
 from .dual import Dual
 from .graph import (
     Annotations,
@@ -70,7 +71,7 @@ def reverse_steps(graph: Graph) -> Iterator[AdjointStep]:
     for k in reversed(range(len(graph.nodes))):
         upstream = adjoint[k]
         for j, partial in graph.inputs_of(k):  # constants receive no adjoint
-            contribution = partial * upstream
+            contribution = core.contribution(partial, upstream)  # as backward() does
             first = j not in totals
             totals[j] = contribution if first else totals[j] + contribution
             yield AdjointStep(k, j, upstream, partial, totals[j], first)

@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from adlearn import Drawing, Dual, Variable, core, draw, exp, log, sin
+from adlearn import Drawing, Dual, Variable, core, draw, exp, log, new_tag, sin
 from adlearn.graph import (
     ADJOINT_COLOUR,
     MAX_USES,
@@ -18,13 +18,6 @@ from adlearn.graph import (
     VALUE_COLOUR,
     Graph,
     format_number,
-)
-
-# Until core's topological_order and adjoints follow nodes of any type (the drawing
-# protocol's rule: an operand of the same type is a node), a whole foreign graph
-# cannot be ordered. Remove this mark when they do: the tests then pass as written.
-needs_generic_core = pytest.mark.xfail(
-    reason="core.topological_order/adjoints do not yet follow foreign nodes", strict=True
 )
 
 
@@ -322,7 +315,6 @@ def test_foreign_nodes_in_a_huge_graph_are_drawn_nearest_first():
     assert re.findall(r"^  c\d+ -> n\d+ \[style=dashed", source, re.M)  # the 2.0s
 
 
-@needs_generic_core
 def test_a_learners_own_node_class_is_drawn_like_adlearns():
     x = Value(3.0, name="x")
     y = (x * x + 6).sin() * 2
@@ -394,11 +386,14 @@ def test_graph_lists_inputs_first_then_operations():
 
 
 def test_duals_of_another_derivative_are_constants():
-    x = Dual(1.0, 1.0, tag=1, name="x")
-    y = Dual(1.0, 1.0, tag=2, name="y")
+    outer, inner = new_tag(records=True), new_tag(records=True)
+    x = Dual(1.0, 1.0, tag=outer, name="x")
+    y = Dual(1.0, 1.0, tag=inner, name="y")
     source = draw(x + y).source
     assert "<b>y</b>" in source and "<b>x</b>" not in source
     assert len(re.findall(r"style=dashed", source)) == 1
+    quiet = Dual(1.0, 1.0, tag=new_tag(), name="q")  # records nothing, as inside derivative()
+    assert "records no operations" in draw(quiet * 2).source
 
 
 def test_deep_graphs_run_top_to_bottom_and_shallow_ones_left_to_right():
