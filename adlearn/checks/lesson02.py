@@ -451,7 +451,7 @@ def check_blog_function(f: Callable[[Any], Any], MyDual: type) -> str:
     ),
 )
 def check_prediction(predicted_tangent: Callable[[], Any]) -> str:
-    x = Reference(2.0, 1.0)
+    x: Any = Reference(2.0, 1.0)
     actual = (x**3 / x).derivative
     guess = predicted_tangent()
     if isinstance(guess, bool) or not isinstance(guess, (int, float)):
