@@ -9,7 +9,19 @@ import textwrap
 
 import pytest
 
-from adlearn import Drawing, Dual, Variable, core, draw, exp, log, new_tag, sin
+from adlearn import (
+    Drawing,
+    Dual,
+    Variable,
+    core,
+    draw,
+    exp,
+    log,
+    new_tag,
+    reverse_trace,
+    sin,
+    step_through,
+)
 from adlearn.graph import (
     ADJOINT_COLOUR,
     MAX_USES,
@@ -326,6 +338,20 @@ def test_a_learners_own_node_class_is_drawn_like_adlearns():
     assert len(re.findall(r"style=dashed", source)) == 2  # the constants 6 and 2
     output = format_number(2 * math.sin(15.0), 4)
     assert repr(draw(y)) == f"<Drawing of a Value graph: 5 nodes, output {output}>"
+
+
+def test_a_learners_own_nodes_get_a_reverse_trace_and_a_step_through():
+    x1, x2 = Value(2.0, name="x1"), Value(5.0, name="x2")
+    y = x1 * x2 + x1.sin()  # d/dx1 = x2 + cos(x1), d/dx2 = x1
+    rows = reverse_trace(y).rows
+    assert rows[3][0] == "v2 = sin(v-1)" and rows[4][0] == "v3 = v1 + v2"
+    last = {row[0].split()[0]: float(row[2]) for row in rows if "=" in row[0] and "∂" in row[0]}
+    assert last["v̄-1"] == pytest.approx(5.0 + math.cos(2.0), rel=1e-3)
+    assert last["v̄0"] == pytest.approx(2.0, rel=1e-3)
+    widget = step_through(y)
+    assert repr(widget).startswith("<Step-by-step backward sweep of a Value graph")
+    widget.go(widget.steps)
+    assert f"grad {format_number(5.0 + math.cos(2.0))}" in widget.picture.value
 
 
 def test_missing_dot_gives_one_clear_error_and_source_still_works(tmp_path):
