@@ -104,6 +104,13 @@ def check_node(node: Any) -> None:
             "Dual(...) or Variable(...) inputs), or a node of your own engine with "
             f"`.value`, `.inputs` and `.partials` (this one has no `.{missing[0]}`)."
         )
+    if type(node).__hash__ is None:
+        kind = type(node).__name__
+        raise TypeError(
+            f"{kind} defines __eq__ but no __hash__, so Python cannot keep its nodes apart "
+            f"in a dict, and a graph cannot be walked. Add `__hash__ = object.__hash__` to "
+            f"the class {kind}: each node is then itself, whatever its value."
+        )
     if len(node.inputs) != len(node.partials):
         raise ValueError(
             f"A node made by {operation_symbol(node)!r} (value {node.value!r}) has "

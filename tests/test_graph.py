@@ -312,6 +312,13 @@ def test_drawing_needs_a_node_with_one_partial_per_input():
     forgot = Value(4.0, (x, x), (2.0,), "×")  # a learner's rule that lost a partial
     with pytest.raises(ValueError, match="2 inputs but 1 partials"):
         draw(forgot)
+
+    class Compared(Value):
+        def __eq__(self, other):  # compares values, and so drops the inherited hash
+            return self.value == getattr(other, "value", other)
+
+    with pytest.raises(TypeError, match="__hash__ = object.__hash__"):
+        draw(Compared(1.0) * 2)
     alone = draw(Variable(1.0, name="x")).source
     assert "records no operations" in alone and "<b>x</b>" in alone
     with pytest.raises(ValueError, match='"ops" or "trace"'):
