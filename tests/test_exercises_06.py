@@ -13,6 +13,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from test_exercises_05 import solution_blocks  # the same reading of a lesson's solutions
 
 import adlearn
 from adlearn import Variable, derivative, exp, log, relu, tanh
@@ -104,14 +105,8 @@ def stub(*args):
 
 
 def test_the_solutions_here_are_the_notebooks():
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
-    cells = [c.source for c in notebook.cells if "solution" in c.metadata.get("tags", [])]
-    blocks = [
-        c.replace("    ### BEGIN SOLUTION\n", "").replace("\n    ### END SOLUTION", "")
-        for c in cells
-    ]
     expected = (FACTOR, RATE, HAND_GRADIENT, TRAIN_STEP)
-    assert [b.strip() for b in blocks] == [s.strip() for s in expected]
+    assert solution_blocks(NOTEBOOK) == [s.strip() for s in expected]
 
 
 def test_the_notebook_checks_each_exercise_once():

@@ -185,20 +185,30 @@ def check_expm1_over_x(expm1_over_x: Callable[..., Any]) -> str:
 
 
 @contextmanager
+def backward_replaced(wrap: Callable[[Callable[..., Any]], Callable[..., Any]]) -> Iterator[None]:
+    """While inside, Variable.backward is `wrap(original backward)` (lesson 06 uses it too)."""
+    original = Variable.backward
+    Variable.backward = wrap(original)  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Variable.backward = original  # type: ignore[method-assign]
+
+
+@contextmanager
 def _counting_backward() -> Iterator[list[int]]:
     """Count calls of Variable.backward while inside."""
     calls = [0]
-    original = Variable.backward
 
-    def counted(self: Variable) -> Any:
-        calls[0] += 1
-        return original(self)
+    def counting(original: Callable[..., Any]) -> Callable[..., Any]:
+        def counted(self: Variable) -> Any:
+            calls[0] += 1
+            return original(self)
 
-    Variable.backward = counted  # type: ignore[method-assign]
-    try:
+        return counted
+
+    with backward_replaced(counting):
         yield calls
-    finally:
-        Variable.backward = original  # type: ignore[method-assign]
 
 
 def _data_sets() -> list[tuple[float, list[tuple[float, float]]]]:

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from ..derivatives import derivative, gradient
@@ -19,6 +18,7 @@ from ..higher import hessian, hessian_vector_product, second_derivative
 from ..rules import exp, sin
 from ..variable import Variable
 from .exercise import ShortcutUsed, Wrong, exercise, unseen_points
+from .lesson05 import backward_replaced
 from .references import complex_step, numerical_gradient
 
 
@@ -143,22 +143,14 @@ def check_largest_stable_rate(largest_stable_rate: Callable[..., Any]) -> str:
 # --- 06.3: backpropagation through the network, by hand ------------------------------
 
 
-@contextmanager
-def _no_backward() -> Iterator[None]:
-    """While inside, Variable.backward refuses to run."""
-    original = Variable.backward
-
+def _refusing_backward(original: Callable[..., Any]) -> Callable[..., Any]:
     def refuse(self: Variable) -> None:
         raise ShortcutUsed(
             "This exercise asks you to do the backward sweep by hand, so backward() is "
             "switched off while it is checked. Use plain floats and the chain rule."
         )
 
-    Variable.backward = refuse  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        Variable.backward = original  # type: ignore[method-assign]
+    return refuse
 
 
 def _unseen_weights(key: str, size: int) -> list[float]:
@@ -198,8 +190,10 @@ def check_hand_gradient(
 ) -> str:
     for key in ("06.3 a", "06.3 b"):
         params = _unseen_weights(key, size)
-        with _no_backward():
-            got = list(hand_gradient(list(params)))
+        with backward_replaced(_refusing_backward):
+            got = hand_gradient(list(params))
+        if not isinstance(got, (list, tuple)):
+            raise Wrong(f"hand_gradient should return a list of {size} numbers, not {got!r}")
         want = gradient(lambda *q: mean_loss(list(q)), params)
         if len(got) != size:
             raise Wrong(f"hand_gradient returned {len(got)} numbers; there are {size} parameters")
