@@ -187,6 +187,12 @@ def repository_url() -> str:
 REPOSITORY_LINK = re.compile(r"\[([^\]]+)\]\(\.\./([^)\s]+)\)")
 
 
+def relink(markdown: str, repository: str, branch: str) -> str:
+    """Links out of notebooks/ (../README.md) point into the repository, or go."""
+    target = rf"[\1]({repository}/blob/{branch}/\2)" if repository else r"\1"
+    return REPOSITORY_LINK.sub(target, markdown)
+
+
 def for_the_web(notebook: nbformat.NotebookNode, repository: str, branch: str) -> None:
     """Adapt a lesson for the static edition, in place (the stored outputs stay)."""
     for cell in notebook.cells:
@@ -199,16 +205,16 @@ def for_the_web(notebook: nbformat.NotebookNode, repository: str, branch: str) -
             # Worked solutions and long helper code: folded, shown on a click.
             cell.metadata["tags"] = [*tags, "hide-input"]
         if cell.cell_type == "markdown":
-            # Links out of notebooks/ (../README.md) point into the repository, or go.
-            target = rf"[\1]({repository}/blob/{branch}/\2)" if repository else r"\1"
-            cell.source = REPOSITORY_LINK.sub(target, cell.source)
+            cell.source = relink(cell.source, repository, branch)
     notebook.metadata.pop("widgets", None)  # no widget scripts: nothing to fetch
 
 
-def static_edition(out: Path, repository: str | None = None) -> list[Path]:
+def static_edition(out: Path, repository: str | None = None, strict: bool = False) -> list[Path]:
     """Build the static HTML edition with Sphinx (settings in site/conf.py) into `out`.
 
-    Nothing is executed: the pages show the stored outputs. Returns the lesson pages.
+    Nothing is executed: the pages show the stored outputs. Markdown pages beside the
+    lessons (a glossary) become pages too. `strict` turns Sphinx's warnings (a link to
+    a missing lesson, say) into a failure. Returns the lesson pages.
     """
     repository = repository_url() if repository is None else repository
     branch = os.environ.get("ADLEARN_REPOSITORY_BRANCH", "main")
@@ -222,7 +228,12 @@ def static_edition(out: Path, repository: str | None = None) -> list[Path]:
             notebook = nbformat.read(path, as_version=4)
             for_the_web(notebook, repository, branch)
             nbformat.write(notebook, source / path.name)
+        for page in NOTEBOOKS.glob("*.md"):
+            text = relink(page.read_text(encoding="utf-8"), repository, branch)
+            (source / page.name).write_text(text, encoding="utf-8")
         command = [sys.executable, "-m", "sphinx", "-q", "-b", "html", "-c", str(SITE)]
+        if strict:
+            command += ["-W", "--keep-going"]
         command += ["-d", str(Path(scratch) / "doctrees"), str(source), str(out)]
         environment = dict(
             os.environ, ADLEARN_REPOSITORY_URL=repository, ADLEARN_REPOSITORY_BRANCH=branch

@@ -312,9 +312,13 @@ async () => {
     text: document.body.innerText,
     prose: prose.textContent,
     formulas: main.querySelectorAll('mjx-container').length,
-    mathErrors: main.querySelectorAll('mjx-merror, [data-mjx-error]').length,
-    // An unknown macro is typeset as its own name in red: a backslash inside a formula.
-    unknownMacros: [...main.querySelectorAll('mjx-container')].filter(c => c.textContent.includes('\\\\')).length,
+    // The TeX of each formula that failed: an error box, or an unknown macro, which
+    // is typeset as its own name in red (a backslash inside the formula).
+    failed: window.MathJax && MathJax.startup && MathJax.startup.document
+      ? [...MathJax.startup.document.math].filter(m => m.typesetRoot && (
+          m.typesetRoot.querySelector('mjx-merror, [data-mjx-error]')
+          || m.typesetRoot.textContent.includes('\\\\'))).map(m => m.math)
+      : [],
     svg: [...main.querySelectorAll('img[src$=".svg"], .cell_output svg')].filter(i => (i.tagName !== 'IMG' || i.naturalWidth > 0) && visible(i)).length,
     png: [...main.querySelectorAll('img[src$=".png"]')].filter(i => i.naturalWidth > 0 && visible(i)).length,
     sidebar: [...document.querySelectorAll('.bd-sidenav a')].map(a => a.textContent.trim()),
@@ -335,7 +339,9 @@ def test_static_edition_renders_every_formula_offline(browser, tmp_path):
     typeset by the site's own MathJax 3, no "Math Processing Error", no raw TeX left,
     graphs as SVG, plots, sidebar, previous/next, download and Binder links, search."""
     repository = "https://github.com/example/adlearn"
-    pages = lesson_tools.static_edition(tmp_path / "site", repository=repository)
+    # strict: a Sphinx warning (a link to a lesson that is not there) fails the build.
+    pages = lesson_tools.static_edition(tmp_path / "site", repository=repository, strict=True)
+    others = [tmp_path / "site" / f"{p.stem}.html" for p in lesson_tools.NOTEBOOKS.glob("*.md")]
     context = browser.new_context(viewport={"width": 1300, "height": 1000})
     outside: list[str] = []
 
@@ -351,20 +357,16 @@ def test_static_edition_renders_every_formula_offline(browser, tmp_path):
     problems, counts = [], {}
     titles = [lesson_tools.title(nbformat.read(p, as_version=4)) for p in lesson_tools.lessons()]
     try:
-        for html_page in [tmp_path / "site" / "index.html", *pages]:
+        for html_page in [tmp_path / "site" / "index.html", *pages, *others]:
             name = html_page.name
             page.goto(html_page.as_uri())
             page.wait_for_load_state("load")
             shown = page.evaluate(STATIC_PAGE_JS)
-            errors = (
-                shown["text"].count("Math Processing Error")
-                + shown["mathErrors"]
-                + shown["unknownMacros"]
-            )
+            errors = shown["text"].count("Math Processing Error") + len(shown["failed"])
             raw = RAW_TEX.findall(shown["prose"])
             counts[name] = (shown["formulas"], errors, len(raw))
             if errors:
-                problems.append(f"{name}: {errors} maths error(s)")
+                problems.append(f"{name}: {errors} maths error(s) in {shown['failed']}")
             if raw:
                 problems.append(f"{name}: raw TeX left in the text: {raw[:5]}")
             if FOOTER not in shown["text"]:
@@ -387,7 +389,10 @@ def test_static_edition_renders_every_formula_offline(browser, tmp_path):
                 if not any(binder in link for link in shown["binder"]):
                     problems.append(f"{name}: Binder link {shown['binder']}")
                 index = pages.index(html_page)
-                if (shown["prev"], shown["next"]) != (1, int(index + 1 < len(pages))):
+                if (shown["prev"], shown["next"]) != (
+                    1,
+                    int(index + 1 < len(pages) or bool(others)),
+                ):
                     problems.append(f"{name}: previous/next links {shown['prev']}/{shown['next']}")
                 SCREENSHOTS.mkdir(exist_ok=True)
                 page.screenshot(
