@@ -236,6 +236,24 @@ def test_wrapping_adlearns_dual_is_the_shortcut_and_is_rejected():
     assert "switched off" in message and "Build MyDual from two plain floats" in message
 
 
+def test_computing_with_adlearns_dual_however_imported_is_rejected():
+    import adlearn.dual as hidden  # not the name the check switches off
+
+    MyDual = make_my_dual()
+
+    def multiply(self, other):
+        if isinstance(other, str):
+            return NotImplemented
+        other = other if isinstance(other, MyDual) else MyDual(other)
+        product = hidden.Dual(self.value, self.derivative) * hidden.Dual(other.value,
+                                                                           other.derivative)
+        return MyDual(product.value, product.derivative)  # plain floats copied out
+
+    MyDual.__mul__ = MyDual.__rmul__ = multiply
+    message = rejected(lesson02.check_arithmetic, MyDual)
+    assert "your MyDual computed with adlearn's Dual" in message
+
+
 def test_division_without_the_teaching_error_is_rejected():
     MyDual = make_my_dual()
 

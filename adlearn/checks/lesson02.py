@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import adlearn
+import adlearn.dual
 from adlearn.dual import Dual as Reference
 from adlearn.rules import exp as ref_exp
 from adlearn.rules import log as ref_log
@@ -81,8 +83,9 @@ def compare_programs(
         expected = _run(program, Reference(x0, seed), REFERENCE)
         if not isinstance(expected, Reference):  # a program without x: try the next one
             continue
-        got = _run(program, MyDual(x0, seed), functions or {})
         where = f"the program  {program}  at x = MyDual({x0:.6g}, {seed:g})"
+        with no_adlearn_dual(where):
+            got = _run(program, MyDual(x0, seed), functions or {})
         expect_my_dual(MyDual, got, where)
         for part in ("value", "derivative"):
             if not close(getattr(got, part), getattr(expected, part), RTOL, RTOL):
@@ -95,6 +98,39 @@ def compare_programs(
 
 
 # --- what every MyDual must satisfy ---------------------------------------------------
+
+
+@contextmanager
+def no_adlearn_dual(where: str) -> Iterator[None]:
+    """Raise `Wrong` if the learner's code makes any adlearn Dual while inside.
+
+    A MyDual that computes with adlearn's Dual and copies the two numbers out would
+    pass every number test; this catches it, however the Dual class was imported.
+    """
+    made: list[int] = []
+    module: Any = adlearn.dual
+    original_init, original_new = module.Dual.__init__, getattr(module, "_new", None)
+
+    def counting_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        made.append(1)
+        original_init(self, *args, **kwargs)
+
+    def counting_new(*args: Any, **kwargs: Any) -> Any:
+        made.append(1)
+        return original_new(*args, **kwargs)  # type: ignore[misc]
+
+    module.Dual.__init__ = counting_init
+    if original_new is not None:
+        module._new = counting_new
+    try:
+        yield
+    finally:
+        module.Dual.__init__ = original_init
+        if original_new is not None:
+            module._new = original_new
+    if made:
+        raise Wrong(f"On {where}, your MyDual computed with adlearn's Dual ({len(made)} of "
+                    f"them made). {NO_WRAPPING}")
 
 
 def expect_my_dual(MyDual: type, result: Any, where: str) -> None:
@@ -421,7 +457,8 @@ def blog_function_prime(x: float) -> tuple[float, float]:
 def check_blog_function(f: Callable[[Any], Any], MyDual: type) -> str:
     points = [3.0, *unseen_points("02.5", 20, 0.5, 4.0)]
     for x in points:
-        got = f(MyDual(x, 1.0))
+        with no_adlearn_dual(f"f(MyDual({x:.6g}, 1.0))"):
+            got = f(MyDual(x, 1.0))
         expect_my_dual(MyDual, got, f"f(MyDual({x:.6g}, 1.0))")
         reference = f(Reference(x, 1.0))  # the same f, on adlearn's Dual
         value, slope = blog_function_prime(x)
