@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import random
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -84,7 +84,7 @@ def _float_step(name: str, args: list[float]) -> float:
 
 
 def run_program(
-    program: Sequence[Step], inputs: Sequence[Any], unary: dict[str, Callable[[Any], Any]]
+    program: Sequence[Step], inputs: Sequence[Any], unary: Mapping[str, Callable[..., Any]]
 ) -> Any:
     """Run `program` on `inputs` (numbers of any type); `unary` maps names to functions."""
     values = list(inputs)
@@ -249,7 +249,7 @@ def _nodes(output: Any) -> list[Any]:
 
 def _count_partials(output: Any) -> list[_CountedPartial]:
     """Swap every stored partial for a counting one; return them all."""
-    counted = []
+    counted: list[_CountedPartial] = []
     for node in _nodes(output):
         pairs = tuple((operand, _CountedPartial(p)) for operand, p in node.inputs)
         node.inputs = pairs
@@ -274,12 +274,28 @@ def _recursion_limit_fixed() -> Iterator[None]:
             "with a loop and a list needs no recursion at all"
         )
 
-    sys.setrecursionlimit = refuse  # type: ignore[assignment]
+    sys.setrecursionlimit = refuse
     try:
         yield
     finally:
         sys.setrecursionlimit = original
         sys.setrecursionlimit(limit)
+
+
+def expect_exact_and_deep(make: Callable[[float], Any]) -> None:
+    """2**60 exactly after 60 doublings; a 100,000-step chain at the recursion limit."""
+    x = make(1.0)
+    _doubling(x, 60).backward()
+    if x.grad != 2.0**60:
+        raise Wrong(f"after y = y + y sixty times, x.grad is {x.grad!r}, but it should be 2**60")
+    with _recursion_limit_fixed():
+        x = make(0.5)
+        y = x
+        for _ in range(100_000):
+            y = y + x
+        y.backward()
+    if x.grad != 100_001.0:
+        raise Wrong(f"on the chain y = y + x (100,000 steps), x.grad is {x.grad!r}, not 100001")
 
 
 @exercise(
@@ -329,19 +345,8 @@ def check_backward(cls: type) -> str:
     if x.grad != 2.0**10:
         raise Wrong(f"after y = y + y ten times, x.grad is {x.grad!r}, but it should be 1024")
     # 2. The doubling graph of 60 steps: 2**60 paths, exact answer.
-    x = cls(1.0)
-    _doubling(x, 60).backward()
-    if x.grad != 2.0**60:
-        raise Wrong(f"after y = y + y sixty times, x.grad is {x.grad!r}, but it should be 2**60")
-    # 3. A chain of 100,000 steps, at Python's own recursion limit.
-    with _recursion_limit_fixed():
-        x = cls(0.5)
-        y = x
-        for _ in range(100_000):
-            y = y + x
-        y.backward()
-    if x.grad != 100_001.0:
-        raise Wrong(f"on the chain y = y + x (100,000 steps), x.grad is {x.grad!r}, not 100001")
+    # 3. Exact on 2**60 paths; a chain of 100,000 steps at Python's recursion limit.
+    expect_exact_and_deep(cls)
     # 4. Random programs of + and *, against adlearn's Variable; backward() twice.
     for k in range(6):
         point = unseen_points(f"04.3 program {k}", 3, 0.5, 1.5)
