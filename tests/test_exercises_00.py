@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 import adlearn
@@ -123,6 +124,20 @@ WRONG = [  # check, a typical wrong answer (or shortcut), the function it define
         "my_predictions",
         "round-off error dominates",
     ),
+    (  # measuring instead of predicting
+        lesson00.check_predictions,
+        "def my_predictions():\n"
+        "    return tuple(abs((math.exp(h) - 1) / h - 1) for h in (1e-3, 1e-13))",
+        "my_predictions",
+        r"predict from the error model, before running anything, so exp\(\) is switched off",
+    ),
+    (
+        lesson00.check_predictions,
+        "def my_predictions():\n"
+        "    return tuple(abs((np.exp(h) - 1) / h - 1) for h in (1e-3, 1e-13))",
+        "my_predictions",
+        r"exp\(\) is switched off",
+    ),
     (
         lesson00.check_predictions,
         "def my_predictions():\n    return 0.1",
@@ -180,6 +195,7 @@ def test_worked_solution_passes(notebook, check, source, name, said):
 @pytest.mark.parametrize("check, source, name, said", WRONG)
 def test_wrong_answer_or_shortcut_is_rejected_with_a_hint(notebook, check, source, name, said):
     names = {"STEPS": steps(), "central": central, "central_difference": central_difference}
+    names.update(math=math, np=np)
     names["gradient"] = adlearn.gradient
     with pytest.raises(CheckFailed, match=said) as caught:
         check(notebook(source, name, **names))
@@ -197,3 +213,5 @@ def test_switched_off_functions_work_again_afterwards(notebook):
     test_wrong_answer_or_shortcut_is_rejected_with_a_hint(notebook, *WRONG[2])
     assert central_difference(math.sin, 0.0, 1e-4) == pytest.approx(1.0)
     assert list(adlearn.gradient(lambda x: x * x, [3.0])) == [6.0]
+    test_wrong_answer_or_shortcut_is_rejected_with_a_hint(notebook, *WRONG[4])
+    assert math.exp(0.0) == np.exp(0.0) == adlearn.exp(0.0) == 1.0
