@@ -439,9 +439,9 @@ def topological_order(*outputs: Any) -> list[Any]:
         stack.append(node)  # come back to it after its inputs
         kind, tag = type(node), getattr(node, "tag", None)
         for operand in reversed(node.inputs):  # in_graph(operand, kind, tag), inlined
-            if type(operand) is kind and getattr(operand, "tag", None) is tag:
-                if operand not in placed:
-                    stack.append(operand)
+            live = type(operand) is kind and getattr(operand, "tag", None) is tag
+            if live and operand not in placed:
+                stack.append(operand)
     return order
 
 
