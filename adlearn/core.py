@@ -25,7 +25,7 @@ import itertools
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 # --- tags: which derivative a number belongs to -------------------------------------
 
@@ -89,6 +89,9 @@ class Primitive:
     * ``domain`` says where it is defined, for error messages; ``hint`` says what to
       do when a partial does not exist (``partial_may_not_exist`` marks such rules:
       their partials are checked for NaN).
+    * ``formula`` and ``partial_formulas``: the same rule as Python expressions of
+      ``x``, ``y`` and ``out``, when the row is written that way; the fast paths
+      paste them into the code they generate (``adlearn.show_code``).
     """
 
     name: str
@@ -101,6 +104,9 @@ class Primitive:
     hint: str = "Move the input away from this point."
     partial_may_not_exist: bool = False
     real: Callable[..., Any] | None = field(default=None, repr=False)
+    formula: str | None = None  # the value as an expression of x (and y), if given so
+    partial_formulas: tuple[str, ...] | None = None  # the partials as expressions
+    namespace: dict[str, Any] = field(default_factory=dict, repr=False)  # formulas' names
     fast: dict[type, Callable[..., Any]] = field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:
@@ -149,14 +155,41 @@ class Node:
     * ``op``: the operation's symbol, ``None`` for an input; ``name``: a label.
     """
 
-    __slots__ = ("value", "name", "tag")
+    __slots__ = ("value", "label", "tag")
 
     value: Any
-    name: str | None
+    label: str | None
     tag: Tag
-    primitive: Primitive | None
-    inputs: tuple[Any, ...]
-    partials: tuple[Any, ...]
+
+    @property
+    def primitive(self) -> Primitive | None:
+        """The operation that made this number, ``None`` for an input."""
+        raise NotImplementedError
+
+    @property
+    def inputs(self) -> tuple[Any, ...]:
+        """The operands this number was computed from, in order."""
+        raise NotImplementedError
+
+    @property
+    def partials(self) -> tuple[Any, ...]:
+        """d(this)/d(input) for each input, in the same order."""
+        raise NotImplementedError
+
+    if TYPE_CHECKING:  # the operators are generated from the rule table (fastpath.py)
+
+        def __add__(self, other: Any) -> Any: ...
+        def __radd__(self, other: Any) -> Any: ...
+        def __sub__(self, other: Any) -> Any: ...
+        def __rsub__(self, other: Any) -> Any: ...
+        def __mul__(self, other: Any) -> Any: ...
+        def __rmul__(self, other: Any) -> Any: ...
+        def __truediv__(self, other: Any) -> Any: ...
+        def __rtruediv__(self, other: Any) -> Any: ...
+        def __pow__(self, other: Any) -> Any: ...
+        def __rpow__(self, other: Any) -> Any: ...
+        def __neg__(self) -> Any: ...
+        def __abs__(self) -> Any: ...
 
     @classmethod
     def specialise(cls, primitive: Primitive) -> None:
@@ -174,6 +207,15 @@ class Node:
     ) -> Node:
         """The result of `primitive` on `args`, whose value and partials are known."""
         raise NotImplementedError
+
+    @property
+    def name(self) -> str | None:
+        """A label for drawings (``"x"``), or None. Results of operations have none."""
+        return getattr(self, "label", None)  # left unset by the fast paths
+
+    @name.setter
+    def name(self, name: str | None) -> None:
+        self.label = None if name is None else str(name)
 
     @property
     def op(self) -> str | None:
@@ -384,7 +426,10 @@ def topological_order(*outputs: Any) -> list[Any]:
     stack = list(reversed(outputs))
     while stack:
         node = stack.pop()
-        state = placed.get(node)
+        try:
+            state = placed.get(node)
+        except TypeError:
+            raise TypeError(_UNHASHABLE.format(kind=type(node).__name__)) from None
         if state is not None:
             if state is False:  # second visit: all its inputs are placed
                 placed[node] = True
@@ -393,14 +438,23 @@ def topological_order(*outputs: Any) -> list[Any]:
         placed[node] = False
         stack.append(node)  # come back to it after its inputs
         kind, tag = type(node), getattr(node, "tag", None)
-        for operand in reversed(node.inputs):
-            if (
-                type(operand) is kind
-                and getattr(operand, "tag", None) is tag
-                and operand not in placed
-            ):
+        for operand in reversed(node.inputs):  # in_graph(operand, kind, tag), inlined
+            live = type(operand) is kind and getattr(operand, "tag", None) is tag
+            if live and operand not in placed:
                 stack.append(operand)
     return order
+
+
+def in_graph(operand: Any, kind: type, tag: Any) -> bool:
+    """Is `operand` a node of the graph (same type and tag as its user), or a constant?"""
+    return type(operand) is kind and getattr(operand, "tag", None) is tag
+
+
+_UNHASHABLE = (
+    "A {kind} cannot be a node of a graph: it is not hashable. A class that defines "
+    "__eq__ loses Python's default hash; add `__hash__ = object.__hash__` to it, so "
+    "that each node counts as itself."
+)
 
 
 def adjoints(output: Any, seed: Any = 1.0) -> dict[Any, Any]:

@@ -25,10 +25,10 @@ from .core import (
     Node,
     Primitive,
     Tag,
-    apply,
     contribution,
     real_value,
 )
+from .fastpath import compile_fast_paths
 
 
 class Dual(Node):
@@ -45,11 +45,11 @@ class Dual(Node):
     two dual numbers are equal as dual numbers.
     """
 
-    __slots__ = ("derivative", "graph")
+    __slots__ = ("derivative", "record")
 
     zero_divisor = NO_INVERSE  # why dividing by a Dual whose value is 0 fails
     derivative: Any
-    graph: tuple[Primitive, tuple[Any, ...], tuple[Any, ...]] | None
+    record: tuple[Primitive, tuple[Any, ...], tuple[Any, ...]]
 
     def __init__(
         self, value: Any, derivative: Any = 0.0, *, name: str | None = None, tag: Tag | None = None
@@ -63,9 +63,8 @@ class Dual(Node):
             )
         self.value = real_value(value, "Dual")
         self.derivative = real_value(derivative, "Dual")
-        self.name = None if name is None else str(name)
+        self.name = name
         self.tag = tag
-        self.graph = None
 
     def __repr__(self) -> str:
         text = f"Dual(value={self.value!r}, derivative={self.derivative!r}"
@@ -73,18 +72,19 @@ class Dual(Node):
             text += f", name={self.name!r}"
         return text + ")"
 
-    # The drawing protocol: what this Dual was computed from (nothing, if not recorded).
+    # The drawing protocol: what this Dual was computed from. Only Duals whose tag
+    # records (the ones made by hand) set ``record``; the others keep nothing.
     @property
     def primitive(self) -> Primitive | None:
-        return None if self.graph is None else self.graph[0]
+        return getattr(self, "record", (None, (), ()))[0]
 
     @property
     def inputs(self) -> tuple[Any, ...]:
-        return () if self.graph is None else self.graph[1]
+        return getattr(self, "record", (None, (), ()))[1]
 
     @property
     def partials(self) -> tuple[Any, ...]:
-        return () if self.graph is None else self.graph[2]
+        return getattr(self, "record", (None, (), ()))[2]
 
     @classmethod
     def make(
@@ -104,14 +104,35 @@ class Dual(Node):
 
     @classmethod
     def specialise(cls, primitive: Primitive) -> None:
-        """Give Dual a fast path for `primitive`: floats and Duals of one tag only."""
+        """Give Dual a fast path for `primitive`, generated from its row (see fastpath)."""
+        paths = compile_fast_paths(primitive, Dual, primitive.namespace)
         if primitive.arity == 1:
-            primitive.fast[Dual] = _unary(primitive)
-            if primitive.operator:
-                setattr(Dual, f"__{primitive.operator}__", primitive.fast[Dual])
-        elif primitive.operator:
-            setattr(Dual, f"__{primitive.operator}__", _binary(primitive))
-            setattr(Dual, f"__r{primitive.operator}__", _reflected(primitive))
+            primitive.fast[Dual] = paths[""]
+        if primitive.operator:
+            for prefix, method in paths.items():
+                setattr(Dual, f"__{prefix}{primitive.operator}__", method)
+
+    @staticmethod
+    def finish(live_a: bool, live_b: bool) -> str:
+        """The last lines of a generated fast path: the chain rule, then the new Dual."""
+        live = [(p, o) for p, o, is_live in (("pa", "a", live_a), ("pb", "b", live_b)) if is_live]
+        terms = " + ".join(f"{p} * {o}.derivative" for p, o in live)
+        safe = " + ".join(f"contribution({p}, {o}.derivative)" for p, o in live)
+        return (
+            f"tangent = {terms}\n"
+            "if tangent != tangent:  # an infinite partial times a zero tangent\n"
+            f"    tangent = {safe}\n"
+            "dual = new(Dual)\n"
+            "dual.value = out\n"
+            "dual.derivative = tangent\n"
+            "tag = dual.tag = self.tag\n"
+            "if tag.records:  # made by hand: keep what drawings need\n"
+            "    if b is None:\n"
+            "        dual.record = (primitive, (a,), (pa,))\n"
+            "    else:\n"
+            "        dual.record = (primitive, (a, b), (pa, pb))\n"
+            "return dual"
+        )
 
 
 def _new(
@@ -120,106 +141,11 @@ def _new(
     dual = object.__new__(Dual)  # the values are already checked
     dual.value = out
     dual.derivative = tangent
-    dual.name = None
     dual.tag = tag
-    dual.graph = (primitive, args, partials) if tag.records else None
+    if tag.records:
+        dual.record = (primitive, args, partials)
     return dual
 
-
-# The fast paths. Each is the chain rule above for one row of the table, for the
-# common case; anything else (nested types, odd operands, errors) goes to `apply`.
-
-
-def _unary(primitive: Primitive) -> Any:
-    real, evaluate = primitive.real, primitive.evaluate
-    partials, check = primitive.partials, primitive.partial_may_not_exist
-
-    def fast(self: Dual) -> Any:
-        x = self.value
-        try:
-            out = real(x) if type(x) is float else evaluate(x)
-            (p,) = partials(x, out)
-        except (ArithmeticError, ValueError):
-            return apply(primitive, self)
-        if check and p != p:
-            return apply(primitive, self)
-        tangent = p * self.derivative
-        if tangent != tangent:
-            tangent = contribution(p, self.derivative)
-        tag = self.tag
-        dual = new(Dual)
-        dual.value, dual.derivative, dual.name, dual.tag = out, tangent, None, tag
-        dual.graph = (primitive, (self,), (p,)) if tag.records else None
-        return dual
-
-    return fast
-
-
-def _binary(primitive: Primitive) -> Any:
-    real, evaluate = primitive.real, primitive.evaluate
-    partials, check = primitive.partials, primitive.partial_may_not_exist
-
-    def fast(self: Dual, other: Any) -> Any:
-        kind = type(other)
-        if kind is Dual and other.tag is self.tag:
-            x, y = self.value, other.value
-            try:
-                out = real(x, y) if type(x) is float and type(y) is float else evaluate(x, y)
-                px, py = partials(x, y, out)
-            except (ArithmeticError, ValueError):
-                return apply(primitive, self, other)
-            if check and (px != px or py != py):
-                return apply(primitive, self, other)
-            tangent = px * self.derivative + py * other.derivative
-            if tangent != tangent:  # an infinite partial times a zero tangent
-                tangent = contribution(px, self.derivative) + contribution(py, other.derivative)
-        elif kind is float or kind is int:
-            x = self.value
-            try:
-                out = real(x, other) if type(x) is float else evaluate(x, other)
-                px, py = partials(x, other, out)
-            except (ArithmeticError, ValueError):
-                return apply(primitive, self, other)
-            if check and px != px:
-                return apply(primitive, self, other)
-            tangent = px * self.derivative
-            if tangent != tangent:
-                tangent = contribution(px, self.derivative)
-        else:
-            return apply(primitive, self, other)
-        tag = self.tag
-        dual = new(Dual)
-        dual.value, dual.derivative, dual.name, dual.tag = out, tangent, None, tag
-        dual.graph = (primitive, (self, other), (px, py)) if tag.records else None
-        return dual
-
-    return fast
-
-
-def _reflected(primitive: Primitive) -> Any:
-    real, evaluate = primitive.real, primitive.evaluate
-    partials, check = primitive.partials, primitive.partial_may_not_exist
-
-    def fast(self: Dual, other: Any) -> Any:  # other ∘ self, other a plain number
-        kind = type(other)
-        if kind is not float and kind is not int:
-            return apply(primitive, other, self)
-        y = self.value
-        try:
-            out = real(other, y) if type(y) is float else evaluate(other, y)
-            px, py = partials(other, y, out)
-        except (ArithmeticError, ValueError):
-            return apply(primitive, other, self)
-        if check and py != py:
-            return apply(primitive, other, self)
-        return _new(
-            out, contribution(py, self.derivative), self.tag, primitive, (other, self), (px, py)
-        )
-
-    return fast
-
-
-new = object.__new__  # a Dual from a fast path: its values are already checked
 
 MODES.append(Dual)
 for _primitive in RULES.values():

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -26,8 +27,8 @@ PROBES = (0.7, 1.3, 0.3, 2.1)  # where a new rule is tried, if it is defined the
 def define_primitive(
     name: str,
     *,
-    real: Callable[..., Any],
-    partials: Callable[..., Sequence[Any]],
+    real: Callable[..., Any] | str,
+    partials: Callable[..., tuple[Any, ...]] | Sequence[str],
     arity: int | None = None,
     complex_: Callable[..., Any] | None = None,
     symbol: str | None = None,
@@ -39,10 +40,11 @@ def define_primitive(
 ) -> Callable[..., Any]:
     """Add an operation to adlearn and return the function that users call.
 
-    * ``real``: its value on floats (``math.sin``).
-    * ``partials``: ``partials(*inputs, out) -> tuple`` of local partial
-      derivatives, one per input, written with adlearn's own functions so that
-      they work on nested numbers too (that is how second derivatives work).
+    * ``real``: its value on floats (``math.sin``), or a formula (``"x * y"``).
+    * ``partials``: the local partial derivatives, one per input, as formulas of
+      ``x``, ``y`` and the value ``out`` (``("cos(x)",)``), or as a function
+      ``partials(*inputs, out) -> tuple``. Write them with adlearn's own functions
+      so that they work on nested numbers too (that is how second derivatives work).
     * ``arity``: how many inputs (read from ``partials`` when not given).
     * ``complex_``: its value on complex numbers (``cmath.sin``), if sensible.
     * ``symbol``: the label drawn in graphs and traces (defaults to the name);
@@ -52,13 +54,33 @@ def define_primitive(
     * ``replace=True`` replaces an existing rule of that name. Defining the very
       same rule again (re-running a notebook cell) is always allowed.
     """
+    namespace = sys._getframe(1).f_globals  # where the formulas' names live
+    formula = real if isinstance(real, str) else None
+    formulas = tuple(partials) if isinstance(partials, (tuple, list)) else None
     if arity is None:
-        arity = len(inspect.signature(partials).parameters) - 1
+        if formulas is not None:
+            arity = len(formulas)
+        else:
+            assert callable(partials)
+            arity = len(inspect.signature(partials).parameters) - 1
     if arity not in (1, 2):
         raise ValueError(
             f"define_primitive({name!r}): adlearn's primitives take one or two inputs, "
             f"not {arity}. Build a bigger operation from smaller ones."
         )
+    if formulas is not None:
+        if len(formulas) != arity or not all(isinstance(f, str) for f in formulas):
+            raise ValueError(
+                f"define_primitive({name!r}): give one partial formula per input, in order, "
+                f'as strings, like ("y", "x") for x * y; got {partials!r}.'
+            )
+        inputs = "x" if arity == 1 else "x, y"
+        partials = eval(f"lambda {inputs}, out: ({', '.join(formulas)},)", namespace)
+    if formula is not None:
+        real = eval(f"lambda {'x' if arity == 1 else 'x, y'}: {formula}", namespace)
+    if formula is not None and complex_ is None:
+        complex_ = eval(f"lambda {'x' if arity == 1 else 'x, y'}: {formula}", namespace)
+    assert callable(real) and callable(partials)
     if name in RULES and not replace and not _same_rule(RULES[name], real, partials):
         raise ValueError(
             f"A different primitive named {name!r} already exists. Pick another name, "
@@ -102,6 +124,9 @@ def define_primitive(
         hint=hint,
         partial_may_not_exist=partial_may_not_exist,
         real=real,
+        formula=formula,
+        partial_formulas=formulas,
+        namespace=namespace,
     )
     _check_new_rule(primitive, real, complex_)
     register(primitive)
@@ -113,7 +138,7 @@ def _same_rule(old: Primitive, real: Callable[..., Any], partials: Callable[...,
 
     def code(f: Any) -> Any:
         c = getattr(f, "__code__", None)
-        return f if c is None else (c.co_code, c.co_consts)
+        return f if c is None else (c.co_code, c.co_consts, c.co_names)
 
     return code(old.partials) == code(partials) and code(old.real) == code(real)
 

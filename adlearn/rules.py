@@ -27,49 +27,20 @@ from typing import Any
 
 from .primitives import define_primitive
 
-# --- arithmetic: what + - * / ** and unary - mean ---------------------------------------
+# --- arithmetic: what + - * / and unary - mean ------------------------------------------
 
-define_primitive(
-    "mul",
-    symbol="×",
-    operator="mul",
-    real=operator.mul,
-    complex_=operator.mul,
-    partials=lambda x, y, out: (y, x),
-)
-define_primitive(
-    "add",
-    symbol="+",
-    operator="add",
-    real=operator.add,
-    complex_=operator.add,
-    partials=lambda x, y, out: (1.0, 1.0),
-)
-define_primitive(
-    "sub",
-    symbol="-",
-    operator="sub",
-    real=operator.sub,
-    complex_=operator.sub,
-    partials=lambda x, y, out: (1.0, -1.0),
-)
+define_primitive("mul", real="x * y", partials=("y", "x"), symbol="×", operator="mul")
+define_primitive("add", real="x + y", partials=("1.0", "1.0"), symbol="+", operator="add")
+define_primitive("sub", real="x - y", partials=("1.0", "-1.0"), symbol="-", operator="sub")
 define_primitive(
     "div",
+    real="x / y",
+    partials=("1 / y", "-out / y"),
     symbol="/",
     operator="truediv",
-    real=operator.truediv,
-    complex_=operator.truediv,
-    partials=lambda x, y, out: (1 / y, -out / y),
     domain="the divisor is 0",
 )
-define_primitive(
-    "neg",
-    symbol="-",
-    operator="neg",
-    real=operator.neg,
-    complex_=operator.neg,
-    partials=lambda x, out: (-1.0,),
-)
+define_primitive("neg", real="-x", partials=("-1.0",), symbol="-", operator="neg")
 
 
 def _plain(v: Any) -> bool:
@@ -106,7 +77,7 @@ def _power_partials(x: Any, y: Any, out: Any) -> tuple[Any, Any]:
     return d_base, d_exponent
 
 
-define_primitive(
+define_primitive(  # ** needs care at 0 and for negative bases: its partials are a function
     "pow",
     symbol="**",
     operator="pow",
@@ -142,22 +113,20 @@ define_primitive(
     symbol="abs",
     operator="abs",
     real=_absolute,
-    partials=lambda x, out: (_sign(x),),
+    partials=("_sign(x)",),
 )
 
 # --- elementary functions ----------------------------------------------------------------
 
-sin = define_primitive("sin", real=math.sin, complex_=cmath.sin, partials=lambda x, out: (cos(x),))
-cos = define_primitive("cos", real=math.cos, complex_=cmath.cos, partials=lambda x, out: (-sin(x),))
-tan = define_primitive(
-    "tan", real=math.tan, complex_=cmath.tan, partials=lambda x, out: (1 + out * out,)
-)
-exp = define_primitive("exp", real=math.exp, complex_=cmath.exp, partials=lambda x, out: (out,))
+sin = define_primitive("sin", real=math.sin, complex_=cmath.sin, partials=("cos(x)",))
+cos = define_primitive("cos", real=math.cos, complex_=cmath.cos, partials=("-sin(x)",))
+tan = define_primitive("tan", real=math.tan, complex_=cmath.tan, partials=("1 + out * out",))
+exp = define_primitive("exp", real=math.exp, complex_=cmath.exp, partials=("out",))
 log = define_primitive(
     "log",
     real=math.log,
     complex_=cmath.log,
-    partials=lambda x, out: (1 / x,),
+    partials=("1 / x",),
     domain="log is only defined for positive numbers",
 )
 
@@ -172,7 +141,7 @@ sqrt = define_primitive(
     "sqrt",
     real=math.sqrt,
     complex_=cmath.sqrt,
-    partials=lambda x, out: (_sqrt_partial(x, out),),
+    partials=("_sqrt_partial(x, out)",),
     domain="sqrt is only defined for numbers >= 0",
 )
 
@@ -183,9 +152,7 @@ def _sech_squared(x: Any) -> Any:
     return 4 * e / (1 + e) ** 2
 
 
-tanh = define_primitive(
-    "tanh", real=math.tanh, complex_=cmath.tanh, partials=lambda x, out: (_sech_squared(x),)
-)
+tanh = define_primitive("tanh", real=math.tanh, complex_=cmath.tanh, partials=("_sech_squared(x)",))
 
 
 def _sigmoid_real(x: float) -> float:
@@ -200,7 +167,7 @@ sigmoid = define_primitive(
     "sigmoid",
     real=_sigmoid_real,
     complex_=lambda z: 1 / (1 + cmath.exp(-z)),
-    partials=lambda x, out: (out * sigmoid(-x),),  # not out * (1 - out): 1 - out loses the tail
+    partials=("out * sigmoid(-x)",),  # not out * (1 - out): 1 - out loses the tail
 )
 
 
@@ -212,4 +179,4 @@ def _step(x: Any) -> float:
     return 1.0 if x >= 0 else (0.0 if x < 0 else math.nan)
 
 
-relu = define_primitive("relu", real=_relu_real, partials=lambda x, out: (_step(x),))
+relu = define_primitive("relu", real=_relu_real, partials=("_step(x)",))

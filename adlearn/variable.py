@@ -27,11 +27,11 @@ from .core import (
     Node,
     Primitive,
     Tag,
-    apply,
     contribution,
     real_value,
     topological_order,
 )
+from .fastpath import compile_fast_paths
 
 
 class Variable(Node):
@@ -55,7 +55,7 @@ class Variable(Node):
     def __init__(self, value: Any, name: str | None = None, *, tag: Tag | None = None) -> None:
         self.value = real_value(value, "Variable")
         self.grad = 0.0
-        self.name = None if name is None else str(name)
+        self.name = name
         if tag is None:  # made by hand: just above the number it holds, if any
             tag = self.value.tag.wrapped() if isinstance(self.value, Node) else HAND_MADE_VARIABLE
         self.tag = tag
@@ -103,14 +103,30 @@ class Variable(Node):
 
     @classmethod
     def specialise(cls, primitive: Primitive) -> None:
-        """Give Variable a fast path for `primitive`: floats and Variables of one tag."""
+        """Give Variable a fast path for `primitive`, generated from its row (see fastpath)."""
+        paths = compile_fast_paths(primitive, Variable, primitive.namespace)
         if primitive.arity == 1:
-            primitive.fast[Variable] = _unary(primitive)
-            if primitive.operator:
-                setattr(Variable, f"__{primitive.operator}__", primitive.fast[Variable])
-        elif primitive.operator:
-            setattr(Variable, f"__{primitive.operator}__", _binary(primitive))
-            setattr(Variable, f"__r{primitive.operator}__", _reflected(primitive))
+            primitive.fast[Variable] = paths[""]
+        if primitive.operator:
+            for prefix, method in paths.items():
+                setattr(Variable, f"__{prefix}{primitive.operator}__", method)
+
+    @staticmethod
+    def finish(live_a: bool, live_b: bool) -> str:
+        """The last lines of a generated fast path: store the node, nothing else."""
+        return (
+            "node = new(Variable)\n"
+            "node.value = out\n"
+            "node.grad = 0.0\n"
+            "node.tag = self.tag\n"
+            "node.primitive = primitive\n"
+            "node.a = a\n"
+            "node.b = b\n"
+            "node.pa = pa\n"
+            "if b is not None:\n"
+            "    node.pb = pb\n"
+            "return node"
+        )
 
 
 def backpropagate(outputs: Sequence[Variable], seeds: Sequence[Any]) -> None:
@@ -149,108 +165,10 @@ def _new(
 
 def _node(out: Any, tag: Tag, primitive: Primitive) -> Variable:
     node = object.__new__(Variable)  # the values are already checked
-    node.value, node.grad, node.name, node.tag, node.primitive = out, 0.0, None, tag, primitive
+    node.value, node.grad, node.tag, node.primitive = out, 0.0, tag, primitive
     node.b = None
     return node
 
-
-# The fast paths: each records one row of the table for the common case (floats and
-# Variables of one tag); anything else goes to `apply`, which explains errors.
-
-
-def _unary(primitive: Primitive) -> Any:
-    real, evaluate = primitive.real, primitive.evaluate
-    partials, check = primitive.partials, primitive.partial_may_not_exist
-
-    def fast(self: Variable) -> Any:
-        x = self.value
-        try:
-            out = real(x) if type(x) is float else evaluate(x)
-            p = partials(x, out)
-        except (ArithmeticError, ValueError):
-            return apply(primitive, self)
-        if check and p[0] != p[0]:
-            return apply(primitive, self)
-        node = new(Variable)
-        node.value, node.grad, node.name, node.tag, node.primitive = (
-            out,
-            0.0,
-            None,
-            self.tag,
-            primitive,
-        )
-        node.a, node.b, node.pa = self, None, p[0]
-        return node
-
-    return fast
-
-
-def _binary(primitive: Primitive) -> Any:
-    real, evaluate = primitive.real, primitive.evaluate
-    partials, check = primitive.partials, primitive.partial_may_not_exist
-
-    def fast(self: Variable, other: Any) -> Any:
-        kind = type(other)
-        if kind is Variable and other.tag is self.tag:
-            y = other.value
-        elif kind is float or kind is int:
-            y = other
-        else:
-            return apply(primitive, self, other)
-        x = self.value
-        try:
-            plain = type(x) is float and (type(y) is float or type(y) is int)
-            out = real(x, y) if plain else evaluate(x, y)
-            p = partials(x, y, out)
-        except (ArithmeticError, ValueError):
-            return apply(primitive, self, other)
-        if check and (p[0] != p[0] or (kind is Variable and p[1] != p[1])):
-            return apply(primitive, self, other)
-        node = new(Variable)
-        node.value, node.grad, node.name, node.tag, node.primitive = (
-            out,
-            0.0,
-            None,
-            self.tag,
-            primitive,
-        )
-        node.a, node.b, (node.pa, node.pb) = self, other, p
-        return node
-
-    return fast
-
-
-def _reflected(primitive: Primitive) -> Any:
-    real, evaluate = primitive.real, primitive.evaluate
-    partials, check = primitive.partials, primitive.partial_may_not_exist
-
-    def fast(self: Variable, other: Any) -> Any:  # other ∘ self, other a plain number
-        kind = type(other)
-        if kind is not float and kind is not int:
-            return apply(primitive, other, self)
-        y = self.value
-        try:
-            out = real(other, y) if type(y) is float else evaluate(other, y)
-            p = partials(other, y, out)
-        except (ArithmeticError, ValueError):
-            return apply(primitive, other, self)
-        if check and p[1] != p[1]:
-            return apply(primitive, other, self)
-        node = new(Variable)
-        node.value, node.grad, node.name, node.tag, node.primitive = (
-            out,
-            0.0,
-            None,
-            self.tag,
-            primitive,
-        )
-        node.a, node.b, (node.pa, node.pb) = other, self, p
-        return node
-
-    return fast
-
-
-new = object.__new__  # a node from a fast path: its values are already checked
 
 MODES.append(Variable)
 for _primitive in RULES.values():
