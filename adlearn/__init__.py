@@ -14,6 +14,7 @@ from .complex_number import Complex
 from .core import RULES, Node, PerturbationError, Primitive, apply, new_tag, topological_order
 from .derivatives import derivative, gradient, jacobian_forward, jacobian_reverse, jvp, vjp
 from .dual import Dual
+from .fastpath import show_code
 from .graph import Drawing, draw
 from .higher import (
     checkpointed_gradient,
@@ -57,6 +58,7 @@ __all__ = [
     "relu",
     "reverse_trace",
     "second_derivative",
+    "show_code",
     "sigmoid",
     "sin",
     "sqrt",
