@@ -13,9 +13,8 @@ import nbformat
 import pytest
 
 import adlearn
-from adlearn import Dual, Variable
+from adlearn import Dual, Variable, new_tag
 from adlearn.checks import CheckFailed, lesson07
-from adlearn.derivatives import new_tag
 
 NOTEBOOK = (
     Path(__file__).resolve().parent.parent / "notebooks" / "07-derivatives-of-derivatives.ipynb"
@@ -126,9 +125,16 @@ def test_the_stub_is_not_done_yet(notebook, key):
 WRONG = [  # key, a typical wrong answer or shortcut, what the message must say
     ("07.1", "def my_prediction():\n    return 4.0", "true derivative of x·x"),
     ("07.1", "def my_prediction():\n    return 2.0", "not what the naive nested derivative"),
-    (  # one fixed tag for every call: the classic perturbation confusion
+    (  # one tag made once and shared by every call: the classic perturbation confusion
         "07.2",
-        NESTED.replace("t = new_tag()", "t = 1"),
+        "ONE_TAG = new_tag()\n" + NESTED.replace("t = new_tag()", "t = ONE_TAG"),
+        "share an ε",
+    ),
+    (  # untagged Duals: every call seeds the same ε
+        "07.2",
+        NESTED.replace("Dual(x, 1.0, tag=t)", "Dual(x, 1.0)").replace(
+            "result.tag == t", "result.tag == Dual(0.0).tag"
+        ),
         "share an ε",
     ),
     (  # reads any Dual's tangent, also one that belongs to an outer derivative
@@ -167,10 +173,12 @@ def my_hvp(f, point, v):
 """,
         "evaluated f 3 times",
     ),
-    (  # a hand-made Dual with the default tag: confused inside another derivative
+    (  # a hand-made Dual with the default tag: refused, the hint asks for a fresh tag
         "07.3",
-        HVP.replace("tag=t)", "tag=0)").replace("t = new_tag()", "t = 0"),
-        "is your tag fresh",
+        HVP.replace("Dual(p, d, tag=t)", "Dual(p, d)").replace(
+            "t = new_tag()", "t = Dual(0.0).tag"
+        ),
+        "fresh tag",
     ),
     (  # an input that f ignores has a plain 0.0 as its gradient
         "07.3",
