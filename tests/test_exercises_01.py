@@ -202,6 +202,12 @@ WRONG = [  # exercise, a typical wrong answer (or shortcut), the message it must
         "distance from 0",
     ),
     (
+        "01.1",
+        CONJUGATE.replace("math.hypot(self.real, self.imag)", "abs(complex(self.real, self.imag))")
+        + CONJUGATE_GLUE,
+        r"built-in complex\(\) is switched off",
+    ),
+    (
         "01.2",
         DIVISION.replace("MyComplex(other.real, -other.imag)", "other") + DIVISION_GLUE,
         "but it should be.*Where to look: multiply self by the conjugate",

@@ -6,8 +6,8 @@ exercises state (plain numbers on either side, ``NotImplemented`` for anything e
 and test the method: the complex-step derivative must call ``f`` once, at a complex
 point, and be right to 13 significant digits, which no finite difference reaches;
 the scaled division must survive magnitudes where the textbook formula overflows.
-While a division is checked, the built-in ``complex`` is switched off in the
-notebook, so the division cannot be borrowed from it.
+While the conjugate, the modulus or a division is checked, the built-in ``complex``
+is switched off in the notebook, so they cannot be borrowed from it.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ def _without_builtin_complex() -> Iterator[None]:
 
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise ShortcutUsed(
-            "This exercise asks you to write the division yourself, so Python's built-in "
-            "complex() is switched off while it is checked: work with .real and .imag."
+            "This exercise asks you to work with .real and .imag yourself, so Python's "
+            "built-in complex() is switched off while it is checked."
         )
 
     namespace["complex"] = refuse
@@ -92,6 +92,12 @@ def _quadruples(key: str, count: int) -> list[tuple[float, float, float, float]]
     why="",
 )
 def check_conjugate_and_modulus(my_complex: type) -> str:
+    with _without_builtin_complex():
+        _check_conjugate_and_modulus(my_complex)
+    return "conjugate() and abs() agree with the built-in complex at 6 points you had not seen."
+
+
+def _check_conjugate_and_modulus(my_complex: type) -> None:
     for a, b, _, _ in _quadruples("01.1", 6):
         z = my_complex(a, b)
         bar = z.conjugate()
@@ -110,7 +116,6 @@ def check_conjugate_and_modulus(my_complex: type) -> str:
                 f"abs({_show(complex(a, b))}) is {size!r}, but the distance from 0 is "
                 f"{abs(complex(a, b))!r}"
             )
-    return "conjugate() and abs() agree with the built-in complex at 6 points you had not seen."
 
 
 # --- 01.2 ---------------------------------------------------------------------------
