@@ -129,6 +129,14 @@ class Edge(NamedTuple):
     constant: bool  # True for a constant (nothing flows back to it)
 
 
+SUBSCRIPTS = str.maketrans("-0123456789", "₋₀₁₂₃₄₅₆₇₈₉")
+
+
+def trace_name(i: int) -> str:
+    """The survey's name for the node at position i: v₋₁, v₀ for inputs, v₁, v₂, ..."""
+    return "v" + str(i).translate(SUBSCRIPTS)
+
+
 @dataclass
 class Graph:
     """A computation graph ready to show: its nodes in one order, with names.
@@ -163,7 +171,7 @@ class Graph:
             check_node(node)
         inputs = [node for node in order if not node.inputs]
         nodes = inputs + [node for node in order if node.inputs]
-        names = [f"v{i}" for i in range(1 - len(inputs), len(nodes) - len(inputs) + 1)]
+        names = [trace_name(i) for i in range(1 - len(inputs), len(nodes) - len(inputs) + 1)]
         return cls(output, nodes, names, True, {id(n): i for i, n in enumerate(nodes)})
 
     @classmethod

@@ -19,23 +19,23 @@ def test_reverse_trace_of_the_survey_example():
     times = (x1 * x2).op  # the rule table's one symbol for mul
     trace = reverse_trace(y)
     text = repr(trace)
-    assert "v1 = log(v-1)" in text and f"v2 = v-1 {times} v0" in text and "v5 = v3 - v4" in text
+    assert "v₁ = log(v₋₁)" in text and f"v₂ = v₋₁ {times} v₀" in text and "v₅ = v₃ - v₄" in text
     rows = [row[0] for row in trace.rows]
     # Two-step accumulation into each input used twice.
-    assert "v̄-1 = v̄2 × ∂v2/∂v-1" in rows and "v̄-1 += v̄1 × ∂v1/∂v-1" in rows
-    assert "v̄0 = v̄4 × ∂v4/∂v0" in rows and "v̄0 += v̄2 × ∂v2/∂v0" in rows
-    assert rows.index("v̄-1 = v̄2 × ∂v2/∂v-1") < rows.index("v̄-1 += v̄1 × ∂v1/∂v-1")
+    assert "v̄₋₁ = v̄₂ × ∂v₂/∂v₋₁" in rows and "v̄₋₁ += v̄₁ × ∂v₁/∂v₋₁" in rows
+    assert "v̄₀ = v̄₄ × ∂v₄/∂v₀" in rows and "v̄₀ += v̄₂ × ∂v₂/∂v₀" in rows
+    assert rows.index("v̄₋₁ = v̄₂ × ∂v₂/∂v₋₁") < rows.index("v̄₋₁ += v̄₁ × ∂v₁/∂v₋₁")
     # The last update of each input is its gradient: 1/x1 + x2 and x1 - cos(x2).
     last = {row[0].split()[0]: row[2] for row in trace.rows if "+=" in row[0]}
-    assert last == {"v̄0": "1.716", "v̄-1": "5.5"}
+    assert last == {"v̄₀": "1.716", "v̄₋₁": "5.5"}
     assert "<table" in trace._repr_html_() and "<script" not in trace._repr_html_()
 
 
 def test_forward_trace_of_the_survey_example():
     x1, x2 = Dual(2.0, 1.0, name="x1"), Dual(5.0, 0.0, name="x2")
     trace = forward_trace(survey(x1, x2))
-    assert trace.rows[-1] == ["v5 = v3 - v4", "11.65", "v̇5 = 1 × v̇3 - 1 × v̇4 = 5.5"]
-    assert trace.rows[3][2] == "v̇2 = 5 × v̇-1 + 2 × v̇0 = 5"
+    assert trace.rows[-1] == ["v₅ = v₃ - v₄", "11.65", "v̇₅ = 1 × v̇₃ - 1 × v̇₄ = 5.5"]
+    assert trace.rows[3][2] == "v̇₂ = 5 × v̇₋₁ + 2 × v̇₀ = 5"
 
 
 def test_traces_refuse_the_wrong_kind():
@@ -55,9 +55,9 @@ def test_traces_of_huge_computations_show_their_first_and_last_rows():
     trace = reverse_trace(y, max_rows=20)
     primal, adjoint = (rows for _, _, rows in trace.sections)
     assert len(primal) == 21 and primal[10][0] == "⋮ 9,981 rows left out (max_rows=20)"
-    assert primal[0][0] == "v0 = x" and primal[-1][0] == f"v10000 = v9999 {y.op} 1"
+    assert primal[0][0] == "v₀ = x" and primal[-1][0] == f"v₁₀₀₀₀ = v₉₉₉₉ {y.op} 1"
     assert len(adjoint) == 21  # the seed, 10 first updates, the gap, 9 last updates
-    assert adjoint[-1][0] == "v̄0 = v̄1 × ∂v1/∂v0"
+    assert adjoint[-1][0] == "v̄₀ = v̄₁ × ∂v₁/∂v₀"
     y.backward()
     assert float(adjoint[-1][2]) == pytest.approx(x.grad, rel=1e-3)
     assert len(trace._repr_html_()) < 20_000 and len(repr(trace)) < 5_000
@@ -122,7 +122,7 @@ def test_forward_sweep_reveals_tangents_node_by_node():
     for k in range(8):
         state = sweep.annotations(k)
         assert sorted(state.tangents) == list(range(k))
-    assert "v̇2 = 5 × v̇-1 + 2 × v̇0 = 5" in sweep.annotations(4).caption
+    assert "v̇₂ = 5 × v̇₋₁ + 2 × v̇₀ = 5" in sweep.annotations(4).caption
     backward = Sweep(graph, "backward")  # a Dual graph has partials too
     assert backward.annotations(backward.length).adjoints[0] == pytest.approx(5.5)
     with pytest.raises(TypeError, match="carry none"):
