@@ -111,18 +111,27 @@ def test_learner_edition_strips_solutions_and_runs(tmp_path):
 def test_every_check_rejects_a_wrong_answer_with_a_hint(tmp_path):
     # The same lessons with every solution replaced by a deliberately wrong answer:
     # a check that still says "Right" could never fail, and would teach nothing.
+    # A wrong answer makes the check raise CheckFailed, shown as its message alone.
+    from nbclient import NotebookClient
+
     written = lesson_tools.learner_edition(tmp_path, stub="return 0.123456789  # wrong on purpose")
-    tool = ROOT / "scripts" / "lessons.py"
-    subprocess.run([sys.executable, str(tool), "execute", *map(str, written)], check=True)
     seen = 0
     for path in written:
-        for index, cell in enumerate(load(path).cells):
-            if "check" in cell.metadata.get("tags", []):
-                seen += 1
-                shown = json.dumps(cell.outputs, ensure_ascii=False)
-                assert "✗" in shown and "Right" not in shown, (path.name, index, shown[:300])
-                assert "Hint" in shown, (path.name, index, "a wrong answer should get a hint")
-    assert seen >= 2 * len(written), f"only {seen} checks in {len(written)} lessons"
+        notebook = load(path)
+        NotebookClient(notebook, timeout=300, allow_errors=True, kernel_name="python3",
+                       resources={"metadata": {"path": str(tmp_path)}}).execute()
+        for index, cell in enumerate(notebook.cells):
+            if "check" not in cell.metadata.get("tags", []):
+                continue
+            seen += 1
+            errors = [o for o in cell.outputs if o.get("output_type") == "error"]
+            shown = json.dumps(cell.outputs, ensure_ascii=False)
+            assert "Right" not in shown, (path.name, index, shown[:300])
+            if errors and errors[0]["ename"] == "CheckFailed":
+                message = "".join(errors[0]["traceback"])
+                assert "✗" in message and 'hint("' in message, (path.name, index, message[:300])
+                assert "Traceback" not in message, "the learner sees the message, not a traceback"
+    assert seen >= 4 * len(written), f"only {seen} checks in {len(written)} lessons"
 
 
 def test_static_edition_has_an_index_and_links(tmp_path):
