@@ -65,10 +65,10 @@ def {name}(*args):
 NAMES = {"Dual": Dual, "Variable": Variable, "new_tag": new_tag, "adlearn": adlearn}
 
 
-def define_in_main(monkeypatch, source):
+def define_in_main(monkeypatch, source, names=NAMES):
     """Run `source` in __main__, as a notebook cell would; undone with `monkeypatch`."""
     namespace = vars(sys.modules["__main__"])
-    for key, value in NAMES.items():
+    for key, value in names.items():
         monkeypatch.setitem(namespace, key, value)
     before = set(namespace)
     exec(textwrap.dedent(source), namespace)

@@ -7,12 +7,11 @@ checks see it as they see a learner's code.
 
 import cmath
 import math
-import sys
-import textwrap
 from pathlib import Path
 
 import nbformat
 import pytest
+from test_exercises_07 import define_in_main  # run a cell's source in __main__
 
 import adlearn
 from adlearn import Dual, Variable, define_primitive, exp, log, sigmoid
@@ -83,22 +82,10 @@ NAMES = {
 }
 
 
-def define_in_main(monkeypatch, source):
-    """Run `source` in __main__, as a notebook cell would; undone with `monkeypatch`."""
-    namespace = vars(sys.modules["__main__"])
-    for key, value in NAMES.items():
-        monkeypatch.setitem(namespace, key, value)
-    before = set(namespace)
-    exec(textwrap.dedent(source), namespace)
-    for key in set(namespace) - before:
-        monkeypatch.setitem(namespace, key, namespace.pop(key))
-    return namespace
-
-
 @pytest.fixture
 def notebook(monkeypatch):
     rules_before = set(RULES)
-    yield lambda source: define_in_main(monkeypatch, source)
+    yield lambda source: define_in_main(monkeypatch, source, NAMES)
     for name in set(RULES) - rules_before:  # a primitive a wrong answer left behind
         del RULES[name]
 
