@@ -154,7 +154,13 @@ def evaluate_plain(
     call = _Call(name, args)
     if all(is_real(a) or _is_numpy_real(a) for a in args):
         try:
-            return real(*(float(a) for a in args))
+            floats = [float(a) for a in args]
+        except OverflowError:
+            raise OverflowError(
+                f"{call}: an input is too large for a float (the largest is about 1.8e308)."
+            ) from None
+        try:
+            return real(*floats)
         except OverflowError:
             raise OverflowError(
                 f"{call} overflows: the result is larger than the largest float (about 1.8e308)."
@@ -184,7 +190,12 @@ class _Call:
         self.name, self.args = name, args
 
     def __format__(self, spec: str) -> str:
-        return f"{self.name}({', '.join(repr(a) for a in self.args)})"
+        return f"{self.name}({', '.join(_short(a) for a in self.args)})"
+
+
+def _short(x: Any) -> str:
+    text = repr(x)
+    return text if len(text) <= 30 else f"{text[:12]}...({len(text)} digits)"
 
 
 def _is_numpy_real(x: Any) -> bool:
