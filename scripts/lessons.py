@@ -325,9 +325,13 @@ def main() -> None:
         for path in learner_edition(args.out):
             print(f"wrote {path}")
     elif args.command == "course":
-        for path in course(args.out):
+        written = course(args.out)
+        for path in written:
             print(f"wrote {path}")
-        print(f"next: cd {args.out} && nbgrader generate_assignment NAME --create")
+        print(
+            f"next, with the environment active (. .venv/bin/activate): cd {args.out} && "
+            f"nbgrader generate_assignment {written[0].stem} --create"
+        )
     else:
         for path in static_edition(args.out):
             print(f"wrote {path}")
