@@ -2,7 +2,8 @@
 
     python scripts/lessons.py execute [NOTEBOOK ...]   run lessons top to bottom, store outputs
     python scripts/lessons.py learner [--out DIR]      the learner edition (exercises to solve)
-    python scripts/lessons.py static [--out DIR]       a static HTML edition with an index page
+    python scripts/lessons.py static [--out DIR]       the static edition: a website
+    python scripts/lessons.py course [--out DIR]       an nbgrader course of the lessons
 
 `execute` runs each lesson in a fresh kernel, in a clean home directory, with a fixed
 hash seed, and stores the outputs that nbval later compares.
@@ -19,9 +20,14 @@ and becomes ``raise NotImplementedError(...)`` at the same indentation. The outp
 cells tagged ``solution`` or ``check`` are cleared, so the checks say "not done yet"
 until the learner writes their own code.
 
-The static edition converts the stored outputs to HTML without running anything;
-widgets are shown as the picture of their saved state, and MathJax is copied beside
-the pages (from the jupyter-server-mathjax package) so that maths renders offline.
+The course is the same lessons with nbgrader's metadata: solution cells become answer
+cells, check cells graded tests, and `nbgrader generate_assignment` then writes what
+the learner edition holds (tests/test_nbgrader.py compares them).
+
+The static edition is built by Sphinx with MyST-NB and sphinx-book-theme (settings in
+site/conf.py) from the stored outputs, running nothing; widgets are shown as the
+picture of their saved state, and MathJax 3 is copied into the site so that every
+formula renders offline.
 """
 
 from __future__ import annotations
