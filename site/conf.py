@@ -49,6 +49,7 @@ html_theme_options = {
     ),
 }
 if REPOSITORY:
+    tags.add("binder")  # noqa: F821 - Sphinx provides `tags`; index.md mentions the button
     html_theme_options.update(
         repository_url=REPOSITORY,
         repository_branch=BRANCH,
