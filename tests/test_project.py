@@ -120,3 +120,18 @@ def test_lesson_tools_leave_no_home_behind_and_no_empty_pythonpath(monkeypatch):
         assert os.environ["PYTHONPATH"].split(os.pathsep) == [str(ROOT)]
     assert not home.exists()
     assert dict(os.environ) == before
+
+
+def test_run_sh_takes_adlearn_chromium_before_trying_apt_get(tmp_path):
+    # A browser named by ADLEARN_CHROMIUM is checked first; apt-get is never tried.
+    env = dict(os.environ, ADLEARN_CHROMIUM=str(tmp_path / "no-such-browser"))
+    result = subprocess.run(
+        ["bash", str(ROOT / "run.sh"), "browser"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode != 0
+    assert "no-such-browser is not an executable program" in result.stderr
+    assert "apt-get" not in result.stderr
