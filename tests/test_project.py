@@ -135,3 +135,19 @@ def test_run_sh_takes_adlearn_chromium_before_trying_apt_get(tmp_path):
     assert result.returncode != 0
     assert "no-such-browser is not an executable program" in result.stderr
     assert "apt-get" not in result.stderr
+
+
+def test_run_sh_shows_why_the_python_packages_do_not_import(tmp_path):
+    # A broken matplotlib set-up (here: an unknown backend) must not exit silently.
+    env = dict(os.environ, MPLBACKEND="no-such-backend")
+    result = subprocess.run(
+        ["bash", str(ROOT / "run.sh"), "learner", str(tmp_path / "learner")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 1
+    assert "'no-such-backend' is not a valid value for backend" in result.stderr
+    assert "do not import" in result.stderr
+    assert not (tmp_path / "learner").exists()
