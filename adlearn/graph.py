@@ -460,7 +460,8 @@ def render(
     output = format_number(graph.output.value, 4)
     kind = type(graph.output).__name__
     if graph.complete:
-        summary = f"a {kind} graph: {len(graph.nodes)} nodes, output {output}"
+        count = len(graph.nodes)
+        summary = f"a {kind} graph: {count} node{'s' if count != 1 else ''}, output {output}"
     else:
         summary = (
             f"the {len(graph.nodes)} nodes nearest the output of a {kind} graph "
