@@ -22,9 +22,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 import lessons as lesson_tools  # noqa: E402
 
-pytest.importorskip("nbgrader")
-
 BIN = Path(sys.executable).parent
+if not (BIN / "nbgrader").exists():
+    pytest.fail(
+        'nbgrader is missing: pip install -e ".[instructor]" (bash run.sh test does it)',
+        pytrace=False,
+    )
 WRONG = "return 0.123456789  # wrong on purpose"
 
 
