@@ -66,6 +66,21 @@ hide_grading_ui() {
   } >>"$VENV/pip.log" 2>&1
 }
 
+# Did an install since pyproject.toml last changed include every extra in $1 (a,b,c)?
+installed_already() {
+  local stamp have extra missing
+  for stamp in "$VENV"/.adlearn-installed-*; do
+    [ -f "$stamp" ] && [ ! pyproject.toml -nt "$stamp" ] || continue
+    have=",${stamp##*/.adlearn-installed-},"
+    missing=""
+    for extra in $(printf '%s' "$1" | tr ',' ' '); do
+      case "$have" in *",$extra,"*) ;; *) missing=1 ;; esac
+    done
+    [ -z "$missing" ] && return 0
+  done
+  return 1
+}
+
 # Which interpreter a Python is (a virtual environment counts as its base Python).
 python_identity() {
   "$1" -c 'import sys; print(sys.base_prefix, *sys.version_info[:3])' 2>/dev/null || echo none
@@ -97,9 +112,9 @@ setup_python() {
       "$PYTHON" -m venv "$VENV"
     fi
   fi
-  # Reinstall only when pyproject.toml changed or other extras are wanted.
+  # Install only when pyproject.toml changed or extras not installed yet are wanted.
   stamp="$VENV/.adlearn-installed-$extras"
-  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  if ! installed_already "$extras"; then
     say "installing adlearn and its Python packages into $VENV (about a minute the first time)"
     # pip's own messages go to a log, shown only when something goes wrong.
     if ! { "$VENV/bin/python" -m pip install --quiet --upgrade pip \
@@ -183,7 +198,7 @@ case "$command" in
     exec "$VENV/bin/python" scripts/lessons.py execute "$@"
     ;;
   learner|static|course)
-    setup_python lessons,instructor
+    if [ "$command" = learner ]; then setup_python lessons; else setup_python lessons,instructor; fi
     # An optional folder to write to: bash run.sh static public/
     exec "$VENV/bin/python" scripts/lessons.py "$command" ${1:+--out "$1"}
     ;;
