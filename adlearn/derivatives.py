@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from .core import LEAKED, Node, PerturbationError, Tag, new_tag
+from .core import LEAKED, NO_TANGENT, Node, PerturbationError, Tag, new_tag
 from .dual import Dual
 from .variable import Variable, backpropagate
 
@@ -40,7 +40,8 @@ def tangent(result: Any, tag: Tag) -> Any:
         if isinstance(number, Dual) and number.tag is tag:
             raise PerturbationError(_buried_message(result))
     if on_top:
-        return result.derivative
+        slope = result.derivative
+        return 0.0 if type(slope) is int and slope == 0 else slope  # NO_TANGENT: 0.0
     if isinstance(result, (int, float, Node)) and not isinstance(result, bool):
         return 0.0  # the result does not depend on this input
     raise _bad_output(result)
@@ -87,7 +88,7 @@ def gradient(f: Callable[..., Any], point: Sequence[float]) -> tuple[Any, ...]:
     >>> gradient(lambda x, y: x * y, [2.0, 5.0])
     (5.0, 2.0)
     """
-    with perturbation(records=True) as tag:
+    with perturbation() as tag:
         inputs = _variables(point, "gradient(f, point)", tag)
         result = single_output(f(*inputs), "gradient", "jacobian_reverse")
         if _recorded(result, tag):
@@ -101,7 +102,7 @@ def jacobian_forward(f: Callable[..., Any], point: Sequence[float]) -> Matrix:
     columns = []
     for j in range(len(point)):
         with perturbation() as tag:
-            seeded = [Dual(v, 1.0 if i == j else 0.0, tag=tag) for i, v in enumerate(point)]
+            seeded = [seed(v, 1.0 if i == j else 0.0, tag) for i, v in enumerate(point)]
             columns.append([tangent(y, tag) for y in _outputs(f(*seeded))])
     if not columns:  # no inputs: one empty row per output, as jacobian_reverse gives
         return [[] for _ in _outputs(f())]
@@ -110,7 +111,7 @@ def jacobian_forward(f: Callable[..., Any], point: Sequence[float]) -> Matrix:
 
 def jacobian_reverse(f: Callable[..., Any], point: Sequence[float]) -> Matrix:
     """The Jacobian matrix by reverse mode: one recording, one backward sweep per output."""
-    with perturbation(records=True) as tag:
+    with perturbation() as tag:
         inputs = _variables(point, "jacobian_reverse(f, point)", tag)
         rows = []
         for y in _outputs(f(*inputs)):
@@ -132,7 +133,7 @@ def jvp(f: Callable[..., Any], point: Sequence[float], direction: Sequence[float
     point, direction = as_list(point, call), as_list(direction, call, "direction")
     same_length(point, direction, "direction")
     with perturbation() as tag:
-        result = f(*[Dual(v, d, tag=tag) for v, d in zip(point, direction)])
+        result = f(*[seed(v, d, tag) for v, d in zip(point, direction)])
         if isinstance(result, (list, tuple)):
             return [tangent(y, tag) for y in result]
         return tangent(result, tag)
@@ -144,7 +145,7 @@ def vjp(
     """uᵀ·J: the gradient of the weighted sum of outputs, in one backward sweep."""
     call = "vjp(f, point, cotangent)"
     cotangent = as_list(cotangent, call, "cotangent")
-    with perturbation(records=True) as tag:
+    with perturbation() as tag:
         inputs = _variables(point, call, tag)
         outputs = _outputs(f(*inputs))
         same_length(outputs, cotangent, "cotangent")
@@ -153,10 +154,19 @@ def vjp(
         return tuple(x.grad for x in inputs)
 
 
+def seed(value: Any, tangent: Any, tag: Tag) -> Dual:
+    """An input of a forward pass. An input that does not move gets NO_TANGENT, a
+    structural zero: it contributes nothing, even through an infinite partial."""
+    dual = Dual(value, tangent, tag=tag)
+    if not isinstance(tangent, Node) and tangent == 0:
+        dual.derivative = NO_TANGENT
+    return dual
+
+
 @contextmanager
-def perturbation(records: bool = False) -> Iterator[Tag]:
+def perturbation() -> Iterator[Tag]:
     """A fresh tag for one derivative, marked finished when the derivative returns."""
-    tag = new_tag(records)
+    tag = new_tag()
     try:
         yield tag
     finally:

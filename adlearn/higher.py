@@ -28,6 +28,7 @@ from .derivatives import (
     derivative,
     perturbation,
     same_length,
+    seed,
     single_output,
     tangent,
 )
@@ -64,9 +65,9 @@ def hessian_vector_product(
     same_length(point, vector, "vector")
     # The Duals first (the outer derivative), then the Variables of the gradient
     # inside it: a later tag records, so the sweep runs on Dual numbers.
-    with perturbation() as along, perturbation(records=True) as sweep:
+    with perturbation() as along, perturbation() as sweep:
         inputs = [
-            Variable(Dual(p, v, tag=along), name=f"x{i + 1}", tag=sweep)
+            Variable(seed(p, v, along), name=f"x{i + 1}", tag=sweep)
             for i, (p, v) in enumerate(zip(point, vector))
         ]
         result = single_output(f(*inputs), "hessian_vector_product", "jacobian_forward")

@@ -24,6 +24,7 @@ from .core import (
     HAND_MADE_VARIABLE,
     MODES,
     RULES,
+    FlatNode,
     Node,
     Primitive,
     Tag,
@@ -34,7 +35,7 @@ from .core import (
 from .fastpath import compile_fast_paths
 
 
-class Variable(Node):
+class Variable(FlatNode):
     """A number that records every operation done with it, for reverse mode.
 
     >>> x = Variable(3.0, name="x")
@@ -44,10 +45,7 @@ class Variable(Node):
     6.0
     """
 
-    # An operation has one or two inputs, kept in flat slots rather than tuples:
-    # ``a`` and ``b`` (``b`` is None for a one-input operation), and the local
-    # partials ``pa`` and ``pb``. Fewer objects per node make recording faster.
-    __slots__ = ("grad", "primitive", "a", "b", "pa", "pb")
+    __slots__ = ("grad",)  # and, from FlatNode: primitive, inputs a, b, partials pa, pb
 
     grad: Any
     primitive: Primitive | None
@@ -61,19 +59,6 @@ class Variable(Node):
         self.tag = tag
         self.primitive = None
         self.a = self.b = self.pa = self.pb = None
-
-    # The drawing protocol: the inputs and partials as tuples.
-    @property
-    def inputs(self) -> tuple[Any, ...]:
-        if self.primitive is None:
-            return ()
-        return (self.a,) if self.b is None else (self.a, self.b)
-
-    @property
-    def partials(self) -> tuple[Any, ...]:
-        if self.primitive is None:
-            return ()
-        return (self.pa,) if self.b is None else (self.pa, self.pb)
 
     def __repr__(self) -> str:
         text = f"Variable(value={self.value!r}, grad={self.grad!r}"

@@ -115,11 +115,19 @@ def test_what_equality_means_for_a_dual_number():
 # --- 4. an infinite partial times a zero tangent ---------------------------------
 
 
-def test_a_zero_tangent_or_adjoint_contributes_nothing():
+def test_an_input_that_does_not_move_contributes_nothing():
     f = lambda x, y: [sqrt(x) * y]  # noqa: E731
     assert jacobian_forward(f, [0.0, 2.0]) == [[math.inf, 0.0]]
     assert jacobian_reverse(f, [0.0, 2.0]) == [[math.inf, 0.0]]
-    assert gradient(lambda x: 0.0 * sqrt(x), [0.0]) == (0.0,)
+    assert jvp(lambda x, y: sqrt(x) * y, [0.0, 2.0], [0.0, 1.0]) == 0.0
+
+
+@pytest.mark.parametrize(
+    "f", [lambda x: sqrt(x * x), lambda x: 0.0 * sqrt(x), lambda x: x * x**0.5]
+)
+def test_a_computed_zero_times_infinity_is_nan_in_both_modes(f):
+    # 2x at x = 0 is a number, not "no dependence": inf × 0 is NaN, as in PyTorch and JAX.
+    assert math.isnan(derivative(f, 0.0)) and math.isnan(gradient(f, [0.0])[0])
 
 
 # --- 5. kinks and second order ---------------------------------
