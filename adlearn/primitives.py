@@ -12,6 +12,7 @@ differences, for operations that do not take complex numbers).
 
 from __future__ import annotations
 
+import builtins
 import inspect
 import math
 import sys
@@ -54,33 +55,56 @@ def define_primitive(
     * ``replace=True`` replaces an existing rule of that name. Defining the very
       same rule again (re-running a notebook cell) is always allowed.
     """
-    namespace = sys._getframe(1).f_globals  # where the formulas' names live
-    formula = real if isinstance(real, str) else None
-    formulas = tuple(partials) if isinstance(partials, (tuple, list)) else None
-    if arity is None:
-        if formulas is not None:
-            arity = len(formulas)
-        else:
-            assert callable(partials)
-            arity = len(inspect.signature(partials).parameters) - 1
+    namespace = _formula_names(sys._getframe(1).f_globals)
+    if isinstance(partials, str):
+        raise TypeError(
+            f"define_primitive({name!r}): partials must be a tuple of formulas, one per "
+            f"input, like ({partials!r},) with its comma; got the string {partials!r}."
+        )
+    if isinstance(partials, (tuple, list)):
+        if not partials or not all(isinstance(f, str) for f in partials):
+            raise TypeError(
+                f"define_primitive({name!r}): give the partials as formulas (strings), one "
+                f'per input, like ("cos(x)",) or ("y", "x"); got {partials!r}.'
+            )
+        arity = arity or len(partials)
+        if len(partials) != arity:
+            raise ValueError(
+                f"define_primitive({name!r}): {len(partials)} partial formula(s) for {arity} "
+                "input(s). Give one partial per input, in order; a missing one would "
+                "silently count as 0."
+            )
+    elif callable(partials):
+        arity = arity or len(inspect.signature(partials).parameters) - 1
+    else:
+        raise TypeError(f"define_primitive({name!r}): partials must be formulas or a function.")
     if arity not in (1, 2):
         raise ValueError(
-            f"define_primitive({name!r}): adlearn's primitives take one or two inputs, "
-            f"not {arity}. Build a bigger operation from smaller ones."
+            f"define_primitive({name!r}): partials receives the inputs and the value, "
+            "partials(x, out) or partials(x, y, out), and adlearn's primitives take one or "
+            f"two inputs, not {arity}. Build a bigger operation from smaller ones."
         )
+    inputs = "x" if arity == 1 else "x, y"
+    formula = real if isinstance(real, str) else None
+    formulas = tuple(partials) if isinstance(partials, (tuple, list)) else None
     if formulas is not None:
-        if len(formulas) != arity or not all(isinstance(f, str) for f in formulas):
-            raise ValueError(
-                f"define_primitive({name!r}): give one partial formula per input, in order, "
-                f'as strings, like ("y", "x") for x * y; got {partials!r}.'
-            )
-        inputs = "x" if arity == 1 else "x, y"
-        partials = eval(f"lambda {inputs}, out: ({', '.join(formulas)},)", namespace)
+        for text in formulas:  # each on its own first, so that an error names it
+            _compile(name, text, f"{inputs}, out", namespace)
+        partials = _compile(name, f"({', '.join(formulas)},)", f"{inputs}, out", namespace)
     if formula is not None:
-        real = eval(f"lambda {'x' if arity == 1 else 'x, y'}: {formula}", namespace)
-    if formula is not None and complex_ is None:
-        complex_ = eval(f"lambda {'x' if arity == 1 else 'x, y'}: {formula}", namespace)
-    assert callable(real) and callable(partials)
+        real = _compile(name, formula, inputs, namespace)
+        complex_ = complex_ or _compile(name, formula, inputs, namespace)
+    if not callable(real):
+        raise TypeError(f"define_primitive({name!r}): real must be a function or a formula.")
+    try:
+        takes = len(inspect.signature(real).parameters)
+    except (TypeError, ValueError):  # some built-in functions do not say
+        takes = arity
+    if takes != arity:
+        raise ValueError(
+            f"define_primitive({name!r}): real takes {takes} input(s) but there are {arity} "
+            "partial(s): give one partial per input of real."
+        )
     if name in RULES and not replace and not _same_rule(RULES[name], real, partials):
         raise ValueError(
             f"A different primitive named {name!r} already exists. Pick another name, "
@@ -131,6 +155,39 @@ def define_primitive(
     _check_new_rule(primitive, real, complex_)
     register(primitive)
     return public
+
+
+def _formula_names(caller: dict[str, Any]) -> dict[str, Any]:
+    """Where the names in formulas are looked up: the caller's globals, after
+    adlearn's own functions (so "sigmoid(x)" works with only `import adlearn`).
+    The rule table itself (adlearn.rules) uses its own globals, live, because its
+    rows refer to functions defined further down (sin's partial is cos)."""
+    if caller.get("__name__") == f"{__package__}.rules":
+        return caller
+    from . import rules
+
+    names = {k: v for k, v in vars(rules).items() if callable(v) and not k.startswith("__")}
+    return {"__builtins__": __builtins__, "math": math, **names, **caller}
+
+
+def _compile(name: str, text: str, params: str, namespace: dict[str, Any]) -> Any:
+    """A formula as a function of `params`, or an error that says what is wrong."""
+    try:
+        function = eval(f"lambda {params}: {text}", namespace)
+    except SyntaxError as error:
+        raise SyntaxError(
+            f"define_primitive({name!r}): {text!r} is not a Python expression ({error.msg})."
+        ) from None
+    if namespace.get("__name__") != f"{__package__}.rules":
+        known = set(namespace) | set(dir(builtins)) | set(params.replace(",", " ").split())
+        unknown = [n for n in function.__code__.co_names if n not in known]
+        if unknown:
+            raise NameError(
+                f"define_primitive({name!r}): the formula {text!r} uses {unknown[0]!r}, "
+                "which is not defined where define_primitive was called. Define or import "
+                "it first (adlearn's own functions, sin, exp, sigmoid, ..., are known)."
+            )
+    return function
 
 
 def _same_rule(old: Primitive, real: Callable[..., Any], partials: Callable[..., Any]) -> bool:
