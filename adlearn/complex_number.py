@@ -10,9 +10,7 @@ Every method follows from one rule, ``i * i == -1``, and ordinary algebra.
 from __future__ import annotations
 
 import math
-from typing import Any, Union
-
-Number = Union[int, float, complex, "Complex"]
+from typing import Any
 
 
 class Complex:

@@ -355,7 +355,7 @@ def apply(primitive: Primitive | str, *args: Any) -> Any:
     give their values, everything else is a constant (nested numbers included).
     """
     if isinstance(primitive, str):
-        primitive = RULES.get(primitive) or lookup(primitive)
+        primitive = lookup(primitive)
     for arg in args:
         check_operand(arg, primitive)
     leader: Node | None = None
@@ -460,7 +460,7 @@ def topological_order(*outputs: Any) -> list[Any]:
         try:
             state = placed.get(node)
         except TypeError:
-            raise TypeError(_UNHASHABLE.format(kind=type(node).__name__)) from None
+            raise TypeError(UNHASHABLE.format(kind=type(node).__name__)) from None
         if state is not None:
             if state is False:  # second visit: all its inputs are placed
                 placed[node] = True
@@ -480,9 +480,9 @@ def topological_order(*outputs: Any) -> list[Any]:
             continue
         kind, tag = type(node), getattr(node, "tag", None)
         for operand in reversed(node.inputs):
-            if type(operand) is kind and getattr(operand, "tag", None) is tag:
-                if operand not in placed:
-                    stack.append(operand)
+            live = type(operand) is kind and getattr(operand, "tag", None) is tag
+            if live and operand not in placed:
+                stack.append(operand)
     return order
 
 
@@ -491,10 +491,10 @@ def in_graph(operand: Any, kind: type, tag: Any) -> bool:
     return type(operand) is kind and getattr(operand, "tag", None) is tag
 
 
-_UNHASHABLE = (
-    "A {kind} cannot be a node of a graph: it is not hashable. A class that defines "
-    "__eq__ loses Python's default hash; add `__hash__ = object.__hash__` to it, so "
-    "that each node counts as itself."
+UNHASHABLE = (
+    "{kind} defines __eq__ but no __hash__, so Python cannot keep its nodes apart in a "
+    "dict, and a graph cannot be walked. Add `__hash__ = object.__hash__` to the class "
+    "{kind}: each node is then itself, whatever its value."
 )
 
 

@@ -113,24 +113,22 @@ class Dual(Node):
                 setattr(Dual, f"__{prefix}{primitive.operator}__", method)
 
     @staticmethod
-    def finish(live_a: bool, live_b: bool) -> str:
+    def finish(live_a: bool, live_b: bool, unary: bool) -> str:
         """The last lines of a generated fast path: the chain rule, then the new Dual."""
         live = [(p, o) for p, o, is_live in (("pa", "a", live_a), ("pb", "b", live_b)) if is_live]
         terms = " + ".join(f"{p} * {o}.derivative" for p, o in live)
         safe = " + ".join(f"contribution({p}, {o}.derivative)" for p, o in live)
+        record = "(primitive, (a,), (pa,))" if unary else "(primitive, (a, b), (pa, pb))"
         return (
             f"tangent = {terms}\n"
-            "if tangent != tangent:  # an infinite partial times a zero tangent\n"
+            "if tangent != tangent:  # NaN: is it inf × a structural zero (NO_TANGENT)?\n"
             f"    tangent = {safe}\n"
             "dual = new(Dual)\n"
             "dual.value = out\n"
             "dual.derivative = tangent\n"
             "tag = dual.tag = self.tag\n"
             "if tag.records:  # made by hand: keep what drawings need\n"
-            "    if b is None:\n"
-            "        dual.record = (primitive, (a,), (pa,))\n"
-            "    else:\n"
-            "        dual.record = (primitive, (a, b), (pa, pb))\n"
+            f"    dual.record = {record}\n"
             "return dual"
         )
 

@@ -9,7 +9,7 @@ Anything unusual (nested numbers, odd operands, an error) still goes to `apply`.
 
 See one with ``adlearn.show_code("mul")``; tracebacks show its lines too. Each number
 type contributes only what is its own, the last lines (`Dual`: the tangent;
-`Variable`: what is stored), through its ``finish(live_a, live_b)`` method.
+`Variable`: what is stored), through its ``finish(live_a, live_b, unary)`` method.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def branch(primitive: Primitive, kind: Any, operands: str, live: tuple[bool, boo
             f"if out == out and ({' or '.join(tests)}):",
             f"    return apply(primitive, {args})",
         ]
-    return lines + kind.finish(*live).splitlines()
+    return lines + kind.finish(*live, primitive.arity == 1).splitlines()
 
 
 def source(primitive: Primitive, kind: Any) -> dict[str, str]:
@@ -61,7 +61,7 @@ def source(primitive: Primitive, kind: Any) -> dict[str, str]:
     mode, name = kind.__name__, primitive.name
     indent = "        "
     if primitive.arity == 1:
-        body = ["a, b, x = self, None, self.value"] + branch(primitive, kind, "self", (True, False))
+        body = ["a, x = self, self.value"] + branch(primitive, kind, "self", (True, False))
         code = [f"def fast_{name}(self):  # {mode}, generated from RULES[{name!r}]"]
         return {"": "\n".join(code + ["    " + line for line in body]) + "\n"}
     both = branch(primitive, kind, "self, other", (True, True))
@@ -144,5 +144,10 @@ def show_code(name: str) -> None:
 
     primitive = lookup(name)
     for kind in MODES:
-        for text in source(primitive, kind).values():
+        for prefix, text in source(primitive, kind).items():
+            print(
+                f"# {kind.__name__}.__{prefix}{primitive.operator}__"
+                if primitive.operator
+                else f"# adlearn.{name} on a {kind.__name__}"
+            )
             print(text)

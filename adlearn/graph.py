@@ -67,13 +67,12 @@ def format_number(x: Any, digits: int = 2) -> str:
 def is_node_operand(node: Any, operand: Any) -> bool:
     """True when `operand` is a node of the same graph as `node`; False for a constant.
 
-    The rule of `adlearn.topological_order`: an operand belongs to the graph when it
-    is an object of the same type as the node that uses it, with the same ``tag``
-    (adlearn's numbers carry one per derivative; your own nodes need none).
+    The rule of `adlearn.topological_order` (`adlearn.core.in_graph`): an operand
+    belongs to the graph when it is an object of the same type as the node that uses
+    it, with the same ``tag`` (adlearn's numbers carry one per derivative; your own
+    nodes need none).
     """
-    return type(operand) is type(node) and getattr(operand, "tag", None) is getattr(
-        node, "tag", None
-    )
+    return core.in_graph(operand, type(node), getattr(node, "tag", None))
 
 
 def drawn_name(node: Any) -> str | None:
@@ -105,12 +104,7 @@ def check_node(node: Any) -> None:
             f"`.value`, `.inputs` and `.partials` (this one has no `.{missing[0]}`)."
         )
     if type(node).__hash__ is None:
-        kind = type(node).__name__
-        raise TypeError(
-            f"{kind} defines __eq__ but no __hash__, so Python cannot keep its nodes apart "
-            f"in a dict, and a graph cannot be walked. Add `__hash__ = object.__hash__` to "
-            f"the class {kind}: each node is then itself, whatever its value."
-        )
+        raise TypeError(core.UNHASHABLE.format(kind=type(node).__name__))
     if len(node.inputs) != len(node.partials):
         raise ValueError(
             f"A node made by {operation_symbol(node)!r} (value {node.value!r}) has "

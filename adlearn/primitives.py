@@ -94,7 +94,7 @@ def define_primitive(
     if formula is not None:
         real = _compile(name, formula, inputs, namespace)
         complex_ = complex_ or _compile(name, formula, inputs, namespace)
-    if not callable(real):
+    if not callable(real) or not callable(partials):
         raise TypeError(f"define_primitive({name!r}): real must be a function or a formula.")
     try:
         takes = len(inspect.signature(real).parameters)

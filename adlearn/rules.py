@@ -94,15 +94,6 @@ define_primitive(  # ** needs care at 0 and for negative bases: its partials are
 )
 
 
-def _absolute(x: Any) -> Any:
-    if isinstance(x, complex):
-        raise TypeError(
-            "abs() of a complex number has no complex derivative (it is not analytic), "
-            "so adlearn does not differentiate it; use abs(z) directly for its size"
-        )
-    return abs(x)
-
-
 def _sign(x: Any) -> float:
     # from the right at 0; NaN stays NaN
     return 1.0 if x >= 0 else (-1.0 if x < 0 else math.nan)
@@ -112,7 +103,7 @@ define_primitive(
     "abs",
     symbol="abs",
     operator="abs",
-    real=_absolute,
+    real=abs,
     partials=("_sign(x)",),
 )
 
@@ -132,9 +123,14 @@ log = define_primitive(
 
 
 def _sqrt_partial(x: Any, out: Any) -> Any:
-    if type(out) is float and out == 0:
-        return math.inf  # the slope from the right is vertical
-    return 0.5 / out  # on a nested number at 0: no inverse, a clear error
+    if out == 0:
+        if type(out) is float:
+            return math.inf  # the slope from the right is vertical
+        raise ZeroDivisionError(
+            "sqrt has no second derivative at 0: its slope there is already infinite "
+            "(from the right), and the slope of that has no value"
+        )
+    return 0.5 / out
 
 
 sqrt = define_primitive(

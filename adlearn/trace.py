@@ -14,6 +14,7 @@ Traces and sweeps work on any node that follows the drawing protocol (see
 from __future__ import annotations
 
 import html
+import unicodedata
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -37,6 +38,15 @@ DOT = "\u0307"  # combining dot above: v̇ is a tangent
 MAX_ROWS = 60  # rows of a trace table at most: the first and the last ones
 
 T = TypeVar("T")
+
+
+def width(text: str) -> int:
+    """How many columns text takes: combining marks (the bar of v̄) take none."""
+    return sum(not unicodedata.combining(c) for c in text)
+
+
+def pad(text: str, columns: int) -> str:
+    return text + " " * (columns - width(text))
 
 
 def marked(name: str, mark: str) -> str:
@@ -212,12 +222,12 @@ class Trace:
     def __repr__(self) -> str:
         lines = [self.title]
         for heading, columns, rows in self.sections:
-            widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(columns)]
+            widths = [max(width(c), *(width(r[i]) for r in rows)) for i, c in enumerate(columns)]
             lines.append("")
             lines.append(heading)
-            lines.append("  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip())
+            lines.append("  ".join(pad(c, w) for c, w in zip(columns, widths)).rstrip())
             for row in rows:
-                lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+                lines.append("  ".join(pad(v, w) for v, w in zip(row, widths)).rstrip())
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:

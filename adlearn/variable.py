@@ -97,19 +97,20 @@ class Variable(FlatNode):
                 setattr(Variable, f"__{prefix}{primitive.operator}__", method)
 
     @staticmethod
-    def finish(live_a: bool, live_b: bool) -> str:
+    def finish(live_a: bool, live_b: bool, unary: bool) -> str:
         """The last lines of a generated fast path: store the node, nothing else."""
+        inputs = (
+            "node.a, node.b, node.pa = a, None, pa"
+            if unary
+            else ("node.a, node.b, node.pa, node.pb = a, b, pa, pb")
+        )
         return (
             "node = new(Variable)\n"
             "node.value = out\n"
             "node.grad = 0.0\n"
             "node.tag = self.tag\n"
             "node.primitive = primitive\n"
-            "node.a = a\n"
-            "node.b = b\n"
-            "node.pa = pa\n"
-            "if b is not None:\n"
-            "    node.pb = pb\n"
+            f"{inputs}\n"
             "return node"
         )
 

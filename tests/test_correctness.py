@@ -138,7 +138,7 @@ def test_kinks_follow_the_convention_or_refuse():
     assert derivative(lambda x: x**x, 0.0) == -math.inf  # x^x (log x + 1) -> -inf from the right
     assert derivative(lambda x: 0.0**x, 0.0) == -math.inf  # 0^x jumps from 1 to 0
     assert derivative(lambda x: x**0.5, 0.0) == math.inf
-    with pytest.raises(ZeroDivisionError, match="no inverse"):
+    with pytest.raises(ZeroDivisionError, match="sqrt has no second derivative at 0"):
         second_derivative(sqrt, 0.0)
     with pytest.raises((ZeroDivisionError, ValueError)):
         second_derivative(lambda x: x**0.5, 0.0)
