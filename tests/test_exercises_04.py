@@ -191,6 +191,29 @@ class SweepValue(NaiveValue):
                 x.grad += partial * node.grad
 """
 
+SEEN_AT_PUSH = """
+class SweepValue(NaiveValue):
+    def backward(self):
+        order, seen, stack = [], {id(self)}, [(self, False)]
+        while stack:
+            node, done = stack.pop()
+            if done:
+                order.append(node)
+                continue
+            stack.append((node, True))
+            for x, _ in node.inputs:
+                if id(x) not in seen:
+                    seen.add(id(x))
+                    stack.append((x, False))
+        for node in order:
+            if node.inputs:
+                node.grad = 0.0
+        self.grad += 1.0
+        for node in reversed(order):
+            for x, partial in node.inputs:
+                x.grad += partial * node.grad
+"""
+
 NO_RESET = SWEEP.replace("            if node.inputs:\n", "            if False:\n")
 
 WRONG = [  # check, a typical wrong answer or shortcut, the name it defines, the message
@@ -204,7 +227,7 @@ WRONG = [  # check, a typical wrong answer or shortcut, the name it defines, the
         lesson04.check_prediction,
         "def predicted_grad():\n    return 30.0",
         "predicted_grad",
-        "is 30, but it should be 36",
+        "30 is not a.grad",
     ),
     (
         lesson04.check_prediction,
@@ -235,6 +258,7 @@ WRONG = [  # check, a typical wrong answer or shortcut, the name it defines, the
     (lesson04.check_backward, PER_PATH, "SweepValue", "2046 times, but the graph has only 20"),
     (lesson04.check_backward, RECURSIVE_ORDER, "SweepValue", "recursion limit"),
     (lesson04.check_backward, NO_RESET, "SweepValue", "after a second backward"),
+    (lesson04.check_backward, SEEN_AT_PUSH, "SweepValue", "should be 114"),
     (
         lesson04.check_backward,
         "class SweepValue(NaiveValue):\n    def backward(self):\n        topological_order(self)",

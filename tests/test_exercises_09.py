@@ -178,7 +178,17 @@ def test_the_table_check_fills_the_lessons_table(lesson):
     assert sorted(ns["TABLE"]) == sorted(lesson09.NAMES)
 
 
+FROM_ADLEARNS_TABLE = """
+import adlearn
+
+def fill_table(table):
+    for name in ["add", "sub", "mul", "div", "pow", "neg", "sin", "cos", "exp", "log"]:
+        row = adlearn.RULES[name]
+        table[name] = (row.evaluate, lambda *xs, row=row: row.partials(*xs, row.evaluate(*xs)))
+"""
+
 WRONG = [  # exercise, a typical wrong answer or shortcut, the message
+    ("09.1", FROM_ADLEARNS_TABLE, "rule table is switched off"),
     (
         "09.1",
         FILL_TABLE.replace("x**p * math.log(x) if x > 0 else 0.0", "0.0"),

@@ -34,6 +34,7 @@ done raises `CheckFailed` too, so nbgrader gives it no points.
 from __future__ import annotations
 
 import functools
+import importlib
 import html
 import os
 import random
@@ -140,9 +141,21 @@ def hint(key: str) -> Hint:
     """The next hint for an exercise; the last one is the worked answer."""
     key = str(key)
     if key not in EXERCISES:
+        _load_lesson(key)
+    if key not in EXERCISES:
         known = ", ".join(sorted(EXERCISES))
         raise KeyError(f"There is no exercise {key!r}. The exercises are: {known}.")
     return Hint(EXERCISES[key].next_hint())
+
+
+def _load_lesson(key: str) -> None:
+    """Import the check module of lesson NN for the key "NN.k", if there is one."""
+    lesson = key.split(".")[0]
+    if lesson.isdigit():
+        try:
+            importlib.import_module(f"adlearn.checks.lesson{lesson}")
+        except ImportError:
+            pass
 
 
 def exercise(
@@ -150,7 +163,7 @@ def exercise(
     title: str,
     hints: Sequence[str],
     *,
-    forbid: Sequence[Callable[..., Any]] = (),
+    forbid: Sequence[Any] = (),
     why: str = "",
 ) -> Callable[[Callable[..., str]], Callable[..., CheckResult]]:
     """Make a check out of a body that raises `Wrong` or returns what passed."""
@@ -206,8 +219,9 @@ def _sentence(error: BaseException) -> str:
 
 
 @contextmanager
-def forbidden(functions: Sequence[Callable[..., Any]], why: str) -> Iterator[None]:
-    """While inside, `functions` raise `ShortcutUsed` when the learner calls them.
+def forbidden(functions: Sequence[Any], why: str) -> Iterator[None]:
+    """While inside, `functions` raise `ShortcutUsed` when the learner calls them
+    (or, for a table such as ``adlearn.RULES``, reads it).
 
     They are replaced in the ``adlearn`` namespace and in the notebook's own
     namespace (``__main__``), which is where a learner's code finds them. The checks'
@@ -232,16 +246,24 @@ def forbidden(functions: Sequence[Callable[..., Any]], why: str) -> Iterator[Non
             namespace[name] = value
 
 
-def _refusing(function: Callable[..., Any], why: str) -> Callable[..., Any]:
-    name = getattr(function, "__name__", "that function")
+def _refusing(thing: Any, why: str) -> Any:
+    """A stand-in for a switched-off function (or table, such as adlearn.RULES)."""
+    name = getattr(thing, "__name__", None)
 
     def refuse(*args: Any, **kwargs: Any) -> Any:
+        shown = f"{name}()" if name else "adlearn's rule table"
         raise ShortcutUsed(
-            f"This exercise asks you to do the work yourself, so {name}() is switched off "
+            f"This exercise asks you to do the work yourself, so {shown} is switched off "
             f"while it is checked. {why}".strip()
         )
 
-    return refuse
+    if callable(thing):
+        return refuse
+
+    class Refused:
+        __getitem__ = __getattr__ = __iter__ = __len__ = __contains__ = refuse
+
+    return Refused()
 
 
 # --- helpers for writing checks ------------------------------------------------------

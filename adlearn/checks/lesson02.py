@@ -353,6 +353,7 @@ def check_power(MyDual: type) -> str:
         cases.append((f"MyDual({a:.6g}, {b:.6g}) ** {n!r}", (a, b), n, a**n,
                       n * a ** (n - 1) * b))
     cases.append((f"MyDual({-a:.6g}, {b:.6g}) ** 3", (-a, b), 3, (-a) ** 3, 3 * a**2 * b))
+    cases.append(("MyDual(0.0, 1.0) ** 2", (0.0, 1.0), 2, 0.0, 0.0))
     for c in (2, r):
         cases.append((f"{c!r} ** MyDual({a:.6g}, {b:.6g})", c, (a, b), c**a,
                       c**a * math.log(c) * b))

@@ -163,7 +163,11 @@ def check_prediction(predicted_grad: Callable[[], float]) -> str:
             "27 is what you get when a's use by v = u + a is forgotten: a feeds two "
             "operations, so its adjoint has two parts"
         )
-    expect_close(guess, a.grad, "your prediction of a.grad", rtol=1e-12, atol=0.0)
+    if not math.isclose(guess, a.grad, rel_tol=1e-12):
+        raise Wrong(
+            f"{guess:g} is not a.grad. Draw the graph: a is used twice, so its adjoint is "
+            "the sum of two contributions, one for each operation that uses it"
+        )
     return f"a.grad is {a.grad:g}, as you predicted: one contribution per use of a."
 
 
@@ -282,8 +286,23 @@ def _recursion_limit_fixed() -> Iterator[None]:
         sys.setrecursionlimit(limit)
 
 
+def expect_diamond(make: Callable[[float], Any]) -> None:
+    """b = x * x, a = b + b * b: an order that places b before b * b is caught here."""
+    x = make(3.0)
+    b = x * x
+    (b + b * b).backward()
+    if x.grad != 114.0:  # d/dx (x² + x⁴) = 2x + 4x³ at 3
+        raise Wrong(
+            f"on b = x * x, a = b + b * b at x = 3, x.grad is {x.grad!r}, but it should be "
+            "114: b passed its adjoint back before b * b had added its part to it. In the "
+            "order, a node must come after every node it depends on: mark a node as "
+            "visited when you take it off the stack, not when you push it"
+        )
+
+
 def expect_exact_and_deep(make: Callable[[float], Any]) -> None:
     """2**60 exactly after 60 doublings; a 100,000-step chain at the recursion limit."""
+    expect_diamond(make)
     x = make(1.0)
     _doubling(x, 60).backward()
     if x.grad != 2.0**60:

@@ -85,7 +85,7 @@ def _expected(name: str, args: tuple[float, ...]) -> tuple[float, tuple[float, .
         '        "exp": (math.exp, lambda x: (math.exp(x),)),\n'
         '        "log": (math.log, lambda x: (1 / x,)),\n    })',
     ),
-    forbid=(adlearn.define_primitive,),
+    forbid=(adlearn.define_primitive, adlearn.RULES),
     why="Write the rules into your own table.",
 )
 def check_table(fill_table: Callable[[dict[str, Any]], Any], table: dict[str, Any]) -> str:
