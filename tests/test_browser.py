@@ -162,6 +162,7 @@ CELLS_JS = """
   const prompt = cell.querySelector('.jp-InputPrompt');
   return {
     code: cell.classList.contains('jp-CodeCell'),
+    hidden: cell.querySelector('.jp-InputPlaceholder') !== null,  // source collapsed
     prompt: prompt ? prompt.textContent.trim() : '',
     errors: [...cell.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')]
       .map(e => e.textContent.slice(0, 400)),
@@ -221,11 +222,13 @@ def test_lesson_runs_in_jupyterlab(lab, browser, path):
 
         page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
         page.locator('[data-command="runmenu:run-all"]').first.click()
-        code_cells = sum(1 for c in expected if c["code"])
+        # A cell whose source is collapsed shows no prompt: count the others.
+        shown_first = page.evaluate(CELLS_JS)
+        code_cells = sum(1 for c in shown_first if c["code"] and not c["hidden"])
 
         def finished() -> bool:
             cells = page.evaluate(CELLS_JS)
-            prompts = [c["prompt"] for c in cells if c["code"]]
+            prompts = [c["prompt"] for c in cells if c["code"] and not c["hidden"]]
             done = sum(1 for p in prompts if p.strip("[]: ").isdigit())
             if done == code_cells:
                 return kernel_idle(lab["base"], name)
@@ -238,7 +241,18 @@ def test_lesson_runs_in_jupyterlab(lab, browser, path):
                         )
             return False
 
-        wait_until(finished, 180, f"Run All to finish in {name}")
+        try:
+            wait_until(finished, 180, f"Run All to finish in {name}")
+        except AssertionError:
+            prompts = [c["prompt"] for c in page.evaluate(CELLS_JS) if c["code"] and not c["hidden"]]
+            waiting = [i for i, p in enumerate(prompts) if not p.strip("[]: ").isdigit()]
+            SCREENSHOTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / f"{path.stem}-stuck.png"), full_page=True)
+            raise AssertionError(
+                f"{name}: Run All did not finish: {len(prompts) - len(waiting)} of "
+                f"{code_cells} code cells ran; not run: {waiting[:5]} (prompts "
+                f"{[prompts[i] for i in waiting[:5]]})"
+            ) from None
         page.wait_for_timeout(500)  # let the last pictures decode
         shown = page.evaluate(CELLS_JS)
         assert len(shown) == len(expected), (
