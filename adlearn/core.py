@@ -197,8 +197,17 @@ class Node:
 
     @classmethod
     def specialise(cls, primitive: Primitive) -> None:
-        """Build this type's fast path for `primitive` (and its operator methods)."""
-        raise NotImplementedError
+        """Give this type a fast path for `primitive`, generated from its row: the
+        function adlearn.sin calls on it and, for an operator, its method (``__mul__``).
+        """
+        from .fastpath import compile_fast_paths  # fastpath itself uses this module
+
+        paths = compile_fast_paths(primitive, cls, primitive.namespace)
+        if primitive.arity == 1:
+            primitive.fast[cls] = paths[""]
+        if primitive.operator:
+            for prefix, method in paths.items():
+                setattr(cls, f"__{prefix}{primitive.operator}__", method)
 
     @classmethod
     def make(

@@ -28,7 +28,6 @@ from .core import (
     contribution,
     real_value,
 )
-from .fastpath import compile_fast_paths
 
 
 class Dual(Node):
@@ -101,16 +100,6 @@ class Dual(Node):
             if type(arg) is Dual and arg.tag is tag:
                 tangent = tangent + contribution(partial, arg.derivative)
         return _new(out, tangent, tag, primitive, args, partials)
-
-    @classmethod
-    def specialise(cls, primitive: Primitive) -> None:
-        """Give Dual a fast path for `primitive`, generated from its row (see fastpath)."""
-        paths = compile_fast_paths(primitive, Dual, primitive.namespace)
-        if primitive.arity == 1:
-            primitive.fast[Dual] = paths[""]
-        if primitive.operator:
-            for prefix, method in paths.items():
-                setattr(Dual, f"__{prefix}{primitive.operator}__", method)
 
     @staticmethod
     def finish(live_a: bool, live_b: bool, unary: bool) -> str:

@@ -32,7 +32,6 @@ from .core import (
     real_value,
     topological_order,
 )
-from .fastpath import compile_fast_paths
 
 
 class Variable(FlatNode):
@@ -85,16 +84,6 @@ class Variable(FlatNode):
         tag: Tag,
     ) -> Variable:
         return _new(out, tag, primitive, args, partials)
-
-    @classmethod
-    def specialise(cls, primitive: Primitive) -> None:
-        """Give Variable a fast path for `primitive`, generated from its row (see fastpath)."""
-        paths = compile_fast_paths(primitive, Variable, primitive.namespace)
-        if primitive.arity == 1:
-            primitive.fast[Variable] = paths[""]
-        if primitive.operator:
-            for prefix, method in paths.items():
-                setattr(Variable, f"__{prefix}{primitive.operator}__", method)
 
     @staticmethod
     def finish(live_a: bool, live_b: bool, unary: bool) -> str:

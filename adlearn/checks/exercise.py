@@ -34,8 +34,8 @@ done raises `CheckFailed` too, so nbgrader gives it no points.
 from __future__ import annotations
 
 import functools
-import importlib
 import html
+import importlib
 import os
 import random
 import sys
