@@ -543,14 +543,14 @@ def contribution(partial: Any, weight: Any) -> Any:
     return product
 
 
-def real_value(value: Any, kind: str) -> Any:
+def checked_number(value: Any, kind: str) -> Any:
     """Check a value given to ``Dual(...)`` or ``Variable(...)``; ints become floats."""
     if isinstance(value, Node):
         return value  # nesting, for higher derivatives
     if is_real(value):
         return float(value)
     if hasattr(value, "item") and getattr(value, "shape", None) == ():
-        return real_value(value.item(), kind)  # a numpy scalar
+        return checked_number(value.item(), kind)  # a numpy scalar
     if isinstance(value, (list, tuple)):
         advice = f"For several numbers, make one {kind} each: [{kind}(v) for v in values]."
     elif isinstance(value, str):

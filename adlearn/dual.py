@@ -26,7 +26,7 @@ from .core import (
     Primitive,
     Tag,
     contribution,
-    real_value,
+    checked_number,
 )
 
 
@@ -60,8 +60,8 @@ class Dual(Node):
                 f"tag={tag!r}: a tag must come from adlearn.new_tag(), so that it can never "
                 "collide with the tags adlearn's own derivatives use."
             )
-        self.value = real_value(value, "Dual")
-        self.derivative = real_value(derivative, "Dual")
+        self.value = checked_number(value, "Dual")
+        self.derivative = checked_number(derivative, "Dual")
         self.name = name
         self.tag = tag
 

@@ -29,7 +29,7 @@ from .core import (
     Primitive,
     Tag,
     contribution,
-    real_value,
+    checked_number,
     topological_order,
 )
 
@@ -50,7 +50,7 @@ class Variable(FlatNode):
     primitive: Primitive | None
 
     def __init__(self, value: Any, name: str | None = None, *, tag: Tag | None = None) -> None:
-        self.value = real_value(value, "Variable")
+        self.value = checked_number(value, "Variable")
         self.grad = 0.0
         self.name = name
         if tag is None:  # made by hand: just above the number it holds, if any
