@@ -25,8 +25,8 @@ from .core import (
     Node,
     Primitive,
     Tag,
-    contribution,
     checked_number,
+    contribution,
 )
 
 

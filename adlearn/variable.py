@@ -28,8 +28,8 @@ from .core import (
     Node,
     Primitive,
     Tag,
-    contribution,
     checked_number,
+    contribution,
     topological_order,
 )
 
