@@ -117,6 +117,8 @@ class Primitive:
         return f"Primitive({self.name!r}, symbol={self.symbol!r}, arity={self.arity})"
 
 
+Args = tuple[Any, ...]  # the operands of an operation, or their partials, in order
+
 RULES: dict[str, Primitive] = {}
 """Every primitive adlearn knows, by name. ``rules.py`` fills it."""
 
@@ -210,14 +212,7 @@ class Node:
                 setattr(cls, f"__{prefix}{primitive.operator}__", method)
 
     @classmethod
-    def make(
-        cls,
-        primitive: Primitive,
-        out: Any,
-        args: tuple[Any, ...],
-        partials: tuple[Any, ...],
-        tag: Tag,
-    ) -> Node:
+    def make(cls, primitive: Primitive, out: Any, args: Args, partials: Args, tag: Tag) -> Node:
         """The result of `primitive` on `args`, whose value and partials are known."""
         raise NotImplementedError
 

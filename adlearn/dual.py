@@ -22,6 +22,7 @@ from .core import (
     MODES,
     NO_INVERSE,
     RULES,
+    Args,
     Node,
     Primitive,
     Tag,
@@ -86,14 +87,7 @@ class Dual(Node):
         return getattr(self, "record", (None, (), ()))[2]
 
     @classmethod
-    def make(
-        cls,
-        primitive: Primitive,
-        out: Any,
-        args: tuple[Any, ...],
-        partials: tuple[Any, ...],
-        tag: Tag,
-    ) -> Dual:
+    def make(cls, primitive: Primitive, out: Any, args: Args, partials: Args, tag: Tag) -> Dual:
         """The chain rule: tangent = sum of (partial × input tangent) over live inputs."""
         tangent: Any = 0.0
         for arg, partial in zip(args, partials):

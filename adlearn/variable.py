@@ -24,6 +24,7 @@ from .core import (
     HAND_MADE_VARIABLE,
     MODES,
     RULES,
+    Args,
     FlatNode,
     Node,
     Primitive,
@@ -75,14 +76,7 @@ class Variable(FlatNode):
             node.grad = 0.0
 
     @classmethod
-    def make(
-        cls,
-        primitive: Primitive,
-        out: Any,
-        args: tuple[Any, ...],
-        partials: tuple[Any, ...],
-        tag: Tag,
-    ) -> Variable:
+    def make(cls, primitive: Primitive, out: Any, args: Args, partials: Args, tag: Tag) -> Variable:
         return _new(out, tag, primitive, args, partials)
 
     @staticmethod
