@@ -77,16 +77,19 @@ class Variable(FlatNode):
 
     @classmethod
     def make(cls, primitive: Primitive, out: Any, args: Args, partials: Args, tag: Tag) -> Variable:
-        return _new(out, tag, primitive, args, partials)
+        node = object.__new__(Variable)  # the values are already checked
+        node.value, node.grad, node.tag, node.primitive = out, 0.0, tag, primitive
+        node.a, node.pa = args[0], partials[0]
+        node.b, node.pb = (args[1], partials[1]) if len(args) == 2 else (None, None)
+        return node
 
     @staticmethod
     def finish(live_a: bool, live_b: bool, unary: bool) -> str:
         """The last lines of a generated fast path: store the node, nothing else."""
-        inputs = (
-            "node.a, node.b, node.pa = a, None, pa"
-            if unary
-            else ("node.a, node.b, node.pa, node.pb = a, b, pa, pb")
-        )
+        if unary:
+            inputs = "node.a, node.b, node.pa = a, None, pa"
+        else:
+            inputs = "node.a, node.b, node.pa, node.pb = a, b, pa, pb"
         return (
             "node = new(Variable)\n"
             "node.value = out\n"
@@ -112,7 +115,9 @@ def backpropagate(outputs: Sequence[Variable], seeds: Sequence[Any]) -> None:
         if node.primitive is None:
             continue
         grad, tag, a, b = node.grad, node.tag, node.a, node.b
-        if type(a) is Variable and a.tag is tag:  # constants take no gradient
+        # input.grad += partial × grad, for the inputs that are Variables of this graph
+        # (constants take no gradient); `contribution` only when the product is NaN
+        if type(a) is Variable and a.tag is tag:
             step = node.pa * grad
             a.grad = a.grad + (step if step == step else contribution(node.pa, grad))
         if type(b) is Variable and b.tag is tag:
@@ -120,23 +125,6 @@ def backpropagate(outputs: Sequence[Variable], seeds: Sequence[Any]) -> None:
             b.grad = b.grad + (step if step == step else contribution(node.pb, grad))
     for leaf, before in earlier:
         leaf.grad = before + leaf.grad  # inputs accumulate across calls, as in PyTorch
-
-
-def _new(
-    out: Any, tag: Tag, primitive: Primitive, args: tuple[Any, ...], partials: Any
-) -> Variable:
-    node = _node(out, tag, primitive)
-    node.a, node.pa = args[0], partials[0]
-    if len(args) == 2:
-        node.b, node.pb = args[1], partials[1]
-    return node
-
-
-def _node(out: Any, tag: Tag, primitive: Primitive) -> Variable:
-    node = object.__new__(Variable)  # the values are already checked
-    node.value, node.grad, node.tag, node.primitive = out, 0.0, tag, primitive
-    node.b = None
-    return node
 
 
 MODES.append(Variable)
