@@ -318,8 +318,9 @@ class FlatNode(Node):
     tuples. Fewer objects per node make recording faster. (`Variable` is one.)
     """
 
-    __slots__ = ("primitive", "a", "b", "pa", "pb")
+    __slots__ = ("primitive", "a", "b", "pa", "pb", "mark")
 
+    mark: object  # used by topological_order while it walks the graph
     a: Any
     b: Any
     pa: Any
@@ -449,16 +450,19 @@ LEAKED = (
 def topological_order(*outputs: Any) -> list[Any]:
     """Every node the outputs depend on, once each, each after all of its inputs.
 
-    An iterative depth-first search (no recursion, so any depth works). An operand
-    is a node of the graph when it has the type and tag of the node that used it;
-    anything else is a constant. This works for any class that follows the drawing
-    protocol of `Node` (``inputs``), your own too. Inputs are visited in order, so
-    the result is the same on every run.
+    An iterative depth-first search (no recursion, so any depth works): a node is
+    *entered* when first taken off the stack, its inputs are pushed above it, and it
+    is *placed* in the order when it comes off the stack again, after all of them. An
+    operand is a node of the graph when it has the type and tag of the node that used
+    it (`in_graph`); anything else is a constant. This works for any class that
+    follows the drawing protocol of `Node` (``inputs``), your own too. Inputs are
+    visited in order, so the result is the same on every run.
     """
+    if outputs and all(isinstance(output, FlatNode) for output in outputs):
+        return _flat_order(outputs)
     order: list[Any] = []
-    placed: dict[Any, bool] = {}  # False: its inputs are being visited; True: placed
+    placed: dict[Any, bool] = {}  # False: entered, its inputs being visited; True: placed
     stack = list(reversed(outputs))
-    flat = all(isinstance(output, FlatNode) for output in outputs)
     while stack:
         node = stack.pop()
         try:
@@ -472,21 +476,40 @@ def topological_order(*outputs: Any) -> list[Any]:
             continue
         placed[node] = False
         stack.append(node)  # come back to it after its inputs
-        # Push the inputs that are nodes of this graph: in_graph(operand, kind, tag),
-        # written out because this runs once per edge. A FlatNode's inputs are read
-        # straight from its slots a and b (the same as .inputs, without a tuple).
-        if flat:
-            kind, tag, b, a = type(node), node.tag, node.b, node.a
-            if type(b) is kind and b.tag is tag and b not in placed:
-                stack.append(b)
-            if type(a) is kind and a.tag is tag and a not in placed:
-                stack.append(a)
-            continue
         kind, tag = type(node), getattr(node, "tag", None)
         for operand in reversed(node.inputs):
+            # in_graph(operand, kind, tag), written out: this runs once per edge
             live = type(operand) is kind and getattr(operand, "tag", None) is tag
             if live and operand not in placed:
                 stack.append(operand)
+    return order
+
+
+def _flat_order(outputs: tuple[Any, ...]) -> list[Any]:
+    """The same search for adlearn's own FlatNodes, made fast for backward(): each
+    node's state is a mark in its ``mark`` slot instead of an entry in a dict (two
+    fresh marks per search, so an old search's marks never count), and its inputs
+    are read from the slots ``a`` and ``b``.
+    """
+    order: list[Any] = []
+    entered, placed = object(), object()
+    stack = list(reversed(outputs))
+    while stack:
+        node = stack.pop()
+        mark = node.mark
+        if mark is entered:  # second visit: all its inputs are placed
+            node.mark = placed
+            order.append(node)
+            continue
+        if mark is placed:
+            continue
+        node.mark = entered
+        stack.append(node)  # come back to it after its inputs
+        kind, tag, b, a = type(node), node.tag, node.b, node.a
+        if type(b) is kind and b.tag is tag and b.mark is not entered and b.mark is not placed:
+            stack.append(b)
+        if type(a) is kind and a.tag is tag and a.mark is not entered and a.mark is not placed:
+            stack.append(a)
     return order
 
 

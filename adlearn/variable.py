@@ -58,7 +58,7 @@ class Variable(FlatNode):
             tag = self.value.tag.wrapped() if isinstance(self.value, Node) else HAND_MADE_VARIABLE
         self.tag = tag
         self.primitive = None
-        self.a = self.b = self.pa = self.pb = None
+        self.a = self.b = self.pa = self.pb = self.mark = None
 
     def __repr__(self) -> str:
         text = f"Variable(value={self.value!r}, grad={self.grad!r}"
@@ -79,7 +79,7 @@ class Variable(FlatNode):
     def make(cls, primitive: Primitive, out: Any, args: Args, partials: Args, tag: Tag) -> Variable:
         node = object.__new__(Variable)  # the values are already checked
         node.value, node.grad, node.tag, node.primitive = out, 0.0, tag, primitive
-        node.a, node.pa = args[0], partials[0]
+        node.mark, node.a, node.pa = None, args[0], partials[0]
         node.b, node.pb = (args[1], partials[1]) if len(args) == 2 else (None, None)
         return node
 
@@ -96,6 +96,7 @@ class Variable(FlatNode):
             "node.grad = 0.0\n"
             "node.tag = self.tag\n"
             "node.primitive = primitive\n"
+            "node.mark = None\n"
             f"{inputs}\n"
             "return node"
         )
