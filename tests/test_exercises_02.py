@@ -82,6 +82,8 @@ def make_my_dual():
         if a < 0 and not float(n).is_integer():
             raise ValueError(f"{self!r} ** {n!r} is not a real number: a negative value "
                              "needs a whole-number exponent.")
+        if n == 0:
+            return MyDual(1.0, 0.0)  # x**0 = 1 everywhere: flat, even at 0 (where a**-1 fails)
         return MyDual(a**n, n * a ** (n - 1) * b)
 
     def power_of(self, c):

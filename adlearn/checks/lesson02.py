@@ -322,10 +322,11 @@ def check_division(MyDual: type) -> str:
     "MyDual's powers",
     hints=(
         "(a + bε)ⁿ = aⁿ + n·aⁿ⁻¹·b·ε, and for a number base c: c^(a + bε) = cᵃ + cᵃ·ln(c)·b·ε. "
-        "A negative value with a non-integer exponent has no real power: raise ValueError.",
+        "A negative value with a non-integer exponent has no real power: raise ValueError. "
+        "x ** 0 is 1 everywhere, so its tangent is 0, even at a = 0.",
         "power(self, n): if n is not an int or float return NotImplemented; if self.value < 0 "
-        "and n is not a whole number, raise ValueError; else return "
-        "MyDual(a**n, n * a**(n - 1) * b). power_of(self, c) is the reflected c ** self.",
+        "and n is not a whole number, raise ValueError; if n == 0 return "
+        "MyDual(1.0, 0.0); else return MyDual(a**n, n * a**(n - 1) * b). power_of(self, c) is the reflected c ** self.",
         "def power(self, n):              # self ** n, n a plain number\n"
         "    if isinstance(n, bool) or not isinstance(n, (int, float)):\n"
         "        return NotImplemented\n"
@@ -333,6 +334,8 @@ def check_division(MyDual: type) -> str:
         "    if a < 0 and not float(n).is_integer():\n"
         "        raise ValueError(f'{self!r} ** {n!r} is not a real number: a negative '\n"
         "                         'value needs a whole-number exponent.')\n"
+        "    if n == 0:\n"
+        "        return MyDual(1.0, 0.0)\n"
         "    return MyDual(a**n, n * a ** (n - 1) * b)\n\n"
         "def power_of(self, c):           # c ** self, c a plain positive number\n"
         "    if isinstance(c, bool) or not isinstance(c, (int, float)):\n"
@@ -354,6 +357,7 @@ def check_power(MyDual: type) -> str:
                       n * a ** (n - 1) * b))
     cases.append((f"MyDual({-a:.6g}, {b:.6g}) ** 3", (-a, b), 3, (-a) ** 3, 3 * a**2 * b))
     cases.append(("MyDual(0.0, 1.0) ** 2", (0.0, 1.0), 2, 0.0, 0.0))
+    cases.append(("MyDual(0.0, 1.0) ** 0", (0.0, 1.0), 0, 1.0, 0.0))  # x**0 = 1, flat
     for c in (2, r):
         cases.append((f"{c!r} ** MyDual({a:.6g}, {b:.6g})", c, (a, b), c**a,
                       c**a * math.log(c) * b))
