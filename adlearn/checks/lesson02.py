@@ -326,7 +326,8 @@ def check_division(MyDual: type) -> str:
         "x ** 0 is 1 everywhere, so its tangent is 0, even at a = 0.",
         "power(self, n): if n is not an int or float return NotImplemented; if self.value < 0 "
         "and n is not a whole number, raise ValueError; if n == 0 return "
-        "MyDual(1.0, 0.0); else return MyDual(a**n, n * a**(n - 1) * b). power_of(self, c) is the reflected c ** self.",
+        "MyDual(1.0, 0.0); else return MyDual(a**n, n * a**(n - 1) * b). "
+        "power_of(self, c) is the reflected c ** self.",
         "def power(self, n):              # self ** n, n a plain number\n"
         "    if isinstance(n, bool) or not isinstance(n, (int, float)):\n"
         "        return NotImplemented\n"
