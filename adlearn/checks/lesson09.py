@@ -65,6 +65,9 @@ def _expected(name: str, args: tuple[float, ...]) -> tuple[float, tuple[float, .
     "09.1",
     "your rule table",
     hints=(
+        "the section 'One table, two modes': each entry is a pair (value function, "
+        "partials function), and the partials function returns a tuple with one partial "
+        "per input.",
         "the section 'One table, two modes'. Put one entry per operation into `table`: "
         'table["mul"] = (lambda x, y: x * y, lambda x, y: (y, x)), and likewise for '
         "add, sub, div, pow, neg, sin, cos, exp and log. The partials function returns a "
@@ -198,6 +201,8 @@ def _programs(key: str, count: int) -> Iterator[tuple[list[float], list[Any]]]:
     "09.2",
     "forward mode from the table",
     hints=(
+        "the section 'One table, two modes': the tangent of a result is the sum, over "
+        "its inputs, of partial × the input's tangent; a plain number has tangent 0.",
         "the section 'One table, two modes'. In forward_apply(name, *args): look up "
         "value_of, partials_of = TABLE[name]; take the values of the arguments (a "
         "Forward's .value, or the number itself) and their tangents (a Forward's "
@@ -278,6 +283,9 @@ def _count_node_partials(output: Any) -> list[_CountedPartial]:
     "09.3",
     "reverse mode from the table",
     hints=(
+        "lesson 04's exercise 04.3: reverse_apply records the value, the inputs and the "
+        "partials; the sweep visits every node once, in topological order, and a plain "
+        "number takes no gradient.",
         "the sections 'One table, two modes' and lesson 04's exercise 04.3. "
         "reverse_apply(name, *args) computes the value and the partials from TABLE[name] "
         "with the arguments' values, and returns Reverse(value) with .inputs = args (a "
@@ -394,6 +402,8 @@ def _angle_by_bisection(target: float) -> float:
     "09.4",
     "the launch angle, by your forward mode",
     hints=(
+        "lesson 00's Newton iteration: the slope of flight_distance comes from one "
+        "Forward number seeded with tangent 1, not from a difference of two runs.",
         "lesson 00's Newton iteration. Start at 20 degrees; at each step make "
         "Forward(angle, 1.0), run flight_distance on it (it uses your engine's sin and "
         "cos), and move the angle by -(d.value - target) / d.tangent; stop when the miss "
@@ -486,6 +496,8 @@ def _counted_backward(Reverse: Any) -> Iterator[list[int]]:
     "09.5",
     "the curve fit, by your reverse mode",
     hints=(
+        "lesson 06's gradient descent: one backward() per step gives all three "
+        "partials; move each parameter against its own gradient.",
         "lesson 06's gradient descent. Start from a = b = c = 0; at each step make three "
         "Reverse nodes, compute fit_loss from them, call backward() once, and move each "
         "parameter by -lr × its .grad. Return the three parameters as floats.",
