@@ -165,9 +165,24 @@ def learner_edition(out: Path, stub: str = STUB) -> list[Path]:
         "# adlearn lessons: learner edition\n\n"
         "The exercises in these notebooks are left for you to solve. Each one raises\n"
         "`NotImplementedError` until you replace that line with your code; the check\n"
-        "cell after it then tells you whether your answer is right, or gives a hint.\n"
+        "cell after it then tells you whether your answer is right, or gives a hint.\n\n"
+        f"{CREDIT}\n"
     )
+    copy_licences(out)
     return written
+
+
+CREDIT = (
+    "These lessons are *adlearn: automatic differentiation from scratch* by the adlearn\n"
+    "authors, under CC BY 4.0 (LICENSE-lessons.md); their code cells are under the MIT\n"
+    "licence (LICENSE)."
+)
+
+
+def copy_licences(folder: Path) -> None:
+    """CC BY asks that the licence travel with every copy: put both files beside it."""
+    for name in ("LICENSE", "LICENSE-lessons.md"):
+        shutil.copyfile(ROOT / name, folder / name)
 
 
 def repository_url() -> str:
@@ -304,6 +319,7 @@ def course(out: Path, points: int = 1) -> list[Path]:
         folder = out / "source" / path.stem
         folder.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook, folder / path.name)
+        copy_licences(folder)  # nbgrader hands out every file of the source folder
         written.append(folder / path.name)
     config = out / "nbgrader_config.py"
     if not config.exists():

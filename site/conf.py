@@ -45,7 +45,13 @@ html_theme_options = {
     "use_fullscreen_button": False,
     "footer_content_items": ["extra-footer"],  # no author or copyright line
     "extra_footer": (
-        "<p>Code: MIT licence. Lessons: CC BY 4.0. See LICENSE and LICENSE-lessons.md.</p>"
+        "<p>Code: MIT licence. Lessons: CC BY 4.0. See LICENSE and LICENSE-lessons.md. "
+        + (
+            f'Teaching with these lessons: <a href="{REPOSITORY}/blob/{BRANCH}/INSTRUCTORS.md">'
+            "the instructor's guide</a>.</p>"
+            if REPOSITORY
+            else "Teaching with these lessons: INSTRUCTORS.md, the instructor's guide.</p>"
+        )
     ),
 }
 if REPOSITORY:
