@@ -373,7 +373,7 @@ def apply(primitive: Primitive | str, *args: Any) -> Any:
     for arg in args:
         if isinstance(arg, Node) and arg.tag.finished:
             raise PerturbationError(LEAKED)
-    live = [type(a) is kind and a.tag is tag for a in args]
+    live = [in_graph(a, kind, tag) for a in args]  # the rule of topological_order
     values = tuple(a.value if is_live else a for a, is_live in zip(args, live))
     out = evaluate(primitive, values, kind)
     partials = tuple(primitive.partials(*values, out))
