@@ -167,12 +167,12 @@ command="${1:-help}"
 shift || true
 case "$command" in
   lab)
-    setup_python lessons
+    setup_python lessons,bridge
     need_dot || say "continuing without it: everything works except drawing graphs."
     exec "$VENV/bin/jupyter" lab notebooks/ "$@"
     ;;
   test)
-    setup_python lessons,test,instructor
+    setup_python lessons,test,instructor,bridge
     need_dot
     need_chromium
     say "lint (ruff) and types (mypy)"
@@ -183,17 +183,17 @@ case "$command" in
       --nbval-sanitize-with nbval-sanitize.cfg "$@"
     ;;
   browser)
-    setup_python lessons,test,instructor
+    setup_python lessons,test,instructor,bridge
     need_dot
     need_chromium
     with_clean_home "$VENV/bin/python" -m pytest tests/test_browser.py "$@"
     ;;
   bench)
-    setup_python lessons,test
+    setup_python lessons,test,bridge
     exec "$VENV/bin/python" benchmarks/engines.py "$@"
     ;;
   refresh)
-    setup_python lessons,test
+    setup_python lessons,test,bridge
     need_dot
     exec "$VENV/bin/python" scripts/lessons.py execute "$@"
     ;;

@@ -103,10 +103,14 @@ def test_exercise_right_wrong_not_done_and_shortcut():
 
 
 def test_hints_go_from_nudge_to_worked_answer():
-    first, last = hint("test.1"), hint("test.1")
-    assert "Hint 2" in first and "2 times x." in first and "again for more" in first
-    assert "The worked answer" in last and "return 2 * x" in last
+    first, second, last = hint("test.1"), hint("test.1"), hint("test.1")
+    assert first.startswith("Hint 1 of 3 (a nudge)") and "the power rule." in first
+    assert "again for the next one" in first and "return" not in first
+    assert second.startswith("Hint 2 of 3 (the method)") and "2 times x." in second
+    assert "return" not in second
+    assert last.startswith("Hint 3 of 3 (the worked answer)") and "return 2 * x" in last
     assert "again" not in last
+    assert hint("test.1") == last  # asking again repeats the worked answer
     with pytest.raises(KeyError, match="no exercise"):
         hint("nope")
 

@@ -5,9 +5,9 @@ points the learner has not seen, and raises `Wrong` with a plain-words message a
 first thing that is wrong; when all is well it returns a sentence saying what passed::
 
     @exercise("02.1", "MyDual arithmetic", hints=(
-        "Where to look: the product rule ...",      # shown with the first miss
-        "A bigger hint ...",                         # hint("02.1"), first call
-        "The worked answer: ...",                    # hint("02.1"), last call
+        "The product rule ...",                      # the nudge: hint("02.1"), and every miss
+        "The method in words ...",                   # hint("02.1"), second call
+        "The worked answer: ...",                    # hint("02.1"), third call
     ), forbid=(derivative,), why="build the tangent yourself")
     def check_my_dual(MyDual):
         ...
@@ -107,23 +107,32 @@ def verdict(result: CheckResult) -> CheckResult:
 # --- exercises and their hints -------------------------------------------------------
 
 
+HINT_STEPS = ("a nudge", "the method", "the worked answer")
+"""What the three hints of every exercise are, in the order `hint` gives them."""
+
+
 @dataclass
 class Exercise:
-    """One exercise: a key such as ``"02.1"``, a title, and hints from nudge to answer."""
+    """One exercise: a key such as ``"02.1"``, a title, and three hints.
+
+    The hints climb a ladder (`HINT_STEPS`): a nudge (where to look, which idea),
+    then the method in words, and only last the worked answer. Neither of the first
+    two contains the answer's code or formula. A wrong answer shows the nudge.
+    """
 
     key: str
     title: str
     hints: tuple[str, ...]
-    hints_shown: int = 1  # the first hint comes with the first miss
+    hints_given: int = 0  # how many times hint(key) has been called
 
     def next_hint(self) -> str:
-        if len(self.hints) <= 1:
-            return f"Exercise {self.key} has no further hints: re-read the cells above it."
-        index = min(self.hints_shown, len(self.hints) - 1)
-        self.hints_shown = index + 1
-        label = "The worked answer" if index == len(self.hints) - 1 else f"Hint {index + 1}"
-        more = f' (run hint("{self.key}") again for more)' if index < len(self.hints) - 1 else ""
-        return f"{label} for exercise {self.key}, {self.title}{more}:\n\n{self.hints[index]}"
+        index = min(self.hints_given, len(self.hints) - 1)
+        self.hints_given = index + 1
+        step = HINT_STEPS[index] if len(self.hints) == len(HINT_STEPS) else "a hint"
+        label = f"Hint {index + 1} of {len(self.hints)} ({step})"
+        if index < len(self.hints) - 1:
+            label += f'; run hint("{self.key}") again for the next one'
+        return f"{label}. Exercise {self.key}, {self.title}:\n\n{self.hints[index]}"
 
 
 EXERCISES: dict[str, Exercise] = {}
@@ -138,7 +147,11 @@ class Hint(str):
 
 
 def hint(key: str) -> Hint:
-    """The next hint for an exercise; the last one is the worked answer."""
+    """The next hint for an exercise: a nudge, then the method, then the worked answer.
+
+    It works before any check has run, so a learner who has written nothing yet can
+    ask for the nudge.
+    """
     key = str(key)
     if key not in EXERCISES:
         _load_lesson(key)
