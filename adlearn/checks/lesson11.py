@@ -132,7 +132,9 @@ def _gradients_at(jax: Any, jnp: Any, torch: Any, port_jax: Any, port_torch: Any
     why="Port the function: use jax.nn.relu and jnp.sqrt, torch.relu and torch.sqrt, so "
     "that each library differentiates it with its own rules.",
 )
-def check_ports(kink_and_cone_jax: Callable[..., Any], kink_and_cone_torch: Callable[..., Any]) -> str:
+def check_ports(
+    kink_and_cone_jax: Callable[..., Any], kink_and_cone_torch: Callable[..., Any]
+) -> str:
     jax, jnp, torch = _libraries()
     points = _port_points()
     for x, y in points:
