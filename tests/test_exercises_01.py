@@ -188,6 +188,8 @@ def value_and_slope(f, x):
     return value, (plus.real - minus.real) / (2 * h)
 """
 
+BORROWED = r"built-in complex\(\) is switched off|own complex numbers \(Python.s complex\)"
+
 WRONG = [  # exercise, a typical wrong answer (or shortcut), the message it must get
     (
         "01.1",
@@ -205,7 +207,7 @@ WRONG = [  # exercise, a typical wrong answer (or shortcut), the message it must
         "01.1",
         CONJUGATE.replace("math.hypot(self.real, self.imag)", "abs(complex(self.real, self.imag))")
         + CONJUGATE_GLUE,
-        r"built-in complex\(\) is switched off",
+        BORROWED,
     ),
     (
         "01.2",
@@ -228,7 +230,7 @@ WRONG = [  # exercise, a typical wrong answer (or shortcut), the message it must
         DIVISION.replace("return NotImplemented\n", "raise TypeError('no')\n") + DIVISION_GLUE,
         "should return NotImplemented",
     ),
-    ("01.2", BORROWED_DIVISION + DIVISION_GLUE, r"built-in complex\(\) is switched off"),
+    ("01.2", BORROWED_DIVISION + DIVISION_GLUE, BORROWED),
     ("01.3", CENTRAL_STEP, "called f 3 times"),
     ("01.3", DISGUISED_DIFFERENCE, "digits are right, and 13 are needed"),
     ("01.3", COMPLEX_STEP.replace("h = 1e-20", "h = 1e-4"), "(?i)is h tiny enough"),

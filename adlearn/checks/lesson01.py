@@ -12,6 +12,7 @@ is switched off in the notebook, so they cannot be borrowed from it.
 
 from __future__ import annotations
 
+import builtins
 import cmath
 import math
 import sys
@@ -111,6 +112,7 @@ def _complex_in(function: Any, seen: set[int]) -> str | None:
         return None
     seen.add(id(code))
     scope = getattr(function, "__globals__", {})
+    builtin_names = vars(builtins)
     names: set[str] = set()
     for part in _code_objects(code):
         names.update(part.co_names)
@@ -125,7 +127,7 @@ def _complex_in(function: Any, seen: set[int]) -> str | None:
         return "the cmath module"
     numpy_names = names & _NUMPY_COMPLEX
     for name in sorted(names):
-        value = scope.get(name)
+        value = scope.get(name, builtin_names.get(name))
         module = getattr(value, "__name__", "") if isinstance(value, type(math)) else ""
         if module == "cmath":
             return "the cmath module"
@@ -144,12 +146,13 @@ def _complex_in(function: Any, seen: set[int]) -> str | None:
     return None
 
 
-def _refuse_builtin_complex(*functions: Any) -> None:
+def refuse_complex_arithmetic(*functions: Any, why: str = "") -> None:
     """Raise `ShortcutUsed` if a learner's function computes with Python's complex numbers.
 
     Switching off the name ``complex`` does not stop ``1j`` or ``numpy.complex128``; so
     the check reads the learner's functions (and the functions they call, and the
     methods of their class) for complex literals, cmath and NumPy's complex types.
+    Lesson 02 uses it too: a dual number's rules written with the complex step.
     """
     seen: set[int] = set()
     for function in functions:
@@ -163,10 +166,13 @@ def _refuse_builtin_complex(*functions: Any) -> None:
             if found:
                 name = getattr(candidate, "__name__", "your code")
                 raise ShortcutUsed(
-                    f"Your {name} computes with Python's own complex numbers ({found}). This "
-                    "exercise asks you to work with .real and .imag yourself, so the built-in "
-                    "complex type, the literal 1j, cmath and NumPy's complex types are all off "
-                    "limits here."
+                    f"Your {name} computes with Python's own complex numbers ({found}). "
+                    + (
+                        why
+                        or "This exercise asks you to work with .real and .imag yourself, "
+                        "so the built-in complex type, the literal 1j, cmath and NumPy's "
+                        "complex types are all switched off while it is checked."
+                    )
                 )
 
 
@@ -194,7 +200,7 @@ def _refuse_builtin_complex(*functions: Any) -> None:
     why="",
 )
 def check_conjugate_and_modulus(my_complex: type) -> str:
-    _refuse_builtin_complex(my_complex)
+    refuse_complex_arithmetic(my_complex)
     with _without_builtin_complex():
         _check_conjugate_and_modulus(my_complex)
     return "conjugate() and abs() agree with the built-in complex at 6 points you had not seen."
@@ -260,7 +266,7 @@ def _check_quotients(divide_pairs: list[tuple[Any, Any, complex, str]], my_compl
     why="Write the division yourself, from the conjugate.",
 )
 def check_division(my_complex: type) -> str:
-    _refuse_builtin_complex(my_complex)
+    refuse_complex_arithmetic(my_complex)
     with _without_builtin_complex():
         pairs = []
         for a, b, c, d in _quadruples("01.2", 6):
@@ -449,7 +455,7 @@ def _extreme_cases() -> list[tuple[float, ...]]:
     why="Write the scaled division yourself.",
 )
 def check_smith_division(smith_divide: Callable[..., Any], my_complex: type) -> str:
-    _refuse_builtin_complex(smith_divide)
+    refuse_complex_arithmetic(smith_divide)
     with _without_builtin_complex():
         for a, b, c, d in _extreme_cases():
             shown = f"({_show(complex(a, b))}) / ({_show(complex(c, d))})"
