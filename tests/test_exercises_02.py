@@ -415,3 +415,17 @@ def test_every_exercise_has_a_nudge_a_method_and_a_worked_answer():
         nudge, method, answer = EXERCISES[key].hints
         for text in (nudge, method):  # no code of the answer in the first two
             assert "return MyDual(" not in text and "def " not in text, key
+
+
+def test_the_tangent_cannot_be_read_from_the_checks_frame():
+    import inspect
+
+    def peeking():  # the learner run's exploit: read the check's answer from its frame
+        frame = inspect.currentframe().f_back
+        while frame is not None and "actual" not in frame.f_locals:
+            frame = frame.f_back
+        if frame is None:
+            raise LookupError("nothing computed yet to read")
+        return frame.f_locals["actual"]
+
+    assert "nothing computed yet" in rejected(lesson02.check_prediction, peeking)

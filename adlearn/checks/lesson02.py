@@ -543,9 +543,9 @@ def check_blog_function(f: Callable[[Any], Any], MyDual: type) -> str:
     ),
 )
 def check_prediction(predicted_tangent: Callable[[], Any]) -> str:
+    guess = predicted_tangent()  # before the check computes anything it could peek at
     x: Any = Reference(2.0, 1.0)
     actual = (x**3 / x).derivative
-    guess = predicted_tangent()
     if isinstance(guess, bool) or not isinstance(guess, (int, float)):
         raise Wrong(f"predicted_tangent() returned {guess!r}; return a number.")
     if not close(guess, actual, 1e-9, 1e-9):
