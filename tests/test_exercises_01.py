@@ -396,3 +396,31 @@ def test_complex_arithmetic_under_another_name_is_rejected(notebook, key, source
     message = str(caught.value)
     assert uses in message and ".real and .imag yourself" in message
 
+
+
+def test_a_docstring_that_mentions_complex_numbers_is_not_a_shortcut(notebook):
+    documented = CONJUGATE.replace(
+        "def conjugate(self):\n",
+        'def conjugate(self):\n    """Complex conjugate, without complex128."""\n',
+    )
+    notebook(documented + CONJUGATE_GLUE)
+    assert CHECKS["01.1"]()
+
+
+def test_a_dtype_given_by_name_is_rejected(notebook):
+    by_dtype = """
+import numpy as np
+
+
+def conjugate(self):
+    z = np.array([self.real + 0.0], dtype="complex128")
+    z.imag = self.imag
+    return MyComplex(z.real[0], -z.imag[0])
+
+
+def modulus(self):
+    return math.hypot(self.real, self.imag)
+"""
+    notebook(by_dtype + CONJUGATE_GLUE)
+    with pytest.raises(CheckFailed, match="the name 'complex128'"):
+        CHECKS["01.1"]()

@@ -96,6 +96,10 @@ _NUMPY_COMPLEX = frozenset(
 )
 
 
+# Strings that name complex arithmetic, as in getattr(builtins, "complex") or a dtype.
+_COMPLEX_NAMES = frozenset({"complex", "cmath", "c8", "c16", "c32"} | _NUMPY_COMPLEX)
+
+
 def _code_objects(code: Any) -> Iterator[Any]:
     """A code object and every code object nested in it (lambdas, inner functions)."""
     yield code
@@ -119,9 +123,7 @@ def _complex_in(function: Any, seen: set[int]) -> str | None:
         for constant in part.co_consts:
             if isinstance(constant, complex):
                 return f"the complex literal {constant!r}"
-            if isinstance(constant, str) and (
-                constant.lower().startswith("complex") or constant in ("cmath", "c8", "c16")
-            ):
+            if isinstance(constant, str) and constant in _COMPLEX_NAMES:  # not docstrings
                 return f"the name {constant!r}"
     if "cmath" in names:
         return "the cmath module"
