@@ -528,9 +528,8 @@ def _angle_by_bisection(target: float) -> float:
         "Forward number, not from a difference of two runs.",
         "Start at 20 degrees. At each step run flight_distance on a Forward number that "
         "holds the angle and is seeded with tangent 1, so that the result carries the "
-        "distance and its slope; move the angle by the miss divided by the slope, "
-        "against the miss; stop when the miss is below 1e-10 m, and return the angle as "
-        "a float.",
+        "distance and its slope, and take lesson 00's Newton step with that slope; stop "
+        "when the miss is below 1e-10 m, and return the angle as a float.",
         "def launch_angle(target):\n    angle = 20.0\n    for _ in range(20):\n"
         "        d = flight_distance(Forward(angle, 1.0))\n        miss = d.value - target\n"
         "        if abs(miss) < 1e-10:\n            break\n"
@@ -783,12 +782,12 @@ RULE_NAMES = ("softplus", "tanh", "stop")
         "lesson 08's custom rule and stop-gradient: a rule is one row of the table, so "
         "its value can be computed any stable way you like, and a stop-gradient is a row "
         "whose partial is zero.",
-        "For softplus, compute the value on floats in a form that never overflows and "
-        "keeps tiny results (the maximum of z and 0, plus log1p of e to the minus |z|), "
-        "and write its partial, the sigmoid, with the engine's functions only, in a form "
-        "that stays finite for z = -800 (the sigmoid is e to the minus softplus of -z). "
-        "tanh's partial is 1 minus tanh squared, with the engine's tanh. The stop row "
-        "passes its value through unchanged and has partial 0.0.",
+        "Take the forms the section 'Rules of your own' gives. For softplus's value, the "
+        "one that raises e only to negative powers and uses log1p, so that it neither "
+        "overflows nor loses tiny results; for its partial, the sigmoid written through "
+        "softplus itself, with the engine's functions, so that it stays finite far out and "
+        "nests. tanh's partial is written with the engine's tanh. The stop row passes its "
+        "value through, and its partial is zero.",
         "def add_rules(table):\n    table.update({\n"
         '        "softplus": (lambda z: max(z, 0.0) + math.log1p(math.exp(-abs(z))),\n'
         "                     lambda z: (exp(-softplus(-z)),)),\n"
