@@ -590,3 +590,8 @@ def test_the_learner_edition_shows_no_output_of_the_key():
         assert "Right" not in shown and "your sweep" not in shown, cell.source[:80]
         if cell.cell_type == "code" and "lesson09." in cell.source and "hint(" not in cell.source:
             assert cell.outputs == [], cell.source[:80]
+
+
+def test_a_partial_through_another_engine_function_is_accepted(lesson):
+    ns = lesson(FILL_TABLE.replace("lambda x: (cos(x),)", "lambda x: (sin(x + math.pi / 2),)"))
+    assert lesson09.check_table(ns["fill_table"], ns["TABLE"])

@@ -178,7 +178,7 @@ def check_table(fill_table: Callable[[dict[str, Any]], Any], table: dict[str, An
         for name, through in {**THROUGH_THE_TABLE, "pow": "log"}.items():
             with _counted_rules(table) as counts:
                 mine[name][1](*points[: ARITY[name]])
-            if counts[through][0] == 0:
+            if not any(calls[0] for calls in counts.values()):
                 raise Wrong(
                     f"the partials function of {name} never called the engine's "
                     f"{through}, so it can only work on floats. Write it with {through}(x), "
@@ -831,10 +831,10 @@ def check_rules(
                     "e to the power 800 does not fit in a float. Write the value and the "
                     "partial in forms that only ever take e to a negative power"
                 ) from None
-        for name, through in (("softplus", "softplus"), ("tanh", "tanh")):
+        for name in ("softplus", "tanh"):
             with _counted_rules(table) as counts:
                 mine[name][1](0.7)
-            if counts[through][0] == 0 and counts["exp"][0] == 0:
+            if not any(calls[0] for calls in counts.values()):
                 raise Wrong(
                     f"the partials function of {name} calls none of the engine's functions, "
                     "so it only works on floats: write it with the engine's exp, softplus or "
