@@ -289,6 +289,32 @@ def hvp(f, point, vector):
     return [(a - b) / (2 * h) for a, b in zip(grad_at(h), grad_at(-h))]
 """
 
+MIRRORED_SWEEP = """
+import adlearn.variable
+
+def sweep(output):  # copy the graph into adlearn's Variables and let adlearn sweep
+    ops = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+           "div": lambda a, b: a / b, "pow": lambda a, b: a ** b, "neg": lambda a: -a,
+           "sin": adlearn.sin, "cos": adlearn.cos, "exp": adlearn.exp, "log": adlearn.log}
+    copies, leaves, stack = {}, [], [(output, False)]
+    while stack:
+        node, ready = stack.pop()
+        if id(node) in copies:
+            continue
+        if not node.inputs:
+            copies[id(node)] = adlearn.variable.Variable(node.value)
+            leaves.append(node)
+        elif ready:
+            args = [copies[id(a)] if isinstance(a, Reverse) else a for a in node.inputs]
+            copies[id(node)] = ops[node.op](*args)
+        else:
+            stack.append((node, True))
+            stack.extend((a, False) for a in node.inputs if isinstance(a, Reverse))
+    copies[id(output)].backward()
+    for leaf in leaves:
+        leaf.grad += copies[id(leaf)].grad
+"""
+
 WRONG = [  # exercise, a typical wrong answer or shortcut, the message
     ("09.1", FROM_ADLEARNS_TABLE, "rule table is switched off"),
     ("09.1", PARTIALS_BY_ADLEARN, r"derivative\(\) is switched off"),
@@ -394,6 +420,7 @@ WRONG = [  # exercise, a typical wrong answer or shortcut, the message
         "each should be used once",
     ),
     ("09.3", "def sweep(output):\n    topological_order(output)", "switched off"),
+    ("09.3", "import adlearn\n" + MIRRORED_SWEEP, r"Variable.backward\(\) is switched off"),
     (
         "09.4",
         LAUNCH_ANGLE.replace(
