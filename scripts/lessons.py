@@ -18,7 +18,8 @@ a code cell tagged ``solution``, between two marker lines::
 
 and becomes ``raise NotImplementedError(...)`` at the same indentation. The outputs of
 cells tagged ``solution`` or ``check`` are cleared, so the checks say "not done yet"
-until the learner writes their own code.
+until the learner writes their own code; so are those of cells tagged
+``uses-solutions``, which show what the worked solutions compute.
 
 The course is the same lessons with nbgrader's metadata: solution cells become answer
 cells, check cells graded tests, and `nbgrader generate_assignment` then writes what
@@ -148,6 +149,10 @@ def hand_out(notebook: nbformat.NotebookNode, where: str, stub: str | None) -> N
             cell.metadata["tags"] = sorted(tags - {"solution"} | {"exercise"})
         cell.outputs = []
         cell.execution_count = None
+    for cell in notebook.cells:  # a cell tagged uses-solutions shows what the key computed
+        if "uses-solutions" in cell.metadata.get("tags", []):
+            cell.outputs = []
+            cell.execution_count = None
     notebook.metadata.pop("widgets", None)
 
 

@@ -215,3 +215,19 @@ def test_switched_off_functions_work_again_afterwards(notebook):
     assert list(adlearn.gradient(lambda x: x * x, [3.0])) == [6.0]
     test_wrong_answer_or_shortcut_is_rejected_with_a_hint(notebook, *WRONG[4])
     assert math.exp(0.0) == np.exp(0.0) == adlearn.exp(0.0) == 1.0
+
+
+def test_the_measurement_cannot_be_read_from_the_checks_frame():
+    import inspect
+
+    def peeking():  # the learner run's exploit: read the check's answer from its frame
+        frame = inspect.currentframe().f_back
+        while frame is not None and "measured_errors" not in frame.f_locals:
+            frame = frame.f_back
+        if frame is None:
+            raise LookupError("nothing measured yet to read")
+        errors = frame.f_locals["measured_errors"]
+        return errors[1e-3], errors[1e-13]
+
+    with pytest.raises(CheckFailed, match="nothing measured yet"):
+        lesson00.check_predictions(peeking)

@@ -188,6 +188,8 @@ def value_and_slope(f, x):
     return value, (plus.real - minus.real) / (2 * h)
 """
 
+BORROWED = r"built-in complex\(\) is switched off|own complex numbers \(Python.s complex\)"
+
 WRONG = [  # exercise, a typical wrong answer (or shortcut), the message it must get
     (
         "01.1",
@@ -205,12 +207,12 @@ WRONG = [  # exercise, a typical wrong answer (or shortcut), the message it must
         "01.1",
         CONJUGATE.replace("math.hypot(self.real, self.imag)", "abs(complex(self.real, self.imag))")
         + CONJUGATE_GLUE,
-        r"built-in complex\(\) is switched off",
+        BORROWED,
     ),
     (
         "01.2",
         DIVISION.replace("MyComplex(other.real, -other.imag)", "other") + DIVISION_GLUE,
-        "but it should be.*Where to look: multiply self by the conjugate",
+        "but it should be.*Where to look: the text above the exercise",
     ),
     (
         "01.2",
@@ -228,7 +230,7 @@ WRONG = [  # exercise, a typical wrong answer (or shortcut), the message it must
         DIVISION.replace("return NotImplemented\n", "raise TypeError('no')\n") + DIVISION_GLUE,
         "should return NotImplemented",
     ),
-    ("01.2", BORROWED_DIVISION + DIVISION_GLUE, r"built-in complex\(\) is switched off"),
+    ("01.2", BORROWED_DIVISION + DIVISION_GLUE, BORROWED),
     ("01.3", CENTRAL_STEP, "called f 3 times"),
     ("01.3", DISGUISED_DIFFERENCE, "digits are right, and 13 are needed"),
     ("01.3", COMPLEX_STEP.replace("h = 1e-20", "h = 1e-4"), "(?i)is h tiny enough"),
@@ -292,3 +294,133 @@ def test_the_checks_own_derivatives_are_right():
         for x in (0.2, 0.7, 1.3):
             assert math.isclose(slope(x), function(complex(x, 1e-30)).imag / 1e-30, rel_tol=1e-14)
             assert cmath.isfinite(function(x))
+
+
+# --- complex arithmetic by another name: 1j, NumPy, cmath -----------------------------
+
+LITERAL_CONJUGATE = """
+def conjugate(self):
+    z = (self.real + self.imag * 1j).conjugate()
+    return MyComplex(z.real, z.imag)
+
+
+def modulus(self):
+    return math.hypot(self.real, self.imag)
+"""
+
+LITERAL_DIVISION = """
+def divide(self, other):
+    other = as_my_complex(other)
+    if other is None:
+        return NotImplemented
+    q = (self.real + 1j * self.imag) / (other.real + 1j * other.imag)
+    return MyComplex(q.real, q.imag)
+
+
+def divide_into(self, other):
+    other = as_my_complex(other)
+    return NotImplemented if other is None else divide(other, self)
+"""
+
+NUMPY_DIVISION = """
+import numpy as np
+
+
+def divide(self, other):
+    other = as_my_complex(other)
+    if other is None:
+        return NotImplemented
+    q = np.complex128(self.real, self.imag) / np.complex128(other.real, other.imag)
+    return MyComplex(float(q.real), float(q.imag))
+
+
+def divide_into(self, other):
+    other = as_my_complex(other)
+    return NotImplemented if other is None else divide(other, self)
+"""
+
+HELPER_DIVISION = """
+from numpy import complex128
+
+
+def to_builtin(z):
+    return complex128(z.real, z.imag)
+
+
+def divide(self, other):
+    other = as_my_complex(other)
+    if other is None:
+        return NotImplemented
+    q = to_builtin(self) / to_builtin(other)
+    return MyComplex(float(q.real), float(q.imag))
+
+
+def divide_into(self, other):
+    other = as_my_complex(other)
+    return NotImplemented if other is None else divide(other, self)
+"""
+
+LITERAL_SMITH = """
+def smith_divide(self, other):
+    q = (self.real + self.imag * 1j) / (other.real + other.imag * 1j)
+    return MyComplex(q.real, q.imag)
+"""
+
+CMATH_MODULUS = """
+import cmath
+
+
+def conjugate(self):
+    return MyComplex(self.real, -self.imag)
+
+
+def modulus(self):
+    return cmath.polar(self.real + 0.0)[0] if not self.imag else math.hypot(self.real, self.imag)
+"""
+
+SHORTCUTS = [  # exercise, complex arithmetic that is not spelled `complex`, what it uses
+    ("01.1", LITERAL_CONJUGATE + CONJUGATE_GLUE, "the complex literal 1j"),
+    ("01.1", CMATH_MODULUS + CONJUGATE_GLUE, "cmath"),
+    ("01.2", LITERAL_DIVISION + DIVISION_GLUE, "the complex literal 1j"),
+    ("01.2", NUMPY_DIVISION + DIVISION_GLUE, "NumPy's complex128"),
+    ("01.2", HELPER_DIVISION + DIVISION_GLUE, "complex128"),
+    ("01.4", LITERAL_SMITH, "the complex literal 1j"),
+]
+
+
+@pytest.mark.parametrize("key, source, uses", SHORTCUTS)
+def test_complex_arithmetic_under_another_name_is_rejected(notebook, key, source, uses):
+    notebook(source)
+    with pytest.raises(CheckFailed) as caught:
+        CHECKS[key]()
+    message = str(caught.value)
+    assert uses in message and ".real and .imag yourself" in message
+
+
+
+def test_a_docstring_that_mentions_complex_numbers_is_not_a_shortcut(notebook):
+    documented = CONJUGATE.replace(
+        "def conjugate(self):\n",
+        'def conjugate(self):\n    """Complex conjugate, without complex128."""\n',
+    )
+    notebook(documented + CONJUGATE_GLUE)
+    assert CHECKS["01.1"]()
+
+
+def test_a_dtype_given_by_name_is_rejected(notebook):
+    by_dtype = """
+import numpy as np
+
+
+def conjugate(self):
+    z = np.array([self.real + 0.0], dtype="complex128")
+    z.imag = self.imag
+    return MyComplex(z.real[0], -z.imag[0])
+
+
+def modulus(self):
+    return math.hypot(self.real, self.imag)
+"""
+    notebook(by_dtype + CONJUGATE_GLUE)
+    with pytest.raises(CheckFailed, match="the name 'complex128'"):
+        CHECKS["01.1"]()

@@ -23,12 +23,12 @@ def rejected(check, *args):
 # --- the notebook's worked solutions --------------------------------------------------
 
 
-def derivative_by_paths(x):
+def path_products(x):
     # The product e^x · (x + sin x) has partials (x + sin x) and e^x.
-    through_exp = math.exp(x) * (x + math.sin(x))  # x -> exp -> *
-    straight_into_sum = 1 * math.exp(x)  # x -> + -> *
-    through_sin = math.cos(x) * 1 * math.exp(x)  # x -> sin -> + -> *
-    return through_exp + straight_into_sum + through_sin
+    through_exp = math.exp(x) * (x + math.sin(x))  # x -> exp -> ×
+    straight_into_sum = 1 * math.exp(x)  # x -> + -> ×
+    through_sin = math.cos(x) * 1 * math.exp(x)  # x -> sin -> + -> ×
+    return [through_exp, straight_into_sum, through_sin]
 
 
 def gradient_by_seeding(f, point):
@@ -60,7 +60,7 @@ def make_softplus(name):
 
 
 def test_worked_solutions_pass():
-    assert lesson03.check_paths(derivative_by_paths)
+    assert lesson03.check_paths(path_products)
     assert lesson03.check_seeding(gradient_by_seeding)
     assert lesson03.check_direction(rate_along)
     assert lesson03.check_plan(plan)
@@ -82,24 +82,58 @@ def test_not_done_yet_does_not_raise():
 
 def test_a_missing_path_is_rejected():
     def two_paths(x):
-        return math.exp(x) * (x + math.sin(x)) + math.exp(x)
+        return [math.exp(x) * (x + math.sin(x)), math.exp(x)]
 
     message = rejected(lesson03.check_paths, two_paths)
-    assert "Is a path missing" in message and "three paths" not in message.split("Where")[0]
+    assert "has 2 products, but p's graph has 3 paths" in message
+
+
+def test_one_number_is_not_a_sum_over_paths():
+    def closed_form(x):  # the learner run's shortcut: the product rule, no paths
+        return math.exp(x) * (x + math.sin(x) + 1 + math.cos(x))
+
+    assert "one number; return a list" in rejected(lesson03.check_paths, closed_form)
+
+
+def test_a_closed_form_padded_to_three_numbers_is_rejected():
+    def padded(x):
+        return [math.exp(x) * (x + math.sin(x) + 1 + math.cos(x)), 0.0, 0.0]
+
+    assert "not the product of the partials along any one path" in rejected(
+        lesson03.check_paths, padded)
+
+
+def test_the_complex_step_is_not_a_sum_over_paths():
+    def by_complex_step(x):
+        z = complex(x, 1e-20)
+        import cmath
+        slope = (cmath.exp(z) * (z + cmath.sin(z))).imag / 1e-20
+        return [slope, 0.0, 0.0]
+
+    assert "own complex numbers" in rejected(lesson03.check_paths, by_complex_step)
+
+
+def test_a_wrong_partial_on_one_path_is_rejected():
+    def sign_slip(x):
+        products = path_products(x)
+        products[2] = -products[2]  # d sin/dx taken as -cos
+        return products
+
+    assert "Is a path missing, or a partial wrong" in rejected(lesson03.check_paths, sign_slip)
 
 
 def test_a_central_difference_is_not_13_digits():
     def central(x, h=1e-5):
         p = lambda t: math.exp(t) * (t + math.sin(t))  # noqa: E731
-        return (p(x + h) - p(x - h)) / (2 * h)
+        return [(p(x + h) - p(x - h)) / (2 * h)]
 
-    assert "but p'(" in rejected(lesson03.check_paths, central)
+    assert "has 1 products" in rejected(lesson03.check_paths, central)
 
 
 def test_dual_numbers_are_the_shortcut_for_paths():
     def by_dual(x):
         t = adlearn.Dual(x, 1.0)  # a notebook finds Dual where the check switches it off
-        return (adlearn.exp(t) * (t + adlearn.sin(t))).derivative
+        return [(adlearn.exp(t) * (t + adlearn.sin(t))).derivative]
 
     assert "Dual() is switched off" in rejected(lesson03.check_paths, by_dual)
 
@@ -197,3 +231,28 @@ def test_softplus_without_a_complex_version_cannot_be_verified():
 
     assert "give define_primitive a complex_ function" in rejected(lesson03.check_softplus,
                                                                    real_only)
+
+
+def test_softplus_with_math_exp_in_its_partial_is_rejected():
+    def math_partial(name):  # right first derivatives; math.exp refuses a dual number
+        return define_primitive(
+            name,
+            real=lambda x: math.log1p(math.exp(x)),
+            complex_=lambda z: cmath.log(1 + cmath.exp(z)),
+            partials=lambda x, out: (1 / (1 + math.exp(-x)),),
+        )
+
+    rules_before = set(adlearn.RULES)
+    message = rejected(lesson03.check_softplus, math_partial)
+    assert "cannot be differentiated again" in message and "adlearn's exp" in message
+    assert set(adlearn.RULES) == rules_before
+
+
+def test_every_exercise_has_a_nudge_a_method_and_a_worked_answer():
+    from adlearn.checks.exercise import EXERCISES
+
+    for key in ("03.1", "03.2", "03.3", "03.4", "03.5"):
+        nudge, method, answer = EXERCISES[key].hints
+        assert "def " in answer, key
+        for text in (nudge, method):  # no code of the answer in the first two
+            assert "def " not in text and "Dual(" not in text and "lambda" not in text, key

@@ -1,12 +1,15 @@
 """The exercises of lesson 09: worked solutions pass; wrong answers and shortcuts do not.
 
 The lesson's own scaffolding (``TABLE``, ``apply``, ``Forward``, ``Reverse``,
-``flight_distance``, ``fit_loss``) is read from the notebook and run in ``__main__``,
-where a notebook's code lives; the solutions are written here as in the notebook (a
-test compares them line by line).
+``flight_distance``, ``fit_loss``, the network) is read from the notebook and run in
+``__main__``, where a notebook's code lives; the solutions are written here as in the
+notebook (a test compares them line by line).
 """
 
+import copy
+import itertools
 import math
+import random
 import sys
 import textwrap
 from pathlib import Path
@@ -17,14 +20,17 @@ import pytest
 import adlearn
 from adlearn.checks import CheckFailed, lesson09
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "09-your-own-engine.ipynb"
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK = ROOT / "notebooks" / "09-your-own-engine.ipynb"
 CELLS = nbformat.read(NOTEBOOK, as_version=4).cells
 SCAFFOLD = [  # the lesson's code that is neither an exercise nor a picture
     c.source
     for c in CELLS
     if c.cell_type == "code"
     and not c.metadata.get("tags")
-    and c.source.startswith(("TABLE = {}", "class ", "def flight_distance", "rng = "))
+    and c.source.startswith(
+        ("TABLE = {}", "class ", "def flight_distance", "rng = ", "def make_data", "def logit")
+    )
 ]
 
 FILL_TABLE = """
@@ -35,30 +41,30 @@ def fill_table(table):
         "mul": (lambda x, y: x * y, lambda x, y: (y, x)),
         "div": (lambda x, y: x / y, lambda x, y: (1 / y, -x / y**2)),
         "pow": (lambda x, p: x**p,
-                lambda x, p: (p * x ** (p - 1), x**p * math.log(x) if x > 0 else 0.0)),
+                lambda x, p: (p * x ** (p - 1), x**p * log(x) if x > 0 else math.nan)),
         "neg": (lambda x: -x, lambda x: (-1.0,)),
-        "sin": (math.sin, lambda x: (math.cos(x),)),
-        "cos": (math.cos, lambda x: (-math.sin(x),)),
-        "exp": (math.exp, lambda x: (math.exp(x),)),
+        "sin": (math.sin, lambda x: (cos(x),)),
+        "cos": (math.cos, lambda x: (-sin(x),)),
+        "exp": (math.exp, lambda x: (exp(x),)),
         "log": (math.log, lambda x: (1 / x,)),
     })
 """
 
 FORWARD_APPLY = """
 def forward_apply(name, *args):
-    value_of, partials_of = TABLE[name]
-    values = [a.value if isinstance(a, Forward) else a for a in args]
-    tangents = [a.tangent if isinstance(a, Forward) else 0.0 for a in args]
-    partials = partials_of(*values)
-    return Forward(value_of(*values), sum(p * t for p, t in zip(partials, tangents)))
+    tag = max(a.tag for a in args if isinstance(a, Forward))
+    live = [isinstance(a, Forward) and a.tag == tag for a in args]
+    values = [a.value if on else a for a, on in zip(args, live)]
+    partials = TABLE[name][1](*values)
+    tangent = sum(p * a.tangent for p, a, on in zip(partials, args, live) if on)
+    return Forward(apply(name, *values), tangent, tag)
 """
 
 REVERSE_APPLY = """
 def reverse_apply(name, *args):
-    value_of, partials_of = TABLE[name]
     values = [a.value if isinstance(a, Reverse) else a for a in args]
-    node = Reverse(value_of(*values))
-    node.inputs, node.partials, node.op = tuple(args), tuple(partials_of(*values)), name
+    node = Reverse(apply(name, *values))
+    node.inputs, node.partials, node.op = tuple(args), tuple(TABLE[name][1](*values)), name
     return node
 """
 
@@ -106,7 +112,34 @@ def fit(steps, lr=0.4):
     return params
 """
 
-SOLVED = (FILL_TABLE, FORWARD_APPLY, REVERSE_APPLY, SWEEP, LAUNCH_ANGLE, FIT)
+HVP = """
+def hvp(f, point, vector):
+    nodes = [Reverse(Forward(p, v)) for p, v in zip(point, vector)]
+    f(*nodes).backward()
+    return [n.grad.tangent if isinstance(n.grad, Forward) else 0.0 for n in nodes]
+"""
+
+ADD_RULES = """
+def add_rules(table):
+    table.update({
+        "softplus": (lambda z: max(z, 0.0) + math.log1p(math.exp(-abs(z))),
+                     lambda z: (exp(-softplus(-z)),)),
+        "tanh": (math.tanh, lambda x: (1 - tanh(x) ** 2,)),
+        "stop": (lambda x: x, lambda x: (0.0,)),
+    })
+"""
+
+TRAIN = """
+def train(steps, lr=3.0):
+    params = list(start)
+    for _ in range(steps):
+        nodes = [Reverse(q) for q in params]
+        network_loss(nodes).backward()
+        params = [q - lr * n.grad for q, n in zip(params, nodes)]
+    return params
+"""
+
+SOLVED = (FILL_TABLE, FORWARD_APPLY, REVERSE_APPLY, SWEEP, LAUNCH_ANGLE, FIT, HVP, ADD_RULES, TRAIN)
 
 
 @pytest.fixture
@@ -114,8 +147,8 @@ def lesson(monkeypatch):
     """Run sources in __main__ as notebook cells; the lesson's scaffolding first."""
     namespace = vars(sys.modules["__main__"])
     before = set(namespace)
-    monkeypatch.setitem(namespace, "math", math)
-    monkeypatch.setitem(namespace, "random", __import__("random"))
+    for module in (math, random, itertools):
+        monkeypatch.setitem(namespace, module.__name__, module)
     for name in ("Dual", "derivative", "gradient", "Variable", "topological_order"):
         monkeypatch.setitem(namespace, name, getattr(adlearn, name))
 
@@ -135,11 +168,12 @@ def solved(run, *replaced):
     ns = run(*SOLVED, *replaced)
     ns["TABLE"].clear()
     ns["fill_table"](ns["TABLE"])
+    ns["add_rules"](ns["TABLE"])
     return ns
 
 
 def test_the_scaffolding_and_solutions_are_the_notebooks():
-    assert len(SCAFFOLD) == 5
+    assert len(SCAFFOLD) == 7
     code = "\n".join(c.source for c in CELLS if c.cell_type == "code")
     for source in SOLVED:
         for line in source.strip().splitlines():
@@ -153,15 +187,23 @@ def checks(ns):
         "09.3": lambda: lesson09.check_reverse(ns["reverse_apply"], ns["Reverse"], ns["TABLE"]),
         "09.4": lambda: lesson09.check_launch_angle(ns["launch_angle"], ns["TABLE"]),
         "09.5": lambda: lesson09.check_fit(ns["fit"], ns["Reverse"]),
+        "09.6": lambda: lesson09.check_hvp(ns["hvp"], ns["Reverse"], ns["apply"]),
+        "09.7": lambda: lesson09.check_rules(
+            ns["add_rules"], ns["TABLE"], ns["apply"], ns["Forward"], ns["Reverse"]
+        ),
+        "09.8": lambda: lesson09.check_train(ns["train"], ns["Reverse"], ns["TABLE"]),
     }
 
 
 SAID = {
     "09.1": "TABLE holds them now",
-    "09.2": "agree with adlearn.Dual",
+    "09.2": "tags keep x · d/dy (x + y) at slope 1",
     "09.3": "2**60 exactly",
     "09.4": "to 1e-9 m",
-    "09.5": "reach least squares",
+    "09.5": "moves by the .grad of one sweep",
+    "09.6": "H·v agrees with adlearn's",
+    "09.7": "stops the gradient at every level",
+    "09.8": "backpropagated by hand",
 }
 
 
@@ -171,11 +213,30 @@ def test_worked_solution_passes(lesson, key):
     assert result and SAID[key] in repr(result)
 
 
+def test_every_exercise_has_a_three_step_ladder():
+    from adlearn.checks import EXERCISES
+
+    keys = sorted(k for k in EXERCISES if k.startswith("09."))
+    assert keys == sorted(SAID)
+    for key in keys:
+        nudge, method, answer = EXERCISES[key].hints  # exactly three
+        assert "def " in answer, key
+        for early in (nudge, method):  # neither of the first two holds the answer's code
+            assert "def " not in early and "lambda" not in early and " = [" not in early, key
+
+
 def test_the_table_check_fills_the_lessons_table(lesson):
     ns = lesson(FILL_TABLE)
     assert ns["TABLE"] == {}
     lesson09.check_table(ns["fill_table"], ns["TABLE"])
     assert sorted(ns["TABLE"]) == sorted(lesson09.NAMES)
+
+
+def test_a_wrong_table_leaves_the_lessons_table_as_it_was(lesson):
+    ns = lesson(FILL_TABLE.replace("lambda x: (cos(x),)", "lambda x: (math.cos(x),)"))
+    with pytest.raises(CheckFailed):
+        lesson09.check_table(ns["fill_table"], ns["TABLE"])
+    assert ns["TABLE"] == {}
 
 
 FROM_ADLEARNS_TABLE = """
@@ -187,16 +248,96 @@ def fill_table(table):
         table[name] = (row.evaluate, lambda *xs, row=row: row.partials(*xs, row.evaluate(*xs)))
 """
 
+PARTIALS_BY_ADLEARN = FILL_TABLE.replace(  # the learner report's shortcut, as typed
+    "lambda x: (cos(x),)", "lambda x: (derivative(math.sin, x),)"
+)
+
+PARTIALS_BY_A_SUBMODULE = "import adlearn.derivatives\n" + FILL_TABLE.replace(
+    "lambda x: (cos(x),)", "lambda x: (adlearn.derivatives.derivative(adlearn.sin, x),)"
+)
+
+CLOSED_FORM_FIT = """
+def fit(steps, lr=0.4):
+    params = [0.0, 0.0, 0.0]
+    for _ in range(steps):
+        fit_loss(*[Reverse(q) for q in params]).backward()  # a sweep never read
+        a, b, c = params
+        r = [a + b * t + c * t * t - y for t, y in zip(ts, ys)]
+        grad = [2 * sum(ri * t**k for ri, t in zip(r, ts)) / len(ts) for k in range(3)]
+        params = [q - lr * g for q, g in zip(params, grad)]
+    return params
+"""
+
+HAND_BACKPROP_TRAIN = """
+from adlearn.checks.lesson09 import _network_gradient
+
+def train(steps, lr=3.0):
+    params = list(start)
+    for _ in range(steps):
+        network_loss([Reverse(q) for q in params]).backward()  # a sweep never read
+        params = [q - lr * g for q, g in zip(params, _network_gradient(params))]
+    return params
+"""
+
+DIFFERENCED_HVP = """
+def hvp(f, point, vector):
+    def grad_at(t):
+        nodes = [Reverse(p + t * v) for p, v in zip(point, vector)]
+        f(*nodes).backward()
+        return [n.grad for n in nodes]
+    h = 1e-5
+    return [(a - b) / (2 * h) for a, b in zip(grad_at(h), grad_at(-h))]
+"""
+
+MIRRORED_SWEEP = """
+import adlearn.variable
+
+def sweep(output):  # copy the graph into adlearn's Variables and let adlearn sweep
+    ops = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+           "div": lambda a, b: a / b, "pow": lambda a, b: a ** b, "neg": lambda a: -a,
+           "sin": adlearn.sin, "cos": adlearn.cos, "exp": adlearn.exp, "log": adlearn.log}
+    copies, leaves, stack = {}, [], [(output, False)]
+    while stack:
+        node, ready = stack.pop()
+        if id(node) in copies:
+            continue
+        if not node.inputs:
+            copies[id(node)] = adlearn.variable.Variable(node.value)
+            leaves.append(node)
+        elif ready:
+            args = [copies[id(a)] if isinstance(a, Reverse) else a for a in node.inputs]
+            copies[id(node)] = ops[node.op](*args)
+        else:
+            stack.append((node, True))
+            stack.extend((a, False) for a in node.inputs if isinstance(a, Reverse))
+    copies[id(output)].backward()
+    for leaf in leaves:
+        leaf.grad += copies[id(leaf)].grad
+"""
+
 WRONG = [  # exercise, a typical wrong answer or shortcut, the message
     ("09.1", FROM_ADLEARNS_TABLE, "rule table is switched off"),
+    ("09.1", PARTIALS_BY_ADLEARN, r"derivative\(\) is switched off"),
+    ("09.1", PARTIALS_BY_A_SUBMODULE, "never called the engine's cos"),
     (
         "09.1",
-        FILL_TABLE.replace("x**p * math.log(x) if x > 0 else 0.0", "0.0"),
+        FILL_TABLE.replace("lambda x: (cos(x),)", "lambda x: (math.cos(x),)"),
+        "never called the engine's cos",
+    ),
+    (
+        "09.1",
+        FILL_TABLE.replace("x**p * log(x) if", "x**p * math.log(x) if"),
+        "never called the engine's log",
+    ),
+    ("09.1", FILL_TABLE.replace("else math.nan", "else 0.0"), "should be nan"),
+    (
+        "09.1",
+        FILL_TABLE.replace("x**p * log(x) if x > 0 else math.nan", "0.0"),
         "the partial of pow.* with respect to input 1",
     ),
     (
         "09.1",
-        FILL_TABLE.replace("lambda x: (math.cos(x),)", "lambda x: math.cos(x)"),
+        FILL_TABLE.replace("lambda x: (cos(x),)", "lambda x: cos(x)"),
         "should be a tuple of 1 number",
     ),
     (
@@ -204,16 +345,48 @@ WRONG = [  # exercise, a typical wrong answer or shortcut, the message
         FILL_TABLE.replace('        "log": (math.log, lambda x: (1 / x,)),\n', ""),
         "no rule for 'log'",
     ),
+    ("09.1", FILL_TABLE.replace("(-sin(x),)", "(sin(x),)"), "partial of cos"),
     (
         "09.2",
-        FORWARD_APPLY.replace("zip(partials, tangents)", "zip(partials, tangents[:1])"),
+        FORWARD_APPLY.replace(
+            "zip(partials, args, live) if on", "zip(partials, args, live)"
+        ).replace("p * a.tangent", "p * (a.tangent if on else 0.0)"),
+        "0 × nan is nan",
+    ),
+    (
+        "09.2",
+        FORWARD_APPLY.replace(
+            "live = [isinstance(a, Forward) and a.tag == tag for a in args]",
+            "live = [isinstance(a, Forward) for a in args]",
+        ),
+        "the number with tag 5 is a constant",
+    ),
+    (
+        "09.2",
+        FORWARD_APPLY.replace(
+            "Forward(apply(name, *values), tangent, tag)",
+            "Forward(TABLE[name][0](*values), tangent, tag)",
+        ),
+        "raised TypeError",
+    ),
+    (
+        "09.2",
+        FORWARD_APPLY.replace(
+            "Forward(apply(name, *values), tangent, tag)", "Forward(apply(name, *values), tangent)"
+        ),
+        "the second derivative .forward over forward.",
+    ),
+    (
+        "09.2",
+        FORWARD_APPLY.replace("zip(partials, args, live)", "zip(partials[:1], args, live)"),
         "the tangent of forward_apply",
     ),
     (
         "09.2",
         FORWARD_APPLY.replace(
-            "sum(p * t for p, t in zip(partials, tangents))",
-            "sum(partials_of(*values)[i] * t for i, t in enumerate(tangents))",
+            "tangent = sum(p * a.tangent for p, a, on in zip(partials, args, live) if on)",
+            "tangent = sum(TABLE[name][1](*values)[i] * a.tangent\n"
+            "                  for i, (a, on) in enumerate(zip(args, live)) if on)",
         ),
         "partials function 3 time",
     ),
@@ -247,6 +420,7 @@ WRONG = [  # exercise, a typical wrong answer or shortcut, the message
         "each should be used once",
     ),
     ("09.3", "def sweep(output):\n    topological_order(output)", "switched off"),
+    ("09.3", "import adlearn\n" + MIRRORED_SWEEP, r"Variable.backward\(\) is switched off"),
     (
         "09.4",
         LAUNCH_ANGLE.replace(
@@ -256,6 +430,7 @@ WRONG = [  # exercise, a typical wrong answer or shortcut, the message
         "never asked TABLE for the partials",
     ),
     ("09.4", LAUNCH_ANGLE.replace("range(20)", "range(2)"), "the ball lands at"),
+    ("09.4", LAUNCH_ANGLE.replace("Forward(angle, 1.0)", "Forward(angle, 0.0)"), "divided by zero"),
     (
         "09.4",
         "def launch_angle(target):\n    return derivative(math.sin, 1.0)",
@@ -271,17 +446,70 @@ WRONG = [  # exercise, a typical wrong answer or shortcut, the message
         r"called backward\(\) 6 times",
     ),
     ("09.5", FIT.replace("q - lr * n.grad", "q + lr * n.grad"), "a after fit"),
+    ("09.5", CLOSED_FORM_FIT, "did not follow"),
     (
         "09.5",
         "def fit(steps, lr=0.4):\n    return gradient(fit_loss, [0.0, 0.0, 0.0])",
         r"gradient\(\) is switched off",
     ),
+    ("09.6", DIFFERENCED_HVP, r"called backward\(\) 2 times"),
+    ("09.6", HVP.replace("n.grad.tangent if", "n.grad.value if"), "entry 0 of H·v"),
+    (
+        "09.6",
+        "def hvp(f, point, vector):\n    return adlearn.hessian_vector_product(f, point, vector)",
+        r"hessian_vector_product\(\) is switched off",
+    ),
+    (
+        "09.6",
+        SOLVED[2].replace("Reverse(apply(name, *values))", "Reverse(TABLE[name][0](*values))"),
+        "raised TypeError",
+    ),
+    (
+        "09.7",
+        ADD_RULES.replace(
+            "max(z, 0.0) + math.log1p(math.exp(-abs(z)))", "math.log(1 + math.exp(z))"
+        ),
+        "softplus at z = 800 raised OverflowError",
+    ),
+    (
+        "09.7",
+        ADD_RULES.replace("math.log1p(math.exp(-abs(z)))", "math.log(1 + math.exp(-abs(z)))"),
+        "the value of softplus",
+    ),
+    (
+        "09.7",
+        ADD_RULES.replace("(exp(-softplus(-z)),)", "(1 / (1 + exp(-z)),)"),
+        "softplus at z = -800 raised OverflowError",
+    ),
+    (
+        "09.7",
+        ADD_RULES.replace("(1 - tanh(x) ** 2,)", "(1 - math.tanh(x) ** 2,)"),
+        "calls none of the engine's functions",
+    ),
+    ("09.7", ADD_RULES.replace("lambda x: (0.0,)", "lambda x: (1.0,)"), "the partial of stop"),
+    (
+        "09.7",
+        "import adlearn\n" + ADD_RULES.replace('"tanh": (math.tanh,', '"tanh": (adlearn.tanh,'),
+        r"tanh\(\) is switched off",
+    ),
+    (
+        "09.8",
+        TRAIN.replace(
+            "        network_loss(nodes).backward()\n",
+            "        network_loss(nodes).backward()\n        network_loss(nodes).backward()\n",
+        ),
+        r"called backward\(\) 4 times",
+    ),
+    ("09.8", TRAIN.replace("q - lr * n.grad", "q + lr * n.grad"), "parameter 0 after train"),
+    ("09.8", HAND_BACKPROP_TRAIN, "did not follow"),
 ]
 
 
 @pytest.mark.parametrize("key, source, said", WRONG)
 def test_wrong_answer_or_shortcut_is_rejected_with_a_hint(lesson, key, source, said):
     ns = solved(lesson, source) if key != "09.1" else lesson(source)
+    if key != "09.1":
+        ns["adlearn"] = adlearn
     with pytest.raises(CheckFailed, match=said) as caught:
         checks(ns)[key]()
     message = str(caught.value)
@@ -294,12 +522,23 @@ STUBS = {
     "09.3": "def reverse_apply(name, *args):\n    raise NotImplementedError",
     "09.4": "def launch_angle(target):\n    raise NotImplementedError",
     "09.5": "def fit(steps, lr=0.4):\n    raise NotImplementedError",
+    "09.6": "def hvp(f, point, vector):\n    raise NotImplementedError",
+    "09.7": "def add_rules(table):\n    raise NotImplementedError",
+    "09.8": "def train(steps, lr=3.0):\n    raise NotImplementedError",
 }
 
 
 @pytest.mark.parametrize("key", sorted(STUBS))
 def test_the_stub_is_not_done_yet(lesson, key):
-    ns = lesson(*SOLVED, STUBS[key]) if key == "09.1" else solved(lesson, STUBS[key])
+    if key == "09.1":
+        ns = lesson(*SOLVED, STUBS[key])
+    else:
+        ns = lesson(*SOLVED)
+        ns["TABLE"].clear()
+        ns["fill_table"](ns["TABLE"])
+        if key != "09.7":
+            ns["add_rules"](ns["TABLE"])
+        ns = lesson(STUBS[key])
     result = checks(ns)[key]()
     assert not result and not result.done and "Not done yet" in repr(result)
 
@@ -317,9 +556,69 @@ def test_the_drawing_cell_waits_for_the_engine(lesson):
     assert "2 nodes" in repr(drawing) or "graph" in repr(drawing)
 
 
+def test_the_demonstrations_wait_for_the_engine(lesson, capsys):
+    ns = lesson(STUBS["09.2"])
+    note = lesson09.run_when_ready(lambda: ns["Forward"](1.0, 1.0) * 2.0, "09.1 and 09.2")
+    assert repr(note).startswith("… Not ready yet: finish exercises 09.1 and 09.2")
+    solved(lesson)
+    assert lesson09.run_when_ready(lambda: print("ran"), "09.1 and 09.2") is None
+    assert capsys.readouterr().out == "ran\n"
+
+
 def test_the_tables_rules_are_restored_after_a_check(lesson):
     ns = solved(lesson)
     rules = dict(ns["TABLE"])
     lesson09.check_forward(ns["forward_apply"], ns["Forward"], ns["TABLE"])
     lesson09.check_reverse(ns["reverse_apply"], ns["Reverse"], ns["TABLE"])
     assert ns["TABLE"] == rules
+    lesson09.check_rules(ns["add_rules"], ns["TABLE"], ns["apply"], ns["Forward"], ns["Reverse"])
+    assert sorted(ns["TABLE"]) == sorted(rules)  # the rules checked are the ones kept
+
+
+def test_the_engine_trains_the_network_as_lesson_06_did(lesson):
+    ns = solved(lesson)
+    trained = ns["train"](100)
+    assert f"{ns['network_loss'](trained):.4f}" == "0.1036"  # lesson 06's adlearn run
+
+
+def test_the_hand_gradient_of_the_network_matches_central_differences():
+    start = lesson09.network_start()
+
+    def loss(params):
+        points, labels = lesson09.network_data()
+        total = 0.0
+        for (x1, x2), y in zip(points, labels):
+            z = params[24] + sum(
+                params[18 + j]
+                * math.tanh(params[2 * j] * x1 + params[2 * j + 1] * x2 + params[12 + j])
+                for j in range(6)
+            )
+            total += max(z, 0.0) + math.log1p(math.exp(-abs(z))) - y * z
+        return total / len(points)
+
+    grad = lesson09._network_gradient(start)
+    for i in range(25):
+        up, down = list(start), list(start)
+        up[i] += 1e-6
+        down[i] -= 1e-6
+        assert math.isclose(grad[i], (loss(up) - loss(down)) / 2e-6, rel_tol=1e-6, abs_tol=1e-9)
+
+
+def test_the_learner_edition_shows_no_output_of_the_key():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import lessons as lesson_tools
+
+    notebook = copy.deepcopy(nbformat.read(NOTEBOOK, as_version=4))
+    lesson_tools.hand_out(notebook, NOTEBOOK.name, lesson_tools.STUB)
+    keyed = [c for c in notebook.cells if "uses-solutions" in c.metadata.get("tags", [])]
+    assert len(keyed) >= 7
+    for cell in notebook.cells:
+        shown = repr(cell.get("outputs", []))
+        assert "Right" not in shown and "your sweep" not in shown, cell.source[:80]
+        if cell.cell_type == "code" and "lesson09." in cell.source and "hint(" not in cell.source:
+            assert cell.outputs == [], cell.source[:80]
+
+
+def test_a_partial_through_another_engine_function_is_accepted(lesson):
+    ns = lesson(FILL_TABLE.replace("lambda x: (cos(x),)", "lambda x: (sin(x + math.pi / 2),)"))
+    assert lesson09.check_table(ns["fill_table"], ns["TABLE"])

@@ -51,10 +51,12 @@ def _number(value: Any, what: str) -> float:
     "00.1",
     "the central difference",
     hints=(
-        "nudge x both ways: evaluate f at x + h and at x - h, and divide the difference "
-        "by the distance between those two points, 2 * h.",
-        "Two calls of f, no call at x itself: (f(x + h) - f(x - h)) divided by (2 * h). "
-        "Mind the brackets around 2 * h.",
+        "look back at the section 'Finite differences': where the forward difference "
+        "moves x one way, the central difference moves it both ways, by the same step.",
+        "Call f twice, once a step above x and once a step below, and never at x itself. "
+        "Divide the difference of the two values by the distance between the two points, "
+        "which is twice the step; mind which operations Python does first in that "
+        "division.",
         "def my_central_difference(f, x, h):\n    return (f(x + h) - f(x - h)) / (2 * h)",
     ),
     forbid=(central_difference, derivative, numerical_gradient),
@@ -134,19 +136,24 @@ def _no_exponential() -> Iterator[None]:
     "00.2",
     "predict truncation and round-off",
     hints=(
-        "use the two terms of the error model: truncation about (h / 2)·|f''(x)| and "
-        "round-off about ε / h times the size of the numbers (here exp(0) = 1, ε ≈ 2.2e-16).",
-        "For exp at 0, f'' = 1. At h = 1e-3 truncation is h / 2 and round-off is tiny; at "
-        "h = 1e-13 truncation is tiny and round-off is about ε / h. Each prediction is the "
-        "larger of its two terms.",
-        "def my_predictions():\n    return (1e-3 / 2, 2.2e-16 / 1e-13)  # 5e-4 and about 2e-3",
+        "use the error model of 'Smaller is not always better': one term for truncation, "
+        "one for round-off. Which of them is large at a big step, and which at a tiny "
+        "one?",
+        "For each step, estimate both terms from what you know about exp at 0 (its value "
+        "and all its derivatives are 1) and about machine epsilon; your prediction for "
+        "that step is the larger of its two terms.",
+        "def my_predictions():\n"
+        "    truncation = 1e-3 / 2  # h/2 |f''| with f'' = 1; round-off is far smaller here\n"
+        "    round_off = 2.2e-16 / 1e-13  # about eps/h; truncation is far smaller here\n"
+        "    return (truncation, round_off)",
     ),
     why="",
 )
 def check_predictions(my_predictions: Callable[[], Any]) -> str:
-    measured_errors = {h: _forward_error_of_exp(h) for h in (1e-3, 1e-13)}
     with _no_exponential():
         predicted = my_predictions()
+    # measured only after the predictions are in, so they cannot be read from this frame
+    measured_errors = {h: _forward_error_of_exp(h) for h in (1e-3, 1e-13)}
     if not isinstance(predicted, (tuple, list)) or len(predicted) != 2:
         raise Wrong(
             "my_predictions() should return two numbers: the error at h = 1e-3, then the "
@@ -187,11 +194,12 @@ def _candidate_steps() -> list[float]:
     "00.3",
     "measure the best step",
     hints=(
-        "measure, do not guess: for every h in STEPS, compute the central difference of f "
-        "at x and its error abs(estimate - exact); return the h with the smallest error.",
-        "The best step depends on the function: for sin(100 x) it is about 100 times "
-        "smaller than for sin(x). Loop over STEPS, keep the h whose error is smallest "
-        "(min with a key, or a running best).",
+        "the exercise says measure, not derive: the best step depends on the function and"
+        " the point, so no formula from the error model will do. You know the exact "
+        "answer, so you can see each step's error.",
+        "Try every step in STEPS: for each one, compute your central difference at x and "
+        "how far it lands from exact, and keep the step whose distance is the smallest. "
+        "Python's min can compare the steps by a key you give it.",
         "def best_step(f, x, exact):\n"
         "    return min(STEPS, key=lambda h: abs(my_central_difference(f, x, h) - exact))",
     ),
@@ -238,10 +246,13 @@ def check_best_step(best_step: Callable[..., Any]) -> str:
     "00.4",
     "a gradient with n + 1 runs",
     hints=(
-        "compute f(*point) once, before the loop, and reuse it for every input; inside "
-        "the loop, copy the point, add h to coordinate i only, and call f on that copy.",
-        "Each partial is (f(*moved) - base) / h, where base = f(*point) was computed once "
-        "and moved is list(point) with moved[i] += h. Return a list with one number per input.",
+        "the section 'The cost of a gradient': a forward difference for one input moves "
+        "only that input, and every input's difference shares the same run at the unmoved"
+        " point.",
+        "Run f once at the point itself and keep the value. Then, for each input in turn,"
+        " copy the point, move only that input by h, run f on the copy, and turn the "
+        "change from the kept value into a slope. Return the slopes as a list, one per "
+        "input.",
         "def forward_gradient(f, point, h=1e-7):\n"
         "    base = f(*point)\n"
         "    partials = []\n"

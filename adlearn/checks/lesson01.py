@@ -12,6 +12,7 @@ is switched off in the notebook, so they cannot be borrowed from it.
 
 from __future__ import annotations
 
+import builtins
 import cmath
 import math
 import sys
@@ -74,6 +75,109 @@ def _quadruples(key: str, count: int) -> list[tuple[float, float, float, float]]
     return [tuple(values[i : i + 4]) for i in range(0, len(values), 4)]  # type: ignore[misc]
 
 
+# Names under which NumPy offers complex numbers; a learner's method that reaches one of
+# them (or cmath, or the literal 1j) computes with Python's complex arithmetic instead of
+# .real and .imag, whatever the name `complex` is bound to.
+_NUMPY_COMPLEX = frozenset(
+    {
+        "complex64",
+        "complex128",
+        "complex256",
+        "complex_",
+        "cdouble",
+        "csingle",
+        "clongdouble",
+        "cfloat",
+        "clongfloat",
+        "longcomplex",
+        "singlecomplex",
+        "complexfloating",
+    }
+)
+
+
+# Strings that name complex arithmetic, as in getattr(builtins, "complex") or a dtype.
+_COMPLEX_NAMES = frozenset({"complex", "cmath", "c8", "c16", "c32"} | _NUMPY_COMPLEX)
+
+
+def _code_objects(code: Any) -> Iterator[Any]:
+    """A code object and every code object nested in it (lambdas, inner functions)."""
+    yield code
+    for constant in code.co_consts:
+        if hasattr(constant, "co_consts"):
+            yield from _code_objects(constant)
+
+
+def _complex_in(function: Any, seen: set[int]) -> str | None:
+    """What built-in complex arithmetic `function` (or a function it calls) uses, if any."""
+    function = getattr(function, "__func__", function)
+    code = getattr(function, "__code__", None)
+    if code is None or id(code) in seen:
+        return None
+    seen.add(id(code))
+    scope = getattr(function, "__globals__", {})
+    builtin_names = vars(builtins)
+    names: set[str] = set()
+    for part in _code_objects(code):
+        names.update(part.co_names)
+        for constant in part.co_consts:
+            if isinstance(constant, complex):
+                return f"the complex literal {constant!r}"
+            if isinstance(constant, str) and constant in _COMPLEX_NAMES:  # not docstrings
+                return f"the name {constant!r}"
+    if "cmath" in names:
+        return "the cmath module"
+    numpy_names = names & _NUMPY_COMPLEX
+    for name in sorted(names):
+        value = scope.get(name, builtin_names.get(name))
+        module = getattr(value, "__name__", "") if isinstance(value, type(math)) else ""
+        if module == "cmath":
+            return "the cmath module"
+        if module.split(".")[0] == "numpy" and numpy_names:
+            return f"NumPy's {sorted(numpy_names)[0]}"
+        if isinstance(value, type) and value is not bool and issubclass(value, complex):
+            return f"Python's {value.__name__}"
+        if isinstance(value, type) and "complexfloating" in {
+            base.__name__ for base in value.__mro__
+        }:
+            return f"NumPy's {value.__name__}"
+        if callable(value) and getattr(value, "__module__", None) == "__main__":
+            found = _complex_in(value, seen)
+            if found:
+                return found
+    return None
+
+
+def refuse_complex_arithmetic(*functions: Any, why: str = "") -> None:
+    """Raise `ShortcutUsed` if a learner's function computes with Python's complex numbers.
+
+    Switching off the name ``complex`` does not stop ``1j`` or ``numpy.complex128``; so
+    the check reads the learner's functions (and the functions they call, and the
+    methods of their class) for complex literals, cmath and NumPy's complex types.
+    Lesson 02 uses it too: a dual number's rules written with the complex step.
+    """
+    seen: set[int] = set()
+    for function in functions:
+        candidates = (
+            [v for v in vars(function).values() if callable(v)]
+            if isinstance(function, type)
+            else [function]
+        )
+        for candidate in candidates:
+            found = _complex_in(candidate, seen)
+            if found:
+                name = getattr(candidate, "__name__", "your code")
+                raise ShortcutUsed(
+                    f"Your {name} computes with Python's own complex numbers ({found}). "
+                    + (
+                        why
+                        or "This exercise asks you to work with .real and .imag yourself, "
+                        "so the built-in complex type, the literal 1j, cmath and NumPy's "
+                        "complex types are all switched off while it is checked."
+                    )
+                )
+
+
 # --- 01.1 ---------------------------------------------------------------------------
 
 
@@ -81,17 +185,24 @@ def _quadruples(key: str, count: int) -> list[tuple[float, float, float, float]]
     "01.1",
     "the conjugate and the modulus",
     hints=(
-        "the conjugate of a + bi is a - bi, a new MyComplex (leave self unchanged); the "
-        "modulus is the distance from 0, the square root of a² + b².",
-        "conjugate returns MyComplex(self.real, -self.imag); modulus returns "
-        "math.sqrt(self.real**2 + self.imag**2), a plain float (math.hypot does the same, "
-        "and never overflows).",
-        "def conjugate(self):\n    return MyComplex(self.real, -self.imag)\n\n\n"
-        "def modulus(self):\n    return math.hypot(self.real, self.imag)",
+        "work from the definitions in 'Complex numbers in one minute' and 'Multiplication"
+        " rotates and scales': the conjugate flips the sign of one part, and the modulus "
+        "is a distance in the complex plane.",
+        "conjugate builds and returns a fresh MyComplex from self's two parts, with the "
+        "imaginary one negated, and leaves self alone. modulus returns, as a float, the "
+        "distance from 0 to the point (real, imag), by Pythagoras; the math module has a "
+        "function that does exactly that without overflowing.",
+        "def conjugate(self):\n"
+        "    return MyComplex(self.real, -self.imag)\n"
+        "\n"
+        "\n"
+        "def modulus(self):\n"
+        "    return math.hypot(self.real, self.imag)",
     ),
     why="",
 )
 def check_conjugate_and_modulus(my_complex: type) -> str:
+    refuse_complex_arithmetic(my_complex)
     with _without_builtin_complex():
         _check_conjugate_and_modulus(my_complex)
     return "conjugate() and abs() agree with the built-in complex at 6 points you had not seen."
@@ -132,18 +243,23 @@ def _check_quotients(divide_pairs: list[tuple[Any, Any, complex, str]], my_compl
     "01.2",
     "division",
     hints=(
-        "multiply self by the conjugate of other, then divide both parts of that product "
-        "by c² + d², the squared modulus of other. Turn a plain number into a MyComplex "
-        "first (as_my_complex), and return NotImplemented when that gives None.",
-        "divide(self, other) computes self / other; divide_into(self, other) computes "
-        "other / self, so it can convert other and then call divide(other, self).",
+        "the text above the exercise: dividing by w is multiplying by w's conjugate, then"
+        " dividing by a real number. as_my_complex, from 'Reflected operators and "
+        "NotImplemented', takes care of plain numbers.",
+        "In divide: convert other (and give up with NotImplemented if that fails), work "
+        "out the squared modulus of other, multiply self by other's conjugate with your "
+        "own *, and divide both parts of that product by the squared modulus. divide_into"
+        " is the same division with the operands the other way round: convert, then let "
+        "divide do the work.",
         "def divide(self, other):\n"
         "    other = as_my_complex(other)\n"
         "    if other is None:\n"
         "        return NotImplemented\n"
         "    size = other.real**2 + other.imag**2  # c² + d²\n"
         "    top = self * MyComplex(other.real, -other.imag)  # times the conjugate\n"
-        "    return MyComplex(top.real / size, top.imag / size)\n\n\n"
+        "    return MyComplex(top.real / size, top.imag / size)\n"
+        "\n"
+        "\n"
         "def divide_into(self, other):  # other / self\n"
         "    other = as_my_complex(other)\n"
         "    return NotImplemented if other is None else divide(other, self)",
@@ -152,6 +268,7 @@ def _check_quotients(divide_pairs: list[tuple[Any, Any, complex, str]], my_compl
     why="Write the division yourself, from the conjugate.",
 )
 def check_division(my_complex: type) -> str:
+    refuse_complex_arithmetic(my_complex)
     with _without_builtin_complex():
         pairs = []
         for a, b, c, d in _quadruples("01.2", 6):
@@ -249,12 +366,12 @@ class _Witness:
     "01.3",
     "the complex-step derivative",
     hints=(
-        "call f once, at the complex point complex(x, h) with a tiny h such as 1e-20; the "
-        "value is the real part of the result, the derivative its imaginary part divided "
-        "by h. There is no subtraction anywhere.",
-        "A finite difference needs two calls and loses digits to cancellation; this check "
-        "wants 13 correct digits from one call. With h = 1e-20, result = f(complex(x, h)), "
-        "return (result.real, result.imag / h).",
+        "the section 'The complex-step derivative': one evaluation, a tiny step up the "
+        "imaginary axis, and no subtraction anywhere.",
+        "Choose a step far smaller than any finite difference could use (the lesson uses "
+        "one). Call f once, at the complex number whose real part is x and whose "
+        "imaginary part is that step. The real part of the result is the value; its "
+        "imaginary part, divided by the step, is the slope.",
         "def value_and_slope(f, x):\n"
         "    h = 1e-20\n"
         "    result = f(complex(x, h))\n"
@@ -320,11 +437,12 @@ def _extreme_cases() -> list[tuple[float, ...]]:
     "01.4",
     "a division that does not overflow",
     hints=(
-        "never square c or d: divide by the larger of |c| and |d| first. If |c| >= |d|, "
-        "let r = d / c (at most 1 in size) and t = c + d * r; the quotient is "
-        "((a + b r) / t) + ((b - a r) / t) i. The other case swaps the roles of c and d.",
-        "When |d| > |c|: r = c / d, t = c * r + d, and the quotient is "
-        "((a r + b) / t) + ((b r - a) / t) i. Check both formulas by multiplying out.",
+        "the exercise gives the case |c| >= |d| in full. The other case is its mirror "
+        "image: divide by d, the larger one, instead of c.",
+        "When |d| > |c|: let r be the ratio of the smaller to the larger (so at most 1 in"
+        " size), and t the denominator c² + d² divided by d, rewritten with r so that "
+        "nothing is squared. Multiply a + bi by c - di, divide both parts by d, and write"
+        " them with r and t. Check by multiplying back.",
         "def smith_divide(self, other):\n"
         "    a, b, c, d = self.real, self.imag, other.real, other.imag\n"
         "    if abs(c) >= abs(d):\n"
@@ -339,6 +457,7 @@ def _extreme_cases() -> list[tuple[float, ...]]:
     why="Write the scaled division yourself.",
 )
 def check_smith_division(smith_divide: Callable[..., Any], my_complex: type) -> str:
+    refuse_complex_arithmetic(smith_divide)
     with _without_builtin_complex():
         for a, b, c, d in _extreme_cases():
             shown = f"({_show(complex(a, b))}) / ({_show(complex(c, d))})"

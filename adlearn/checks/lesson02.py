@@ -25,12 +25,19 @@ from adlearn.rules import log as ref_log
 from adlearn.rules import sin as ref_sin
 
 from .exercise import Wrong, exercise, unseen_points
+from .lesson01 import refuse_complex_arithmetic
 from .references import close
 
 RTOL = 1e-12  # the rules are exact: only rounding may differ, in the last digits
 NO_WRAPPING = (
     "Build MyDual from two plain floats and the rules you derived; adlearn.Dual comes "
     "after you have built your own."
+)
+
+NO_COMPLEX = (
+    "A dual number needs no complex step: with ε² = 0 every rule is exact, so write each "
+    "one with the value and the tangent as plain floats. The complex type, the literal 1j, "
+    "cmath and NumPy's complex types are switched off while it is checked."
 )
 
 # --- random programs ------------------------------------------------------------------
@@ -202,22 +209,29 @@ def _both_sides(MyDual: type, symbol: str, a: float, b: float, c: float) -> None
     "02.1",
     "MyDual's + - and *",
     hints=(
-        "multiply out (a + bε)(c + dε) and drop the ε² term; for a plain number on either "
-        "side, turn it into a MyDual with as_my_dual first, exactly as add does.",
-        "The ε part of the product is a·d + b·c (the product rule). x - y is x + (-1)·y, "
-        "or subtract part by part. `other - self` (the reflected __rsub__) is not "
-        "`self - other`: it needs its own function.",
+        "the section 'Multiplication and subtraction': multiply the two dual numbers out "
+        "and drop the ε² term. add, above, shows how to handle a plain number on either "
+        "side.",
+        "Each function converts other with as_my_dual and gives up with NotImplemented if"
+        " that fails. The product's value is the product of the values; its ε part "
+        "collects the two cross terms, each a value times the other's ε part. Subtraction"
+        " goes part by part. The reflected subtract_from computes other minus self, which"
+        " is not self minus other, so it needs its own body.",
         "def multiply(self, other):\n"
         "    other = as_my_dual(other)\n"
         "    if other is None:\n"
         "        return NotImplemented\n"
         "    return MyDual(self.value * other.value,\n"
-        "                  self.value * other.derivative + self.derivative * other.value)\n\n"
+        "                  self.value * other.derivative + self.derivative * other.value)\n"
+        "\n"
+        "\n"
         "def subtract(self, other):        # self - other\n"
         "    other = as_my_dual(other)\n"
         "    if other is None:\n"
         "        return NotImplemented\n"
-        "    return MyDual(self.value - other.value, self.derivative - other.derivative)\n\n"
+        "    return MyDual(self.value - other.value, self.derivative - other.derivative)\n"
+        "\n"
+        "\n"
         "def subtract_from(self, other):   # other - self\n"
         "    other = as_my_dual(other)\n"
         "    if other is None:\n"
@@ -228,6 +242,7 @@ def _both_sides(MyDual: type, symbol: str, a: float, b: float, c: float) -> None
     why=NO_WRAPPING,
 )
 def check_arithmetic(MyDual: type) -> str:
+    refuse_complex_arithmetic(MyDual, why=NO_COMPLEX)
     a, b, c, d, k = unseen_points("02.1", 5, -2.5, 2.5)
     _both_sides(MyDual, "+", a, b, k)
     _both_sides(MyDual, "-", a, b, k)
@@ -255,29 +270,36 @@ def check_arithmetic(MyDual: type) -> str:
     "02.2",
     "MyDual's division",
     hints=(
-        "dividing by y is multiplying by 1/y, and the inverse of c + dε is 1/c - (d/c²)ε. "
-        "Before you use it, look at the divisor's value: if it is 0, raise "
-        "ZeroDivisionError with a message that says the dual number has no inverse.",
-        "For self / other: other = as_my_dual(other) (NotImplemented if None); if "
-        "other.value == 0, raise ZeroDivisionError('... has no inverse ...'); else return "
-        "self * MyDual(1 / c, -d / c**2). For other / self, swap the roles.",
+        "the section 'Division, and the numbers with no inverse': dividing by y is "
+        "multiplying by y's inverse, which the text derives. A divisor whose value is 0 "
+        "has none.",
+        "Write the inverse in the helper inverse(y): look at y's value first and, if it "
+        "is 0, raise ZeroDivisionError with a sentence saying that a dual number with "
+        "value 0 has no inverse; otherwise build the inverse from the formula in the "
+        "text. Then divide converts other and multiplies self by other's inverse, and "
+        "divide_into multiplies other by self's inverse.",
+        "def divide(self, other):        # self / other\n"
+        "    other = as_my_dual(other)\n"
+        "    return NotImplemented if other is None else self * inverse(other)\n"
+        "\n"
+        "\n"
+        "def divide_into(self, other):   # other / self\n"
+        "    other = as_my_dual(other)\n"
+        "    return NotImplemented if other is None else other * inverse(self)\n"
+        "\n"
+        "\n"
         "def inverse(y):\n"
         "    if y.value == 0:\n"
         "        raise ZeroDivisionError(\n"
         "            f'{y!r} has no inverse: a dual number with value 0 times any dual '\n"
         "            'number has value 0, never 1.')\n"
-        "    return MyDual(1 / y.value, -y.derivative / y.value**2)\n\n"
-        "def divide(self, other):        # self / other\n"
-        "    other = as_my_dual(other)\n"
-        "    return NotImplemented if other is None else self * inverse(other)\n\n"
-        "def divide_into(self, other):   # other / self\n"
-        "    other = as_my_dual(other)\n"
-        "    return NotImplemented if other is None else other * inverse(self)",
+        "    return MyDual(1 / y.value, -y.derivative / y.value**2)",
     ),
     forbid=(adlearn.Dual,),
     why=NO_WRAPPING,
 )
 def check_division(MyDual: type) -> str:
+    refuse_complex_arithmetic(MyDual, why=NO_COMPLEX)
     a, b, c, d, k = unseen_points("02.2", 5, 0.5, 3.0)
     _both_sides(MyDual, "/", a, b, k)
     quotient = MyDual(a, b) / MyDual(c, d)
@@ -321,13 +343,15 @@ def check_division(MyDual: type) -> str:
     "02.3",
     "MyDual's powers",
     hints=(
-        "(a + bε)ⁿ = aⁿ + n·aⁿ⁻¹·b·ε, and for a number base c: c^(a + bε) = cᵃ + cᵃ·ln(c)·b·ε. "
-        "A negative value with a non-integer exponent has no real power: raise ValueError. "
-        "x ** 0 is 1 everywhere, so its tangent is 0, even at a = 0.",
-        "power(self, n): if n is not an int or float return NotImplemented; if self.value < 0 "
-        "and n is not a whole number, raise ValueError; if n == 0 return "
-        "MyDual(1.0, 0.0); else return MyDual(a**n, n * a**(n - 1) * b). "
-        "power_of(self, c) is the reflected c ** self.",
+        "the section 'Powers': the binomial theorem gives the rule for a number exponent,"
+        " and writing c to the power x as e to the power x ln c gives the rule for a "
+        "number base. Mind the special cases the exercise names.",
+        "power: give up with NotImplemented unless the exponent is a plain int or float; "
+        "refuse a negative value with a fractional exponent with a ValueError that says "
+        "why; for the exponent 0 return the constant 1 (tangent 0); otherwise the value "
+        "is the value to the power n, and the tangent is the power rule's derivative at "
+        "the value times the input's tangent. power_of: the same check on the base, then "
+        "c to the value, with a tangent that has ln c in it.",
         "def power(self, n):              # self ** n, n a plain number\n"
         "    if isinstance(n, bool) or not isinstance(n, (int, float)):\n"
         "        return NotImplemented\n"
@@ -337,7 +361,11 @@ def check_division(MyDual: type) -> str:
         "                         'value needs a whole-number exponent.')\n"
         "    if n == 0:\n"
         "        return MyDual(1.0, 0.0)\n"
-        "    return MyDual(a**n, n * a ** (n - 1) * b)\n\n"
+        "    if a == 0 and n < 1:\n"
+        "        raise ValueError(f'{self!r} ** {n!r}: at 0, x**n has no derivative when n < 1.')\n"
+        "    return MyDual(a**n, n * a ** (n - 1) * b)\n"
+        "\n"
+        "\n"
         "def power_of(self, c):           # c ** self, c a plain positive number\n"
         "    if isinstance(c, bool) or not isinstance(c, (int, float)):\n"
         "        return NotImplemented\n"
@@ -347,6 +375,7 @@ def check_division(MyDual: type) -> str:
     why=NO_WRAPPING,
 )
 def check_power(MyDual: type) -> str:
+    refuse_complex_arithmetic(MyDual, why=NO_COMPLEX)
     a, b, r = unseen_points("02.3", 3, 0.4, 2.2)
     if not hasattr(MyDual, "__rpow__"):
         raise Wrong("2 ** MyDual(...) fails: int does not know MyDual, so Python looks for "
@@ -376,6 +405,11 @@ def check_power(MyDual: type) -> str:
         got = MyDual(-a, 1.0) ** r
     except ValueError:
         pass
+    except TypeError as error:
+        raise Wrong(f"{text} raised TypeError ({error}): Python computed a negative number "
+                    "to a fractional power, which is a complex number, and MyDual could not "
+                    "hold it. Refuse such a power before computing it: raise ValueError and "
+                    "say why.") from None
     else:
         raise Wrong(f"{text} returned {got!r}, but a negative number to a non-integer power "
                     "is not a real number: raise ValueError and say so.")
@@ -394,10 +428,13 @@ def check_power(MyDual: type) -> str:
     "02.4",
     "sin, exp and log of a MyDual",
     hints=(
-        "f(a + bε) = f(a) + f'(a)·b·ε: the value with math.sin (math.exp, math.log), the ε "
-        "part with the derivative at a, times b (the chain rule). log needs a value > 0.",
-        "sin: MyDual(math.sin(a), math.cos(a) * b). exp: MyDual(e, e * b) with "
-        "e = math.exp(a). log: if a <= 0 raise ValueError, else MyDual(math.log(a), b / a).",
+        "the section 'sin, exp and log': a function of a dual number is the function at "
+        "the value, plus its derivative there times the tangent. And one of the three is "
+        "undefined for some values.",
+        "Each MyDual branch returns a MyDual: the value is math's function of x.value; "
+        "the tangent is the function's own derivative at x.value, multiplied by "
+        "x.derivative (the chain rule). In log, first refuse a value that is 0 or "
+        "negative with a ValueError.",
         "In sin:  return MyDual(math.sin(x.value), math.cos(x.value) * x.derivative)\n"
         "In exp:  e = math.exp(x.value)\n"
         "         return MyDual(e, e * x.derivative)\n"
@@ -410,6 +447,7 @@ def check_power(MyDual: type) -> str:
 )
 def check_functions(MyDual: type, sin: Callable[..., Any], exp: Callable[..., Any],
                     log: Callable[..., Any]) -> str:
+    refuse_complex_arithmetic(MyDual, sin, exp, log, why=NO_COMPLEX)
     functions = {"sin": sin, "exp": exp, "log": log}
     a, b = unseen_points("02.4", 2, 0.3, 2.0)
     for name, function in functions.items():
@@ -452,10 +490,15 @@ def blog_function_prime(x: float) -> tuple[float, float]:
     "02.5",
     "the blog's function on your MyDual",
     hints=(
-        "this check only runs f on MyDual numbers: first make checks 02.1 to 02.4 pass, "
-        "then run this one again.",
-        "If 02.1 to 02.4 pass and this one does not, look at 2 ** x: it needs __rpow__, and "
-        "f needs sin to know MyDual.",
+        "this check only runs f on MyDual numbers: it passes once checks 02.1 to 02.4 "
+        "pass. If one of them fails, fix that one first.",
+        "If 02.1 to 02.4 pass and this one does not, find the operation that fails: f "
+        "needs 2 ** x (the reflected power), a division with a number on the left, and "
+        "your own sin recognising a MyDual. Run f(MyDual(3.0, 1.0)) in a cell of your own"
+        " and read the error.",
+        "Nothing to write. With 02.1 to 02.4 right, f(MyDual(3.0, 1.0)) is "
+        "MyDual(0.00476246881693992, -0.868273252078548): f(3) and f'(3), the numbers of "
+        "lesson 00.",
     ),
     forbid=(adlearn.Dual,),
     why=NO_WRAPPING,
@@ -488,15 +531,21 @@ def check_blog_function(f: Callable[[Any], Any], MyDual: type) -> str:
     "02.6",
     "predict a tangent",
     hints=(
-        "simplify first: x³ / x is x², and the tangent of a seeded x is the derivative.",
-        "The derivative of x² is 2x; at x = 2 that is 4. (By the rules: the quotient rule "
-        "gives (3·2²·2 - 2³·1) / 2² = 4.)",
+        "before you run anything: can the expression be simplified? The tangent of a "
+        "seeded x is the derivative of whatever the expression simplifies to.",
+        "Simplify the quotient to a single power of x, differentiate that by the power "
+        "rule, and evaluate at x = 2. Step by step, as the dual numbers do it (the power "
+        "rule for the cube, then the quotient rule), you get the same number.",
+        "x³ / x = x², and (x²)' = 2x = 4 at x = 2:\n"
+        "\n"
+        "def predicted_tangent():\n"
+        "    return 4.0",
     ),
 )
 def check_prediction(predicted_tangent: Callable[[], Any]) -> str:
+    guess = predicted_tangent()  # before the check computes anything it could peek at
     x: Any = Reference(2.0, 1.0)
     actual = (x**3 / x).derivative
-    guess = predicted_tangent()
     if isinstance(guess, bool) or not isinstance(guess, (int, float)):
         raise Wrong(f"predicted_tangent() returned {guess!r}; return a number.")
     if not close(guess, actual, 1e-9, 1e-9):
@@ -513,10 +562,12 @@ def check_prediction(predicted_tangent: Callable[[], Any]) -> str:
     "02.7",
     "Newton's method with one dual evaluation per step",
     hints=(
-        "in each step, evaluate h once on Dual(x, 1.0): the result's .value is h(x) and its "
-        ".derivative is h'(x); then x = x - h(x)/h'(x).",
-        "Do not call h on a plain float as well: one evaluation on a dual number gives both "
-        "numbers. Return a plain float.",
+        "the section 'The running example, on your MyDual': one evaluation on a seeded "
+        "dual number gives both the value and the derivative, which is all a Newton step "
+        "needs.",
+        "In each step evaluate h once, on a dual number whose value is x and whose "
+        "tangent is 1. Its value part is h(x) and its tangent part is h'(x): take the "
+        "Newton step with those two numbers. After the last step return x, a plain float.",
         "def newton(h, x, steps=30):\n"
         "    for _ in range(steps):\n"
         "        y = h(Dual(x, 1.0))\n"

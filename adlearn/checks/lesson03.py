@@ -15,11 +15,13 @@ from typing import Any
 
 import adlearn
 from adlearn.core import RULES
+from adlearn.derivatives import derivative as nested_derivative
 from adlearn.dual import Dual as Reference
 from adlearn.rules import cos, exp, log, sin
 from adlearn.variable import Variable
 
 from .exercise import Wrong, exercise, unseen_points
+from .lesson01 import refuse_complex_arithmetic
 from .references import close, complex_step
 
 # --- exercise 03.1: a derivative as a sum over paths -----------------------------------
@@ -30,34 +32,68 @@ def p_prime(x: float) -> float:
     return math.exp(x) * (x + math.sin(x) + 1 + math.cos(x))
 
 
+def path_products_of_p(x: float) -> list[float]:
+    """The product of the local partials along each of p's three paths from x."""
+    return [
+        math.exp(x) * (x + math.sin(x)),  # x -> exp -> ×
+        1.0 * math.exp(x),  # x -> + -> ×
+        math.cos(x) * 1.0 * math.exp(x),  # x -> sin -> + -> ×
+    ]
+
+
 @exercise(
     "03.1",
     "a derivative as a sum over paths",
     hints=(
-        "draw p's graph and list every path from x to the result; along each path multiply "
-        "the local partials (the red numbers), then add the paths' products.",
-        "There are three paths: x → exp → ×, x → + → ×, x → sin → + → ×. The partials of × "
-        "are (x + sin x) on the edge from exp and e^x on the edge from +.",
-        "def derivative_by_paths(x):\n"
-        "    through_exp = math.exp(x) * (x + math.sin(x))   # x -> exp -> *\n"
-        "    straight_into_sum = 1 * math.exp(x)             # x -> + -> *\n"
-        "    through_sin = math.cos(x) * 1 * math.exp(x)     # x -> sin -> + -> *\n"
-        "    return through_exp + straight_into_sum + through_sin",
+        "draw p's graph in a cell of your own and follow the edges out of x: every route "
+        "to the result is a path, and the number on each edge is its local partial.",
+        "For each path, multiply the local partials along it, each written from its "
+        "formula at x with math: the partial of exp is exp itself, of sin it is cos, of +"
+        " it is 1, and of × it is the other factor. Return the three products in a list; "
+        "the check adds them up.",
+        "def path_products(x):\n"
+        "    through_exp = math.exp(x) * (x + math.sin(x))   # x -> exp -> ×\n"
+        "    straight_into_sum = 1 * math.exp(x)             # x -> + -> ×\n"
+        "    through_sin = math.cos(x) * 1 * math.exp(x)     # x -> sin -> + -> ×\n"
+        "    return [through_exp, straight_into_sum, through_sin]",
     ),
-    forbid=(adlearn.Dual, adlearn.derivative, adlearn.jvp, adlearn.gradient),
+    forbid=(adlearn.Dual, adlearn.derivative, adlearn.jvp, adlearn.gradient, complex_step),
     why="Add up the paths with math and plain numbers: the dual numbers are what you check.",
 )
 def check_paths(derivative_by_paths: Callable[[float], Any]) -> str:
+    refuse_complex_arithmetic(derivative_by_paths, why=(
+        "The complex step (or any complex arithmetic) gives the whole derivative at once; "
+        "this exercise asks for the paths, one product each, with math and plain floats."))
     points = unseen_points("03.1", 6, -2.0, 2.0)
     for x in points:
         got = derivative_by_paths(x)
-        if isinstance(got, Reference):
-            raise Wrong("derivative_by_paths returned a dual number; return a plain float.")
-        if not close(got, p_prime(x), 1e-13, 1e-13):
-            raise Wrong(f"derivative_by_paths({x:.6g}) is {got!r}, but p'({x:.6g}) is "
+        if isinstance(got, Reference) or any(isinstance(g, Reference) for g in
+                                             (got if isinstance(got, (list, tuple)) else [])):
+            raise Wrong("path_products returned a dual number; return plain floats, one "
+                        "product per path.")
+        if not isinstance(got, (list, tuple)):
+            raise Wrong(f"path_products({x:.6g}) returned {got!r}, one number; return a list "
+                        "with one number per path from x to the result, the product of the "
+                        "partials along that path (the check adds them up itself).")
+        want = path_products_of_p(x)
+        if len(got) != len(want):
+            raise Wrong(f"path_products({x:.6g}) has {len(got)} products, but p's graph has "
+                        f"{len(want)} paths from x to the result. Is a path missing, or one "
+                        "split in two?")
+        total = sum(float(g) for g in got)
+        if not close(total, p_prime(x), 1e-13, 1e-13):
+            raise Wrong(f"At x = {x:.6g} your products add up to {total!r}, but p'(x) is "
                         f"{p_prime(x)!r}. Is a path missing, or a partial wrong?")
-    return (f"your sum over three paths is p'(x) to 13 digits at {len(points)} points you "
-            "have not seen.")
+        unmatched = list(want)
+        for g in got:
+            match = next((w for w in unmatched if close(float(g), w, 1e-12, 1e-13)), None)
+            if match is None:
+                raise Wrong(f"At x = {x:.6g} your products add up to p'(x), but {float(g)!r} "
+                            "is not the product of the partials along any one path: each "
+                            "number should follow one path from x to the result.")
+            unmatched.remove(match)
+    return (f"your three path products add up to p'(x) to 13 digits at {len(points)} points "
+            "you have not seen, one product per path.")
 
 
 # --- exercise 03.2: a gradient, one seed at a time ---------------------------------------
@@ -93,10 +129,11 @@ class _Counted:
     "03.2",
     "a gradient, one seed at a time",
     hints=(
-        "one pass per input: in pass j give input j the tangent 1.0 and every other input "
-        "0.0, run f once on those dual numbers, and read the output's .derivative.",
-        "seeded = [Dual(v, 1.0 if i == j else 0.0) for i, v in enumerate(point)], then "
-        "f(*seeded).derivative is ∂f/∂x_j. Loop j over range(len(point)).",
+        "the section 'Several inputs: one column of the Jacobian per pass': the seed "
+        "decides which input a pass follows.",
+        "For each input in turn, make one dual number per input, all with tangent 0 "
+        "except the input of this pass, which gets tangent 1. Run f once on them and keep"
+        " the result's tangent. The tangents of the passes, in order, are the gradient.",
         "def gradient_by_seeding(f, point):\n"
         "    partials = []\n"
         "    for j in range(len(point)):\n"
@@ -137,9 +174,11 @@ def check_seeding(gradient_by_seeding: Callable[..., Any]) -> str:
     "03.3",
     "a directional derivative in one pass",
     hints=(
-        "seed all inputs at once: the tangent of input i is the i-th component of the "
-        "direction. One pass gives J·v.",
-        "f(*[Dual(x, d) for x, d in zip(point, direction)]).derivative",
+        "the section 'Any seed at all: directional derivatives': nothing forces the seed "
+        "to be 0s and a 1.",
+        "Make one dual number per input, whose tangent is that input's component of the "
+        "direction, and run f once on all of them. The result's tangent is the rate of "
+        "change along the direction.",
         "def rate_along(f, point, direction):\n"
         "    return f(*[Dual(x, d) for x, d in zip(point, direction)]).derivative",
     ),
@@ -179,11 +218,11 @@ SCENARIOS = (
     "03.4",
     "forward or reverse: count the passes",
     hints=(
-        "forward mode gives one column of the Jacobian per pass, reverse mode one row per "
-        "sweep. A Jacobian with m rows (outputs) and n columns (inputs) needs n forward "
-        "passes or m reverse sweeps.",
-        "Return ('forward', n_inputs, n_outputs) when n_inputs <= n_outputs (forward wins "
-        "ties: it stores nothing), else ('reverse', n_inputs, n_outputs).",
+        "what does one forward pass fill in, a row or a column of the Jacobian? And one "
+        "reverse sweep? The section 'The Jacobian of a program is a product' says.",
+        "Count the passes each mode needs for the whole Jacobian from its number of "
+        "columns (the inputs) and of rows (the outputs). Choose the mode that needs "
+        "fewer, and forward on a tie.",
         "def plan(n_inputs, n_outputs):\n"
         "    forward_passes, reverse_sweeps = n_inputs, n_outputs\n"
         "    mode = 'forward' if forward_passes <= reverse_sweeps else 'reverse'\n"
@@ -226,13 +265,14 @@ def softplus_reference(x: float) -> tuple[float, float]:
     "03.5",
     "extend adlearn: softplus as one primitive",
     hints=(
-        "call adlearn.define_primitive(name, real=..., partials=..., complex_=...) and "
-        "return what it returns. partials gets (x, out) and returns a tuple with one "
-        "partial; complex_ computes the value on a complex number (cmath), so that the "
-        "complex step can check your rule.",
-        "real=lambda x: math.log1p(math.exp(x)); complex_=lambda z: cmath.log(1 + cmath.exp(z)); "
-        "partials=lambda x, out: (1 / (1 + exp(-x)),) with adlearn's exp, so it also works "
-        "on nested numbers.",
+        "define_primitive adds a row to adlearn's rule table: read "
+        "help(define_primitive), and look again at the row for mul that lesson 02 "
+        "printed.",
+        "Give define_primitive the name you are given and three functions: the value on a"
+        " float, the value on a complex number (with cmath, so that the complex step can "
+        "check you), and the partials, a function of (x, out) returning a one-element "
+        "tuple. Write the partial with adlearn's exp, not math's: it must work on dual "
+        "numbers too, for derivatives of derivatives.",
         "def make_softplus(name):\n"
         "    return define_primitive(\n"
         "        name,\n"
@@ -279,6 +319,19 @@ def _check_softplus(softplus: Any, name: str) -> str:
             if not close(got, slope, 1e-13, 1e-13):
                 raise Wrong(f"At x = {x:.6g}, the {label} gives {got!r}, but the derivative "
                             f"1/(1 + e^-x) is {slope!r}.")
+    for x in points[:3]:
+        sigma = 1 / (1 + math.exp(-x))
+        try:
+            second = nested_derivative(lambda t: nested_derivative(softplus, t), x)
+        except TypeError:
+            raise Wrong("your softplus has a first derivative, but it cannot be differentiated "
+                        "again: a second derivative (lesson 07) sends dual numbers into your "
+                        "partial, and math's exp refuses them. Write the partial with adlearn's "
+                        "exp, which works on floats and dual numbers alike.") from None
+        if not close(second, sigma * (1 - sigma), 1e-12, 1e-13):
+            raise Wrong(f"At x = {x:.6g}, the second derivative of your softplus is {second!r}, "
+                        f"but it should be {sigma * (1 - sigma)!r}.")
     return (f"softplus is one primitive; its value, its complex step and both modes agree "
-            f"with log(1 + eˣ) and 1/(1 + e⁻ˣ) to 13 digits at {len(points)} points.")
+            f"with log(1 + eˣ) and 1/(1 + e⁻ˣ) to 13 digits at {len(points)} points, and its "
+            "derivative can be differentiated again.")
 

@@ -1,11 +1,16 @@
 """Checks for the exercises of lesson 09, your own engine.
 
 The learner's engine has one rule table ``TABLE`` (name -> (value function, partials
-function)), a forward-mode number ``Forward(value, tangent)`` and a reverse-mode node
-``Reverse(value, name=None)``; ``forward_apply(name, *args)`` and
-``reverse_apply(name, *args)`` read the table. The checks run it beside adlearn on
-programs they generate, add rules to the table to see both modes use them, and count
-what the method says is counted (each rule once per operation, one sweep per step).
+function)), a forward-mode number ``Forward(value, tangent, tag)`` and a reverse-mode
+node ``Reverse(value, name=None)``; ``forward_apply(name, *args)`` and
+``reverse_apply(name, *args)`` read the table, and ``apply`` hands every operation to
+the outermost number among its arguments. The partials are written with the engine's
+own operations, so the two modes nest (forward over reverse gives Hessian-vector
+products). The checks run the engine beside adlearn on programs they generate, add
+rules to the table to see both modes use them, and count what the method says is
+counted (each rule once per operation, one sweep per step). Where a result must come
+from the learner's sweep, the check changes what the sweep leaves in ``.grad`` and
+expects the result to follow.
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ from typing import Any
 import adlearn
 
 from ..dual import Dual
-from .exercise import Wrong, exercise, expect_close, unseen_points
+from ..higher import hessian_vector_product, second_derivative
+from ..variable import Variable
+from .exercise import ShortcutUsed, Wrong, exercise, expect_close, unseen_points
 from .lesson04 import (
     ADLEARN_UNARY,
     FLOAT_UNARY,
@@ -37,13 +44,31 @@ NAMES = ("add", "sub", "mul", "div", "pow", "neg", "sin", "cos", "exp", "log")
 
 ARITY = {name: 2 if name in ("add", "sub", "mul", "div", "pow") else 1 for name in NAMES}
 
+THROUGH_THE_TABLE = {"sin": "cos", "cos": "sin", "exp": "exp"}
+"""A rule whose partial needs another function, and the engine function it must use."""
+
+ALL_SHORTCUTS = (
+    adlearn.derivative,
+    adlearn.second_derivative,
+    adlearn.gradient,
+    adlearn.jvp,
+    adlearn.vjp,
+    adlearn.Dual,
+    adlearn.Variable,
+    adlearn.hessian_vector_product,
+    adlearn.hessian,
+    adlearn.define_primitive,
+    adlearn.RULES,
+)
+"""adlearn's whole-job functions: switched off while the engine's checks run."""
+
 
 def _expected(name: str, args: tuple[float, ...]) -> tuple[float, tuple[float, ...]]:
     """The value and the partials of rule `name`, from closed forms written here."""
     x = args[0]
     if name == "pow":
         p = args[1]
-        return x**p, (p * x ** (p - 1), x**p * math.log(x))
+        return x**p, (p * x ** (p - 1), x**p * math.log(x) if x > 0 else math.nan)
     closed: dict[str, Callable[..., tuple[float, tuple[float, ...]]]] = {
         "add": lambda x, y: (x + y, (1.0, 1.0)),
         "sub": lambda x, y: (x - y, (1.0, -1.0)),
@@ -58,6 +83,48 @@ def _expected(name: str, args: tuple[float, ...]) -> tuple[float, tuple[float, .
     return closed[name](*args)
 
 
+def _expect_rule(
+    entry: Any,
+    name: str,
+    args: tuple[float, ...],
+    value: float,
+    partials: Any,
+    atol: float = 1e-15,
+) -> None:
+    """The value and the partials of one row at one point, within 1e-13."""
+    shown = ", ".join(f"{a:.3g}" for a in args)
+    expect_close(entry[0](*args), value, f"the value of {name}({shown})", rtol=1e-14, atol=atol)
+    got = entry[1](*args)
+    if not isinstance(got, (tuple, list)) or len(got) != len(args):
+        raise Wrong(
+            f"the partials of {name}({shown}) should be a tuple of {len(args)} "
+            f"number(s), one per input, not {got!r}"
+        )
+    for i, (g, e) in enumerate(zip(got, partials)):
+        what = f"the partial of {name}({shown}) with respect to input {i}"
+        if math.isnan(e):
+            if not (isinstance(g, float) and math.isnan(g)):
+                raise Wrong(
+                    f"{what} is {g!r}, but it should be nan (not a number): x ** p has no "
+                    "real derivative in p where x < 0, and 0.0 would be a silent wrong number"
+                )
+            continue
+        expect_close(g, e, what, rtol=1e-13, atol=atol)
+
+
+@contextmanager
+def _installed(table: dict[str, Any], rows: dict[str, Any]) -> Iterator[None]:
+    """Put `rows` into `table` for the check; keep them only if the check passes."""
+    saved = dict(table)
+    table.update(rows)
+    try:
+        yield
+    except BaseException:
+        table.clear()
+        table.update(saved)
+        raise
+
+
 # --- 09.1: the rule table ------------------------------------------------------------
 
 
@@ -65,31 +132,30 @@ def _expected(name: str, args: tuple[float, ...]) -> tuple[float, tuple[float, .
     "09.1",
     "your rule table",
     hints=(
-        "the section 'One table, two modes': each entry is a pair (value function, "
-        "partials function), and the partials function returns a tuple with one partial "
-        "per input.",
-        "the section 'One table, two modes'. Put one entry per operation into `table`: "
-        'table["mul"] = (lambda x, y: x * y, lambda x, y: (y, x)), and likewise for '
-        "add, sub, div, pow, neg, sin, cos, exp and log. The partials function returns a "
-        "tuple with one partial per input, even for one input: (math.cos(x),).",
-        "For x ** p both inputs get a partial: p x^(p-1) for the base and x^p log(x) for "
-        "the exponent (use 0.0 for the exponent's partial when x <= 0, where the log does "
-        "not exist; a constant exponent never needs it). For x / y: (1 / y, -x / y**2).",
+        "the section 'One table, two modes': a row is a pair (value function, partials "
+        "function), and for the modes to nest, a partial must itself be a computation "
+        "your engine can follow.",
+        "Write the value functions with math on floats, since apply calls them only with "
+        "plain numbers. Write every partials function with the engine's own sin, cos, exp "
+        "and log and with operators, never with math, so that given Forward numbers it "
+        "returns Forward numbers. Return a tuple with one partial per input, even for one "
+        "input. The partial of x ** p in p exists only where x > 0; elsewhere return "
+        "math.nan.",
         "def fill_table(table):\n    table.update({\n"
         '        "add": (lambda x, y: x + y, lambda x, y: (1.0, 1.0)),\n'
         '        "sub": (lambda x, y: x - y, lambda x, y: (1.0, -1.0)),\n'
         '        "mul": (lambda x, y: x * y, lambda x, y: (y, x)),\n'
         '        "div": (lambda x, y: x / y, lambda x, y: (1 / y, -x / y**2)),\n'
         '        "pow": (lambda x, p: x**p,\n'
-        "                lambda x, p: (p * x ** (p - 1), x**p * math.log(x) if x > 0 else 0.0)),\n"
+        "                lambda x, p: (p * x ** (p - 1), x**p * log(x) if x > 0 else math.nan)),\n"
         '        "neg": (lambda x: -x, lambda x: (-1.0,)),\n'
-        '        "sin": (math.sin, lambda x: (math.cos(x),)),\n'
-        '        "cos": (math.cos, lambda x: (-math.sin(x),)),\n'
-        '        "exp": (math.exp, lambda x: (math.exp(x),)),\n'
+        '        "sin": (math.sin, lambda x: (cos(x),)),\n'
+        '        "cos": (math.cos, lambda x: (-sin(x),)),\n'
+        '        "exp": (math.exp, lambda x: (exp(x),)),\n'
         '        "log": (math.log, lambda x: (1 / x,)),\n    })',
     ),
-    forbid=(adlearn.define_primitive, adlearn.RULES),
-    why="Write the rules into your own table.",
+    forbid=ALL_SHORTCUTS,
+    why="Write the rules, and their derivatives, yourself.",
 )
 def check_table(fill_table: Callable[[dict[str, Any]], Any], table: dict[str, Any]) -> str:
     mine: dict[str, Any] = {}
@@ -97,32 +163,28 @@ def check_table(fill_table: Callable[[dict[str, Any]], Any], table: dict[str, An
     missing = [name for name in NAMES if name not in mine]
     if missing:
         raise Wrong(f"the table has no rule for {', '.join(map(repr, missing))}")
-    points = unseen_points("09.1", 12, 0.3, 2.5)
     for name in NAMES:
         entry = mine[name]
         if not (isinstance(entry, tuple) and len(entry) == 2 and all(map(callable, entry))):
             raise Wrong(f"table[{name!r}] should be a pair (value function, partials function)")
-        for k in range(0, 12, 2):
-            args = tuple(points[k : k + ARITY[name]])
-            shown = ", ".join(f"{a:.3g}" for a in args)
-            value, partials = _expected(name, args)
-            expect_close(entry[0](*args), value, f"the value of {name}({shown})", rtol=1e-14)
-            got = entry[1](*args)
-            if not isinstance(got, (tuple, list)) or len(got) != len(args):
+    points = unseen_points("09.1", 12, 0.3, 2.5)
+    with _installed(table, mine):  # the partials call the engine, which reads TABLE
+        for name in NAMES:
+            for k in range(0, 12, 2):
+                args = tuple(points[k : k + ARITY[name]])
+                _expect_rule(mine[name], name, args, *_expected(name, args))
+        args = (-points[0], 2.0)  # a negative base: x ** 2 is fine, its partial in p is not
+        _expect_rule(mine["pow"], "pow", args, *_expected("pow", args))
+        for name, through in {**THROUGH_THE_TABLE, "pow": "log"}.items():
+            with _counted_rules(table) as counts:
+                mine[name][1](*points[: ARITY[name]])
+            if not any(calls[0] for calls in counts.values()):
                 raise Wrong(
-                    f"the partials of {name}({shown}) should be a tuple of {len(args)} "
-                    f"number(s), one per input, not {got!r}"
+                    f"the partials function of {name} never called the engine's "
+                    f"{through}, so it can only work on floats. Write it with {through}(x), "
+                    "the function that goes through apply, so that it also takes Forward "
+                    "and Reverse numbers: that is what lets the modes nest"
                 )
-            for i, (g, e) in enumerate(zip(got, partials)):
-                expect_close(
-                    g,
-                    e,
-                    f"the partial of {name}({shown}) with respect to input {i}",
-                    rtol=1e-13,
-                    atol=1e-15,
-                )
-    table.clear()
-    table.update(mine)
     return f"all {len(NAMES)} rules are right at points you have not seen; TABLE holds them now."
 
 
@@ -172,7 +234,7 @@ def _counting(function: Callable[..., Any], calls: list[int], index: int) -> Cal
     return counted
 
 
-def _needs_table(table: dict[str, Any], attempt: Callable[[], Any]) -> None:
+def _needs_table(table: dict[str, Any], attempt: Callable[[], Any], names: Any = NAMES) -> None:
     """Say "not done yet" if the learner's code is a stub, else insist on a full TABLE."""
     try:
         attempt()
@@ -180,11 +242,12 @@ def _needs_table(table: dict[str, Any], attempt: Callable[[], Any]) -> None:
         raise
     except Exception:  # noqa: S110 (judged below, with a message that says why)
         pass
-    missing = [name for name in NAMES if name not in table]
+    missing = [name for name in names if name not in table]
     if missing:
+        first = "09.1" if set(missing) & set(NAMES) else "09.7"
         raise Wrong(
             f"TABLE has no rule for {', '.join(map(repr, missing))}: run the check of "
-            "exercise 09.1 first (it fills TABLE once your rules are right)"
+            f"exercise {first} first (it fills TABLE once your rules are right)"
         )
 
 
@@ -194,30 +257,39 @@ def _programs(key: str, count: int) -> Iterator[tuple[list[float], list[Any]]]:
         yield point, random_program(f"{key} {k}", point, 16, NAMES)
 
 
+def _tangent(number: Any, Forward: Any, tag: int) -> Any:
+    """The tangent of `number` at level `tag` (0.0 when it does not depend on it)."""
+    if isinstance(number, Forward) and number.tag == tag:
+        return number.tangent
+    return 0.0
+
+
 # --- 09.2: forward mode --------------------------------------------------------------
 
 
 @exercise(
     "09.2",
-    "forward mode from the table",
+    "forward mode from the table, with tags",
     hints=(
-        "the section 'One table, two modes': the tangent of a result is the sum, over "
-        "its inputs, of partial × the input's tangent; a plain number has tangent 0.",
-        "the section 'One table, two modes'. In forward_apply(name, *args): look up "
-        "value_of, partials_of = TABLE[name]; take the values of the arguments (a "
-        "Forward's .value, or the number itself) and their tangents (a Forward's "
-        ".tangent, or 0.0 for a plain number); return Forward(value_of(*values), "
-        "sum of partial × tangent).",
-        "Call each of the rule's two functions once per operation: "
-        "partials = partials_of(*values), then "
-        "tangent = sum(p * t for p, t in zip(partials, tangents)).",
-        "def forward_apply(name, *args):\n    value_of, partials_of = TABLE[name]\n"
-        "    values = [a.value if isinstance(a, Forward) else a for a in args]\n"
-        "    tangents = [a.tangent if isinstance(a, Forward) else 0.0 for a in args]\n"
-        "    partials = partials_of(*values)\n"
-        "    return Forward(value_of(*values), sum(p * t for p, t in zip(partials, tangents)))",
+        "the sections 'One table, two modes' and 'Tags': the tangent of a result is a sum "
+        "of partial × tangent over the inputs that carry the perturbation being pushed, "
+        "and that perturbation is the one with the newest tag.",
+        "Find the highest tag among the Forward arguments. An argument is live when it is "
+        "a Forward with that tag; everything else, plain numbers and Forwards of older "
+        "tags alike, is a constant at this level and passes through whole. Compute the "
+        "value with apply on the live arguments' values (so that a value that is itself "
+        "a number goes on to its own level), call the partials function once, add "
+        "partial × tangent over the live arguments only (a constant's partial may be "
+        "nan), and return a Forward with that tag.",
+        "def forward_apply(name, *args):\n"
+        "    tag = max(a.tag for a in args if isinstance(a, Forward))\n"
+        "    live = [isinstance(a, Forward) and a.tag == tag for a in args]\n"
+        "    values = [a.value if on else a for a, on in zip(args, live)]\n"
+        "    partials = TABLE[name][1](*values)\n"
+        "    tangent = sum(p * a.tangent for p, a, on in zip(partials, args, live) if on)\n"
+        "    return Forward(apply(name, *values), tangent, tag)",
     ),
-    forbid=(adlearn.Dual, adlearn.derivative, adlearn.jvp, adlearn.jacobian_forward),
+    forbid=ALL_SHORTCUTS,
     why="Your forward mode reads your table.",
 )
 def check_forward(forward_apply: Callable[..., Any], Forward: Any, table: dict[str, Any]) -> str:
@@ -228,6 +300,13 @@ def check_forward(forward_apply: Callable[..., Any], Forward: Any, table: dict[s
             f'forward_apply("sub", 2.0, Forward(0.5, 1.0)) should return a Forward, not {got!r}'
         )
     expect_close(got.tangent, -1.0, 'the tangent of forward_apply("sub", 2.0, Forward(0.5, 1.0))')
+    squared = forward_apply("pow", Forward(-1.5, 1.0), 2.0)
+    if not squared.tangent == -3.0:
+        raise Wrong(
+            f"the tangent of Forward(-1.5, 1.0) ** 2.0 is {squared.tangent!r}, but it should "
+            "be -3.0. The exponent 2.0 is a constant: its partial (nan for a negative base) "
+            "must not enter the sum at all, since 0 × nan is nan (lesson 05)"
+        )
     unary = {name: (lambda a, name=name: forward_apply(name, a)) for name in FLOAT_UNARY}
     for point, program in _programs("09.2", 8):
         direction = unseen_points(f"09.2 direction {point[0]}", 3, -1.0, 1.0)
@@ -240,6 +319,49 @@ def check_forward(forward_apply: Callable[..., Any], Forward: Any, table: dict[s
         expect_close(
             mine.tangent, reference.derivative, f"the tangent of {where}", rtol=1e-12, atol=1e-14
         )
+    for point, program in _programs("09.2 nested", 4):  # forward over forward: f''
+        direction = unseen_points(f"09.2 nested direction {point[0]}", 3, -1.0, 1.0)
+
+        def along(
+            t: Any, program: Any = program, point: Any = point, direction: Any = direction
+        ) -> Any:
+            inputs = [x + t * v for x, v in zip(point, direction)]
+            return run_program(program, inputs, unary if isinstance(t, Forward) else ADLEARN_UNARY)
+
+        t = Forward(Forward(0.0, 1.0, 901), 1.0, 902)
+        mine = _tangent(_tangent(along(t), Forward, 902), Forward, 901)
+        expect_close(
+            mine,
+            second_derivative(along, 0.0),
+            f"the second derivative (forward over forward) of the program {describe(program, 3)} "
+            "along a direction",
+            rtol=1e-10,
+            atol=1e-12,
+        )
+    product = forward_apply("mul", Forward(2.0, 1.0, 5), Forward(3.0, 1.0, 7))
+    if not (isinstance(product, Forward) and product.tag == 7):
+        raise Wrong(
+            "forward_apply on Forward(2.0, 1.0, 5) * Forward(3.0, 1.0, 7) should return a "
+            f"Forward with the newest tag, 7, not {product!r}"
+        )
+    if not (isinstance(product.value, Forward) and product.value.tag == 5):
+        raise Wrong(
+            "in Forward(2.0, 1.0, 5) * Forward(3.0, 1.0, 7), the number with tag 5 is a "
+            "constant at level 7: the value of the product should be the Forward with tag 5 "
+            f"that apply makes (6 with tangent 3), not {product.value!r}"
+        )
+
+    def d(f: Callable[[Any], Any], x: float, tag: int) -> Any:
+        return _tangent(f(Forward(x, 1.0, tag)), Forward, tag)
+
+    confused = d(lambda x: x * d(lambda y: x + y, 1.0, 912), 1.0, 911)
+    expect_close(
+        confused,
+        1.0,
+        "d/dx [x · d/dy (x + y)] at x = y = 1, with tag 911 for x and 912 for y,",
+        rtol=0.0,
+        atol=0.0,
+    )
     with _counted_rules(table) as counts:
         forward_apply("mul", Forward(1.5, 1.0), Forward(0.5, 0.0))
     if counts["mul"] != [1, 1]:
@@ -257,8 +379,9 @@ def check_forward(forward_apply: Callable[..., Any], Forward: Any, table: dict[s
         rtol=1e-13,
     )
     return (
-        "values and tangents agree with adlearn.Dual on 8 random programs, each rule is "
-        "called once per operation, and a rule added to TABLE works at once."
+        "values and tangents agree with adlearn.Dual on 8 random programs, forward over "
+        "forward gives their second derivatives, tags keep x · d/dy (x + y) at slope 1, "
+        "each rule is called once per operation, and a rule added to TABLE works at once."
     )
 
 
@@ -283,22 +406,21 @@ def _count_node_partials(output: Any) -> list[_CountedPartial]:
     "09.3",
     "reverse mode from the table",
     hints=(
-        "lesson 04's exercise 04.3: reverse_apply records the value, the inputs and the "
-        "partials; the sweep visits every node once, in topological order, and a plain "
-        "number takes no gradient.",
-        "the sections 'One table, two modes' and lesson 04's exercise 04.3. "
-        "reverse_apply(name, *args) computes the value and the partials from TABLE[name] "
-        "with the arguments' values, and returns Reverse(value) with .inputs = args (a "
-        "tuple, constants kept as numbers), .partials (a tuple) and .op = name. "
-        "sweep(output) is lesson 04's sweep, where an input that is a plain number takes "
-        "no gradient.",
-        "In sweep: a topological order with a stack, then grad = 0.0 on nodes with inputs, "
-        "output.grad += 1.0, and for node in reversed(order): for x, p in "
-        "zip(node.inputs, node.partials): if isinstance(x, Reverse): x.grad += p * node.grad.",
-        "def reverse_apply(name, *args):\n    value_of, partials_of = TABLE[name]\n"
+        "lesson 04's exercise 04.3: a node records its value, its inputs and their "
+        "partials, and one sweep visits every node once, in topological order.",
+        "reverse_apply takes the values of the Reverse arguments (constants stay as they "
+        "are), computes the value with apply (so that nested numbers go on to their own "
+        "level) and the partials once from the table, and returns a Reverse with .inputs "
+        "(the arguments, as a tuple), .partials (a tuple) and .op (the rule's name). The "
+        "sweep lists the nodes with an explicit stack so that each comes after its "
+        "inputs, sets the adjoint of every node that has inputs to 0, seeds the output "
+        "with 1, and walks the list backwards adding partial × the node's adjoint into "
+        "each input that is a node.",
+        "def reverse_apply(name, *args):\n"
         "    values = [a.value if isinstance(a, Reverse) else a for a in args]\n"
-        "    node = Reverse(value_of(*values))\n"
-        "    node.inputs, node.partials, node.op = tuple(args), tuple(partials_of(*values)), name\n"
+        "    node = Reverse(apply(name, *values))\n"
+        "    node.inputs, node.partials, node.op = "
+        "tuple(args), tuple(TABLE[name][1](*values)), name\n"
         "    return node\n\n"
         "def sweep(output):\n    order, seen, stack = [], set(), [(output, False)]\n"
         "    while stack:\n        node, inputs_done = stack.pop()\n"
@@ -313,11 +435,48 @@ def _count_node_partials(output: Any) -> list[_CountedPartial]:
         "            if isinstance(x, Reverse):\n"
         "                x.grad += partial * node.grad",
     ),
-    forbid=(adlearn.Variable, adlearn.gradient, adlearn.vjp, adlearn.topological_order),
+    forbid=(*ALL_SHORTCUTS, adlearn.topological_order),
     why="Your reverse mode reads your table and sweeps with your own order.",
 )
 def check_reverse(reverse_apply: Callable[..., Any], Reverse: Any, table: dict[str, Any]) -> str:
     _needs_table(table, lambda: reverse_apply("add", Reverse(1.0), 2.0))
+    programs = list(_programs("09.3", 8))
+    references = [adlearn_gradient(program, point) for point, program in programs]
+    with _adlearn_sweep_switched_off():
+        _check_reverse(reverse_apply, Reverse, table, programs, references)
+    return (
+        "nodes follow the drawing protocol, each edge is used once, 2**60 exactly, a "
+        "100,000-step chain, agreement with adlearn.Variable on 8 random programs, and a "
+        "rule added to TABLE works at once."
+    )
+
+
+@contextmanager
+def _adlearn_sweep_switched_off() -> Iterator[None]:
+    """adlearn's own sweep refuses to run, however the learner's code reaches it."""
+    original = Variable.backward
+
+    def refuse(self: Any) -> None:
+        raise ShortcutUsed(
+            "This exercise asks you to do the work yourself, so adlearn's "
+            "Variable.backward() is switched off while it is checked. Your reverse mode "
+            "sweeps your own nodes."
+        )
+
+    Variable.backward = refuse  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Variable.backward = original  # type: ignore[method-assign]
+
+
+def _check_reverse(
+    reverse_apply: Callable[..., Any],
+    Reverse: Any,
+    table: dict[str, Any],
+    programs: list[tuple[list[float], list[Any]]],
+    references: list[tuple[float, list[float]]],
+) -> None:
     x = Reverse(1.5, name="x")
     node = reverse_apply("mul", x, 2.0)
     for attribute in ("value", "inputs", "partials", "op", "grad"):
@@ -344,10 +503,9 @@ def check_reverse(reverse_apply: Callable[..., Any], Reverse: Any, table: dict[s
         )
     expect_exact_and_deep(Reverse)
     unary = {name: (lambda a, name=name: reverse_apply(name, a)) for name in FLOAT_UNARY}
-    for point, program in _programs("09.3", 8):
+    for (point, program), (value, expected) in zip(programs, references):
         xs = [Reverse(v) for v in point]
         y = run_program(program, xs, unary)
-        value, expected = adlearn_gradient(program, point)
         where = f"the program {describe(program, 3)}"
         expect_close(y.value, value, f"the value of {where}", rtol=1e-13)
         for twice in (1, 2):
@@ -363,11 +521,6 @@ def check_reverse(reverse_apply: Callable[..., Any], Reverse: Any, table: dict[s
         1 / (1 + math.exp(-0.3)),
         "the gradient through a rule that the check added to TABLE (softplus)",
         rtol=1e-13,
-    )
-    return (
-        "nodes follow the drawing protocol, each edge is used once, 2**60 exactly, a "
-        "100,000-step chain, agreement with adlearn.Variable on 8 random programs, and a "
-        "rule added to TABLE works at once."
     )
 
 
@@ -403,20 +556,17 @@ def _angle_by_bisection(target: float) -> float:
     "the launch angle, by your forward mode",
     hints=(
         "lesson 00's Newton iteration: the slope of flight_distance comes from one "
-        "Forward number seeded with tangent 1, not from a difference of two runs.",
-        "lesson 00's Newton iteration. Start at 20 degrees; at each step make "
-        "Forward(angle, 1.0), run flight_distance on it (it uses your engine's sin and "
-        "cos), and move the angle by -(d.value - target) / d.tangent; stop when the miss "
-        "is below 1e-10 m.",
-        "A loop of at most 20 steps: d = flight_distance(Forward(angle, 1.0)); "
-        "miss = d.value - target; if abs(miss) < 1e-10: break; "
-        "angle = angle - miss / d.tangent. Return the angle as a float.",
+        "Forward number, not from a difference of two runs.",
+        "Start at 20 degrees. At each step run flight_distance on a Forward number that "
+        "holds the angle and is seeded with tangent 1, so that the result carries the "
+        "distance and its slope, and take lesson 00's Newton step with that slope; stop "
+        "when the miss is below 1e-10 m, and return the angle as a float.",
         "def launch_angle(target):\n    angle = 20.0\n    for _ in range(20):\n"
         "        d = flight_distance(Forward(angle, 1.0))\n        miss = d.value - target\n"
         "        if abs(miss) < 1e-10:\n            break\n"
         "        angle = angle - miss / d.tangent\n    return angle",
     ),
-    forbid=(adlearn.derivative, adlearn.Dual, adlearn.gradient, adlearn.Variable),
+    forbid=ALL_SHORTCUTS,
     why="Use your own forward mode for the slope.",
 )
 def check_launch_angle(launch_angle: Callable[[float], Any], table: dict[str, Any]) -> str:
@@ -425,7 +575,15 @@ def check_launch_angle(launch_angle: Callable[[float], Any], table: dict[str, An
     targets = [round(28 + 12 * u[0], 2), round(40 + 7 * u[1], 2), round(53 + 10 * u[2], 2)]
     for target in targets:
         with _counted_rules(table) as counts:
-            angle = launch_angle(target)
+            try:
+                angle = launch_angle(target)
+            except ZeroDivisionError as error:
+                raise Wrong(
+                    f"launch_angle({target}) divided by zero ({error}). Either the slope was "
+                    "0, because the Forward number was seeded with tangent 0 instead of 1, or "
+                    "the angle left 0° to 90°, because the step went the wrong way: Newton "
+                    "moves the angle by minus the miss divided by the slope"
+                ) from None
         if counts["sin"][1] + counts["cos"][1] == 0:
             raise Wrong(
                 "launch_angle never asked TABLE for the partials of sin or cos: the slope "
@@ -441,6 +599,60 @@ def check_launch_angle(launch_angle: Callable[[float], Any], table: dict[str, An
         expect_close(angle, _angle_by_bisection(target), f"launch_angle({target})", rtol=1e-9)
     shown = ", ".join(f"{t} m" for t in targets)
     return f"your forward mode finds the angle for {shown} to 1e-9 m."
+
+
+# --- gradients that must come from the learner's sweep -------------------------------
+
+
+def _leaves(output: Any, Reverse: Any) -> list[Any]:
+    """The input nodes (no inputs of their own) that `output` depends on."""
+    seen, stack, leaves = {id(output)}, [output], []
+    while stack:
+        node = stack.pop()
+        if not node.inputs:
+            leaves.append(node)
+        for operand in node.inputs:
+            if isinstance(operand, Reverse) and id(operand) not in seen:
+                seen.add(id(operand))
+                stack.append(operand)
+    return leaves
+
+
+@contextmanager
+def _counted_backward(Reverse: Any, factor: float = 1.0) -> Iterator[list[int]]:
+    """Count the calls of backward(); with `factor`, scale every input's .grad after it.
+
+    Scaling by 2 is exact in floating point, so a method that moves by -lr × .grad
+    gives exactly the steps of lr × 2, and one that takes its gradient elsewhere (a
+    closed form beside a sweep it never reads) does not.
+    """
+    calls = [0]
+    original = Reverse.backward
+
+    def counted(self: Any) -> Any:
+        calls[0] += 1
+        result = original(self)
+        if factor != 1.0:
+            for leaf in _leaves(self, Reverse):
+                leaf.grad = leaf.grad * factor
+        return result
+
+    Reverse.backward = counted
+    try:
+        yield calls
+    finally:
+        Reverse.backward = original
+
+
+def _from_the_sweep(got: list[float], expected: list[float], what: str) -> None:
+    for i, (g, e) in enumerate(zip(got, expected)):
+        if not math.isclose(g, e, rel_tol=1e-10, abs_tol=1e-12):
+            raise Wrong(
+                f"{what}: the check doubled every input's .grad right after your "
+                f"backward(), and parameter {i} did not follow ({g:.12g}, where the "
+                f"doubled gradient gives {e:.12g}). The step must use the .grad that your "
+                "sweep leaves, not a gradient computed some other way"
+            )
 
 
 # --- 09.5: the curve fit, by your reverse mode ---------------------------------------
@@ -468,47 +680,27 @@ def _reference_fit(steps: int, lr: float) -> list[float]:
 
 
 def _gradient(f: Callable[..., Any], point: list[float]) -> tuple[float, list[float]]:
-    from ..variable import Variable
-
     xs = [Variable(v) for v in point]
     y = f(*xs)
     y.backward()
     return y.value, [x.grad for x in xs]
 
 
-@contextmanager
-def _counted_backward(Reverse: Any) -> Iterator[list[int]]:
-    calls = [0]
-    original = Reverse.backward
-
-    def counted(self: Any) -> Any:
-        calls[0] += 1
-        return original(self)
-
-    Reverse.backward = counted
-    try:
-        yield calls
-    finally:
-        Reverse.backward = original
-
-
 @exercise(
     "09.5",
     "the curve fit, by your reverse mode",
     hints=(
-        "lesson 06's gradient descent: one backward() per step gives all three "
-        "partials; move each parameter against its own gradient.",
-        "lesson 06's gradient descent. Start from a = b = c = 0; at each step make three "
-        "Reverse nodes, compute fit_loss from them, call backward() once, and move each "
-        "parameter by -lr × its .grad. Return the three parameters as floats.",
-        "for _ in range(steps): nodes = [Reverse(q) for q in params]; "
-        "fit_loss(*nodes).backward(); params = [q - lr * n.grad for q, n in "
-        "zip(params, nodes)].",
+        "lesson 06's gradient descent: one backward() per step gives all three partials, "
+        "and each parameter moves against its own.",
+        "Start from a = b = c = 0. At each step wrap the three parameters in new Reverse "
+        "nodes, compute fit_loss from them, call backward() once, and make the new "
+        "parameters the old values minus lr times the .grad each node holds. Return the "
+        "three parameters as floats.",
         "def fit(steps, lr=0.4):\n    params = [0.0, 0.0, 0.0]\n    for _ in range(steps):\n"
         "        nodes = [Reverse(q) for q in params]\n        fit_loss(*nodes).backward()\n"
         "        params = [q - lr * n.grad for q, n in zip(params, nodes)]\n    return params",
     ),
-    forbid=(adlearn.gradient, adlearn.Variable, adlearn.derivative),
+    forbid=ALL_SHORTCUTS,
     why="Use your own reverse mode for the gradient.",
 )
 def check_fit(fit: Callable[..., Any], Reverse: Any) -> str:
@@ -525,12 +717,292 @@ def check_fit(fit: Callable[..., Any], Reverse: Any) -> str:
             )
         for name, got, expected in zip("abc", params, _reference_fit(steps, lr)):
             expect_close(got, expected, f"{name} after fit({steps}, {lr})", rtol=1e-12, atol=1e-14)
+    with _counted_backward(Reverse, factor=2.0):
+        doubled = [float(p) for p in fit(4, 0.2)]
+    _from_the_sweep(doubled, _reference_fit(4, 0.4), "fit(4, 0.2)")
     ts, ys = curve_data()
     exact = np.linalg.lstsq(np.array([[1.0, t, t * t] for t in ts]), np.array(ys), rcond=None)[0]
     params = [float(p) for p in fit(300)]
     for name, got, expected in zip("abc", params, exact):
         expect_close(got, float(expected), f"{name} after fit(300)", rtol=0.0, atol=1e-8)
-    return "every step matches adlearn's, with one sweep each, and 300 steps reach least squares."
+    return (
+        "every step matches adlearn's and moves by the .grad of one sweep, and 300 steps "
+        "reach least squares."
+    )
+
+
+# --- 09.6: Hessian-vector products, forward over reverse -----------------------------
+
+
+@exercise(
+    "09.6",
+    "Hessian-vector products, forward over reverse",
+    hints=(
+        "lesson 07's forward over reverse: run one reverse sweep on numbers that carry a "
+        "tangent along v, and the gradient comes out carrying H·v.",
+        "Make every input a Reverse node whose value is a Forward number: the point's "
+        "coordinate, with the vector's coordinate as its tangent. Run f on those nodes and "
+        "call backward() once: the sweep multiplies Forward partials, so each input's "
+        ".grad is a Forward whose tangent is one entry of H·v. Read those tangents (an "
+        "input f does not use keeps a plain 0.0), as a list.",
+        "def hvp(f, point, vector):\n"
+        "    nodes = [Reverse(Forward(p, v)) for p, v in zip(point, vector)]\n"
+        "    f(*nodes).backward()\n"
+        "    return [n.grad.tangent if isinstance(n.grad, Forward) else 0.0 for n in nodes]",
+    ),
+    forbid=ALL_SHORTCUTS,
+    why="Nest your own two modes.",
+)
+def check_hvp(hvp: Callable[..., Any], Reverse: Any, apply: Callable[..., Any]) -> str:
+    unary = {name: (lambda a, name=name: apply(name, a)) for name in FLOAT_UNARY}
+
+    def polynomial(x: Any, y: Any) -> Any:
+        return x * x * y
+
+    hvp(polynomial, [1.0, 2.0], [1.0, 0.0])  # a stub says "not done yet" here
+    for k, (point, program) in enumerate(_programs("09.6", 6)):
+        vector = unseen_points(f"09.6 vector {k}", 3, -1.0, 1.0)
+
+        def mine(*xs: Any, program: Any = program) -> Any:
+            return run_program(program, xs, unary)
+
+        def reference(*xs: Any, program: Any = program) -> Any:
+            return run_program(program, xs, ADLEARN_UNARY)
+
+        with _counted_backward(Reverse) as calls:
+            got = [float(h) for h in hvp(mine, point, vector)]
+        if calls[0] != 1:
+            raise Wrong(
+                f"one Hessian-vector product called backward() {calls[0]} times: forward "
+                "over reverse needs a single sweep, whatever the number of inputs"
+            )
+        expected = hessian_vector_product(reference, point, vector)
+        for i, (g, e) in enumerate(zip(got, expected)):
+            expect_close(
+                g,
+                e,
+                f"entry {i} of H·v for the program {describe(program, 3)}",
+                rtol=1e-10,
+                atol=1e-12,
+            )
+    point, vector = unseen_points("09.6 doubled", 2, 0.5, 1.5), [0.5, -1.0]
+    with _counted_backward(Reverse, factor=2.0):
+        doubled = [float(h) for h in hvp(polynomial, point, vector)]
+    twice = [2.0 * h for h in hessian_vector_product(polynomial, point, vector)]
+    _from_the_sweep(doubled, twice, "hvp(lambda x, y: x * x * y, ...)")
+    return (
+        "one sweep per product, and H·v agrees with adlearn's on 6 random programs at "
+        "points you have not seen, read from the .grad your sweep leaves."
+    )
+
+
+# --- 09.7: your own rules: a stable softplus, tanh, and a stop-gradient --------------
+
+
+def _sigmoid(z: float) -> float:
+    return 1 / (1 + math.exp(-z)) if z >= 0 else math.exp(z) / (1 + math.exp(z))
+
+
+RULE_NAMES = ("softplus", "tanh", "stop")
+
+
+@exercise(
+    "09.7",
+    "three rules of your own: softplus, tanh and a stop-gradient",
+    hints=(
+        "lesson 08's custom rule and stop-gradient: a rule is one row of the table, so "
+        "its value can be computed any stable way you like, and a stop-gradient is a row "
+        "whose partial is zero.",
+        "Take the forms the section 'Rules of your own' gives. For softplus's value, the "
+        "one that raises e only to negative powers and uses log1p, so that it neither "
+        "overflows nor loses tiny results; for its partial, the sigmoid written through "
+        "softplus itself, with the engine's functions, so that it stays finite far out and "
+        "nests. tanh's partial is written with the engine's tanh. The stop row passes its "
+        "value through, and its partial is zero.",
+        "def add_rules(table):\n    table.update({\n"
+        '        "softplus": (lambda z: max(z, 0.0) + math.log1p(math.exp(-abs(z))),\n'
+        "                     lambda z: (exp(-softplus(-z)),)),\n"
+        '        "tanh": (math.tanh, lambda x: (1 - tanh(x) ** 2,)),\n'
+        '        "stop": (lambda x: x, lambda x: (0.0,)),\n    })',
+    ),
+    forbid=(*ALL_SHORTCUTS, adlearn.tanh, adlearn.sigmoid, adlearn.relu),
+    why="Write the rules yourself, with your engine's functions.",
+)
+def check_rules(
+    add_rules: Callable[[dict[str, Any]], Any],
+    table: dict[str, Any],
+    apply: Callable[..., Any],
+    Forward: Any,
+    Reverse: Any,
+) -> str:
+    mine: dict[str, Any] = {}
+    add_rules(mine)
+    missing = [name for name in RULE_NAMES if name not in mine]
+    if missing:
+        raise Wrong(f"add_rules put no rule for {', '.join(map(repr, missing))} into the table")
+    _needs_table(table, lambda: None)
+    points = unseen_points("09.7", 6, -3.0, 3.0)
+    with _installed(table, {name: mine[name] for name in RULE_NAMES}):
+        for z in points:
+            s = _sigmoid(z)
+            _expect_rule(mine["softplus"], "softplus", (z,), math.log1p(math.exp(z)), (s,))
+            t = math.tanh(z)
+            _expect_rule(mine["tanh"], "tanh", (z,), t, (1 - t * t,))
+            _expect_rule(mine["stop"], "stop", (z,), z, (0.0,))
+        for z, value, slope in (
+            (800.0, 800.0, 1.0),
+            (-800.0, 0.0, 0.0),
+            (-40.0, math.exp(-40.0), math.exp(-40.0)),
+        ):
+            try:
+                _expect_rule(mine["softplus"], "softplus", (z,), value, (slope,), atol=1e-300)
+            except (OverflowError, ZeroDivisionError) as error:
+                raise Wrong(
+                    f"softplus at z = {z:g} raised {type(error).__name__} ({error}): "
+                    "e to the power 800 does not fit in a float. Write the value and the "
+                    "partial in forms that only ever take e to a negative power"
+                ) from None
+        for name in ("softplus", "tanh"):
+            with _counted_rules(table) as counts:
+                mine[name][1](0.7)
+            if not any(calls[0] for calls in counts.values()):
+                raise Wrong(
+                    f"the partials function of {name} calls none of the engine's functions, "
+                    "so it only works on floats: write it with the engine's exp, softplus or "
+                    "tanh, so that a second derivative can go through it"
+                )
+        for z in points[:3]:  # forward over forward, through your rules
+            s, t = _sigmoid(z), math.tanh(z)
+            for name, expected in (("softplus", s * (1 - s)), ("tanh", -2 * t * (1 - t * t))):
+                x = Forward(Forward(z, 1.0, 921), 1.0, 922)
+                result = apply(name, x)
+                got = _tangent(_tangent(result, Forward, 922), Forward, 921)
+                expect_close(
+                    got,
+                    expected,
+                    f"the second derivative of {name} at {z:.3g}",
+                    rtol=1e-12,
+                    atol=1e-14,
+                )
+        z = points[3]
+        x = Reverse(z)
+        stopped = x * x * apply("stop", x)
+        stopped.backward()
+        expect_close(
+            x.grad,
+            2 * z * z,
+            f"the gradient of x · x · stop(x) at x = {z:.3g} (reverse mode)",
+            rtol=1e-13,
+        )
+        x = Reverse(Forward(z, 1.0, 931))
+        stopped = x * x * apply("stop", x)
+        stopped.backward()
+        second = _tangent(x.grad, Forward, 931)
+        expect_close(
+            second,
+            2 * z,
+            f"the second derivative (forward over reverse) of x · x · stop(x) at x = {z:.3g}, "
+            "where the stop must hold at both levels,",
+            rtol=1e-12,
+        )
+    return (
+        "softplus is stable from z = -800 to 800, the three rules are right at points you "
+        "have not seen, their second derivatives go through your engine, and stop(x) "
+        "stops the gradient at every level."
+    )
+
+
+# --- 09.8: train lesson 06's network with your engine --------------------------------
+
+
+def network_data(seed: int = 1, n: int = 80) -> tuple[list[tuple[float, float]], list[int]]:
+    """Lesson 06's points inside (class 1) or outside (class 0) a circle of radius 1.2."""
+    rng = random.Random(seed)
+    points = [(rng.uniform(-2, 2), rng.uniform(-2, 2)) for _ in range(n)]
+    return points, [1 if math.hypot(*q) < 1.2 else 0 for q in points]
+
+
+def network_start(hidden: int = 6) -> list[float]:
+    """Lesson 06's seeded starting weights: 25 parameters for 6 hidden units."""
+    init = random.Random(3)
+    return (
+        [init.gauss(0, 1) for _ in range(2 * hidden)]
+        + [0.0] * hidden
+        + [init.gauss(0, 1 / math.sqrt(hidden)) for _ in range(hidden)]
+        + [0.0]
+    )
+
+
+def _network_gradient(params: list[float]) -> list[float]:
+    """The gradient of lesson 06's mean loss, backpropagated by hand on floats."""
+    points, labels = network_data()
+    h = (len(params) - 1) // 4
+    grad = [0.0] * len(params)
+    for (x1, x2), y in zip(points, labels):
+        hidden = [
+            math.tanh(params[2 * j] * x1 + params[2 * j + 1] * x2 + params[2 * h + j])
+            for j in range(h)
+        ]
+        z = params[4 * h] + sum(params[3 * h + j] * hidden[j] for j in range(h))
+        dz = (_sigmoid(z) - y) / len(points)  # d(softplus(z) - y z)/dz, averaged
+        grad[4 * h] += dz
+        for j in range(h):
+            grad[3 * h + j] += dz * hidden[j]
+            da = dz * params[3 * h + j] * (1 - hidden[j] ** 2)
+            grad[2 * j] += da * x1
+            grad[2 * j + 1] += da * x2
+            grad[2 * h + j] += da
+    return grad
+
+
+def _reference_training(steps: int, lr: float) -> list[float]:
+    params = network_start()
+    for _ in range(steps):
+        params = [q - lr * g for q, g in zip(params, _network_gradient(params))]
+    return params
+
+
+@exercise(
+    "09.8",
+    "train lesson 06's network with your engine",
+    hints=(
+        "lesson 06's training loop and exercise 09.5: the same gradient descent, with 25 "
+        "parameters instead of 3 and network_loss instead of fit_loss.",
+        "Start from a copy of start. At each step wrap every parameter in a new Reverse "
+        "node, compute network_loss from the list of nodes, call backward() once, and "
+        "make the new parameters the old values minus lr times each node's .grad. Return "
+        "the 25 parameters as a list of floats.",
+        "def train(steps, lr=3.0):\n    params = list(start)\n    for _ in range(steps):\n"
+        "        nodes = [Reverse(q) for q in params]\n"
+        "        network_loss(nodes).backward()\n"
+        "        params = [q - lr * n.grad for q, n in zip(params, nodes)]\n    return params",
+    ),
+    forbid=ALL_SHORTCUTS,
+    why="Train with your own engine.",
+)
+def check_train(train: Callable[..., Any], Reverse: Any, table: dict[str, Any]) -> str:
+    _needs_table(table, lambda: train(1), (*NAMES, "softplus", "tanh"))
+    for steps, lr in ((2, 3.0), (3, 1.7)):
+        with _counted_backward(Reverse) as calls:
+            params = [float(p) for p in train(steps, lr)]
+        if calls[0] != steps:
+            raise Wrong(
+                f"train({steps}, {lr}) called backward() {calls[0]} times; one sweep per "
+                "step gives all 25 partials"
+            )
+        if len(params) != 25:
+            raise Wrong(f"train({steps}, {lr}) returned {len(params)} parameters, not 25")
+        for i, (got, expected) in enumerate(zip(params, _reference_training(steps, lr))):
+            expect_close(
+                got, expected, f"parameter {i} after train({steps}, {lr})", rtol=1e-10, atol=1e-12
+            )
+    with _counted_backward(Reverse, factor=2.0):
+        doubled = [float(p) for p in train(2, 1.5)]
+    _from_the_sweep(doubled, _reference_training(2, 3.0), "train(2, 1.5)")
+    return (
+        "every step matches a gradient backpropagated by hand, with one sweep of your "
+        "engine each, and the steps move by the .grad your sweep leaves."
+    )
 
 
 # --- showing the learner's engine ----------------------------------------------------
@@ -546,17 +1018,38 @@ class NotReady:
         return f"… Not ready yet: {self.reason}"
 
 
-def when_ready(build: Callable[[], Any], show: Callable[[Any], Any]) -> Any:
-    """``show(build())`` once the engine works; a short note while it does not."""
+def when_ready(
+    build: Callable[[], Any], show: Callable[[Any], Any], needs: str = "09.1 to 09.3"
+) -> Any:
+    """``show(build())`` once the engine works; a short note while it does not.
+
+    `needs` names the exercises the cell waits for.
+    """
     try:
         node = build()
     except NotImplementedError:
-        return NotReady("finish exercises 09.1 to 09.3, then run this cell again.")
+        return NotReady(f"finish exercises {needs}, then run this cell again.")
     except Exception as error:  # the engine is there but not right yet
         return NotReady(
             f"your engine raised {type(error).__name__} ({error}); "
-            "the checks of exercises 09.1 to 09.3 say where to look."
+            f"the checks of exercises {needs} say where to look."
         )
     if not all(hasattr(node, a) for a in ("value", "inputs", "partials")):
         return NotReady(f"the result {node!r} is not a node of your engine yet.")
     return show(node)
+
+
+def run_when_ready(build: Callable[[], Any], needs: str) -> NotReady | None:
+    """Run `build` (a cell's demonstration, which prints) once the exercises `needs`
+    names are done; a short note instead while the engine raises."""
+    result = when_ready(lambda: _Ran(build()), lambda ran: None, needs)
+    return result if isinstance(result, NotReady) else None
+
+
+class _Ran:
+    """A stand-in node: `build` ran to its end (it prints what it shows)."""
+
+    value, inputs, partials = None, (), ()
+
+    def __init__(self, _: Any) -> None:
+        pass
