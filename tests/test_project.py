@@ -13,7 +13,11 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 LESSON_NAME = re.compile(r"^(\d\d)-([a-z0-9]+(?:-[a-z0-9]+)*)\.ipynb$")
 # PyPI name -> conda-forge name, where they differ.
-CONDA_NAME = {"graphviz": "python-graphviz", "matplotlib": "matplotlib-base", "torch": "pytorch-cpu"}
+CONDA_NAME = {
+    "graphviz": "python-graphviz",
+    "matplotlib": "matplotlib-base",
+    "torch": "pytorch-cpu",
+}
 
 
 def split_requirement(text):
