@@ -578,7 +578,7 @@ def check_prediction(predicted_tangent: Callable[[], Any]) -> str:
     why="Here the dual number is the tool: seed it and read both parts yourself.",
 )
 def check_newton(newton: Callable[..., Any]) -> str:
-    c1, c2, c3 = unseen_points("02.6", 3, 2.0, 9.0)
+    c1, c2, c3 = unseen_points("02.7", 3, 2.0, 9.0)
     problems: list[tuple[str, Callable[[Any], Any], float, float]] = [
         (f"x³ - {c1:.6g}", lambda x: x**3 - c1, 1.0, c1 ** (1 / 3)),
         (f"exp(x) - {c2:.6g}", lambda x: ref_exp(x) - c2, 1.0, math.log(c2)),
