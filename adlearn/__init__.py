@@ -3,7 +3,8 @@
 * `Complex`: a complex number built by operator overloading (lesson 01).
 * `Dual`: forward mode (lessons 02 and 03).
 * `Variable`: reverse mode (lesson 04).
-* Math functions that work on floats, complex numbers, `Dual` and `Variable`.
+* `Tensor`: reverse mode on NumPy arrays, one node per array operation (lesson 10).
+* Math functions that work on floats, complex numbers, `Dual`, `Variable` and `Tensor`.
 * Derivatives of whole functions: `derivative`, `gradient`, the Jacobian by both
   modes, `jvp` and `vjp`; and of derivatives (`adlearn.higher`).
 
@@ -70,3 +71,15 @@ __all__ = [
     "vjp",
 ]
 __version__ = "0.2.0"
+
+# --- arrays (adlearn.tensor): imported on first use, so `import adlearn` needs no NumPy ---
+_ARRAY_NAMES = ("Tensor", "sum", "mean", "maximum", "logsumexp", "softmax", "cross_entropy")
+
+
+def __getattr__(name: str) -> object:
+    if name in _ARRAY_NAMES:
+        from . import tensor
+
+        return getattr(tensor, name)
+    raise AttributeError(f"module 'adlearn' has no attribute {name!r}")
+

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import math
 import numbers
+import sys
 import unicodedata
 from collections import deque
 from dataclasses import dataclass, field
@@ -422,6 +423,13 @@ def draw(
             f"max_nodes is how many operations to draw at most, a whole number of at "
             f"least 1, not {max_nodes!r}. The default, {MAX_NODES}, suits most pictures."
         )
+    # --- hook (arrays): a Tensor graph is drawn by adlearn/tensor_graph.py ---
+    tensor = sys.modules.get("adlearn.tensor")
+    if tensor is not None and isinstance(output, tensor.Tensor):
+        from .tensor_graph import draw_tensor
+
+        return draw_tensor(output, max_nodes=max_nodes, direction=direction)  # type: ignore[return-value]
+    # --- end of hook ---
     if adjoints not in (None, True, False):
         raise ValueError(f"adjoints must be True, False or None (automatic), not {adjoints!r}.")
     graph = Graph.of(output, max_operations=max_nodes)
