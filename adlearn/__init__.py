@@ -82,4 +82,3 @@ def __getattr__(name: str) -> object:
 
         return getattr(tensor, name)
     raise AttributeError(f"module 'adlearn' has no attribute {name!r}")
-

@@ -428,7 +428,7 @@ def draw(
     if tensor is not None and isinstance(output, tensor.Tensor):
         from .tensor_graph import draw_tensor
 
-        return draw_tensor(output, max_nodes=max_nodes, direction=direction)  # type: ignore[return-value]
+        return draw_tensor(output, max_nodes=max_nodes, direction=direction)
     # --- end of hook ---
     if adjoints not in (None, True, False):
         raise ValueError(f"adjoints must be True, False or None (automatic), not {adjoints!r}.")

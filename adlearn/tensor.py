@@ -302,7 +302,8 @@ def _elementwise_function(name: str) -> Callable[[Any], Any]:
 
 
 sin, cos, tan, exp, log, sqrt, tanh, sigmoid, relu = (
-    _elementwise_function(n) for n in ("sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "sigmoid", "relu")
+    _elementwise_function(n)
+    for n in ("sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "sigmoid", "relu")
 )
 for _name in ELEMENTWISE:
     # adlearn.sin(x) looks up a fast path by the type of x: a Tensor's is its array rule

@@ -64,7 +64,8 @@ def operations_nearest(output: Any, limit: int) -> list[Any]:
     order = topological_order(output)
     if sum(1 for n in order if n.rule is not None) <= limit:
         return order
-    kept, frontier, seen = [], [output], {output}
+    kept: list[Any] = []
+    frontier, seen = [output], {output}
     while frontier and len(kept) < limit:
         node = frontier.pop(0)
         kept.append(node)
