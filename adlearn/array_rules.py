@@ -14,7 +14,9 @@ needs the matrix itself, only what it does to the incoming gradient ``G``: the
   (`unbroadcast`), so that no rule has to;
 * ``jvp(tangents, out, *args, **params)``: forward mode, the Jacobian times the
   inputs' tangents (``None`` for a constant input), used to check the VJPs;
-* ``formulas``: each VJP as text, for the drawings (``G Bᵀ``, ``Aᵀ G``).
+* ``formulas``: each VJP as text, for the drawings (``G Bᵀ``, ``Aᵀ G``);
+* ``saves``: the value function also returns what its VJP can reuse (softmax and
+  cross-entropy keep the probabilities: a *residual*), passed to the VJP as ``saved``.
 
 In the formulas ``G`` is the gradient arriving from the output, ``A`` and ``B`` are
 the inputs and ``y`` is the output.
@@ -48,6 +50,7 @@ class ArrayRule:
     jvp: Callable[..., Array]
     formulas: tuple[str, ...]
     elementwise: bool = field(default=False)
+    saves: bool = False  # value returns (out, saved): what the VJP reuses, as `saved=`
 
     def __repr__(self) -> str:
         return f"ArrayRule({self.name!r}, symbol={self.symbol!r}, inputs={len(self.vjps)})"
@@ -76,7 +79,7 @@ def unbroadcast(g: Array, shape: tuple[int, ...]) -> Array:
     axes = tuple(range(extra)) + tuple(
         extra + i for i, n in enumerate(shape) if n == 1 and g.shape[extra + i] != 1
     )
-    return np.sum(g, axis=axes).reshape(shape) if axes else g.reshape(shape)
+    return g.sum(axis=axes).reshape(shape) if axes else g.reshape(shape)
 
 
 def broadcast_axes(shape: tuple[int, ...], out_shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -94,8 +97,16 @@ def broadcast_axes(shape: tuple[int, ...], out_shape: tuple[int, ...]) -> tuple[
 
 
 def _sech_squared(x: Array) -> Array:
-    e = np.exp(-2 * np.abs(x))  # 1 - tanh(x)**2, accurate in the tails
-    return 4 * e / (1 + e) ** 2
+    # 1 - tanh(x)**2 written as 4 e / (1 + e)**2 with e = exp(-2|x|), accurate in the
+    # tails (rules.py's formula); computed in place: two temporary arrays, not six
+    e = np.abs(x)
+    e *= -2.0
+    np.exp(e, out=e)
+    d = e + 1.0
+    d *= d
+    e *= 4.0
+    e /= d
+    return e
 
 
 def _sigmoid(x: Array) -> Array:
@@ -160,7 +171,17 @@ def elementwise(
 
     def vjp_for(i: int) -> Callable[..., Array]:
         def vjp(g: Array, out: Array, *args: Array) -> Array:
-            return _times(g, partials(*args, out)[i])
+            partial = partials(*args, out)[i]
+            if (
+                type(partial) is np.ndarray
+                and partial.dtype == np.float64
+                and partial.shape == np.shape(g)
+                and partial is not out
+                and all(partial is not a for a in args)
+            ):
+                partial *= g  # a fresh array (tanh's sech², 1 / y, ...): reuse it
+                return partial
+            return _times(g, partial)
 
         vjp.__name__ = f"{name}_vjp_{i}"
         return vjp
@@ -394,21 +415,29 @@ row(
 # probability that can round to 0, and no exp of a large logit.
 
 
-def _cross_entropy(z: Array, labels: Array = None) -> Array:
+def _cross_entropy(z: Array, labels: Array = None) -> tuple[Array, Array]:
+    shifted = z - z.max(axis=1, keepdims=True)  # the largest logit of each row is 0
+    e = np.exp(shifted)
+    total = e.sum(axis=1)
     rows = np.arange(z.shape[0])
-    return np.mean(_logsumexp(z, axis=1) - z[rows, labels])
+    loss = np.mean(np.log(total) - shifted[rows, labels])
+    e /= total[:, None]  # the softmax, saved for the VJP (a *residual*)
+    return loss, e
 
 
-def _cross_entropy_vjp(g: Array, out: Array, z: Array, labels: Array = None) -> Array:
-    grad = _softmax(z, axis=1)
-    grad[np.arange(z.shape[0]), labels] -= 1.0
-    return grad * (g / z.shape[0])
+def _cross_entropy_vjp(
+    g: Array, out: Array, z: Array, labels: Array = None, saved: Array = None
+) -> Array:
+    grad = saved.copy()  # softmax(z)
+    grad[np.arange(z.shape[0]), labels] -= 1.0  # minus onehot
+    grad *= g / z.shape[0]
+    return grad
 
 
 def _cross_entropy_jvp(
-    tangents: tuple[Array, ...], out: Array, z: Array, labels: Array = None
+    tangents: tuple[Array, ...], out: Array, z: Array, labels: Array = None, saved: Array = None
 ) -> Array:
-    return np.sum(_cross_entropy_vjp(1.0, out, z, labels) * tangents[0])
+    return np.sum(_cross_entropy_vjp(1.0, out, z, labels, saved) * tangents[0])
 
 
 row(
@@ -419,6 +448,7 @@ row(
         (_cross_entropy_vjp,),  # the labels are a parameter: they take no gradient
         _cross_entropy_jvp,
         ("G (softmax(A) - onehot) / n",),
+        saves=True,
     )
 )
 

@@ -14,7 +14,9 @@ array) is not part of the graph, so its VJP is never computed; and broadcasting 
 undone in one place (`unbroadcast`), only when shapes differ.
 
 Gradients accumulate as for `Variable`: ``backward()`` adds into the ``.grad`` of
-every input Tensor; ``zero_grad()`` starts again.
+every input Tensor; ``zero_grad()`` starts again. Unlike `Variable`, an intermediate
+result keeps no ``.grad`` (as in PyTorch): each is freed as soon as the sweep has
+passed it on, so the memory of a training step is its activations.
 
 Forward mode, to check the VJPs: `jvp` pushes tangents through the same rows, and
 `jacobian` builds a small Jacobian both ways.
@@ -69,10 +71,13 @@ class Tensor:
         return self.value.ndim
 
     @property
-    def grad(self) -> np.ndarray:
-        """d(output)/d(this), of this Tensor's shape (zeros before any backward())."""
+    def grad(self) -> np.ndarray | None:
+        """d(output)/d(this) for an input Tensor, of its shape (zeros before any
+        backward()). An intermediate result keeps no gradient (None), as in PyTorch:
+        the sweep frees each one once it has passed it on.
+        """
         if self._grad is None:
-            return np.zeros(self.value.shape)
+            return np.zeros(self.value.shape) if self.rule is None else None
         return np.asarray(self._grad)
 
     @grad.setter
@@ -125,6 +130,7 @@ class Tensor:
                     grad = unbroadcast(grad, operand.value.shape)  # the one place
                 before = operand._grad
                 operand._grad = grad if before is None else before + grad
+            node._grad = None  # passed on: free it (memory holds activations, not gradients)
         for node in order:
             grad = node._grad
             if grad is not None and not (type(grad) is np.ndarray and grad.flags.writeable):
@@ -275,6 +281,8 @@ def record(name: str, *operands: Any, **params: Any) -> Tensor:
     rule = ARRAY_RULES[name]
     args = tuple(o.value if type(o) is Tensor else _checked_constant(o, rule) for o in operands)
     out = rule.value(*args, **params)
+    if rule.saves:
+        out, params["saved"] = out
     if type(out) is not np.ndarray:
         out = np.asarray(out, dtype=float)  # NumPy returns a bare number for 0-d results
     node = object.__new__(Tensor)
