@@ -23,7 +23,6 @@ from .core import (
     MODES,
     NO_INVERSE,
     NO_TANGENT,
-    PLAIN,
     RULES,
     Args,
     Node,
@@ -126,7 +125,7 @@ def forward_operation(row: Primitive) -> Callable[..., Any]:
     the general door, which handles every mix of types and explains errors.
     """
     value, partials, evaluate = row.value, row.partials, row.evaluate
-    nan_possible = row.partial_may_not_exist
+    nan_possible, new = row.partial_may_not_exist, object.__new__
 
     def unary(a: Dual) -> Any:
         x, da = a.value, a.derivative
@@ -137,34 +136,50 @@ def forward_operation(row: Primitive) -> Callable[..., Any]:
             return apply(row, a)  # the same error again, with a message that explains it
         if nan_possible and pa != pa and out == out:
             return apply(row, a)  # a partial that does not exist: apply says so
-        tangent = pa * da if da is not NO_TANGENT else NO_TANGENT  # the chain rule
-        return _new(out, tangent, a.tag, row, (a,), (pa,))
+        dual = new(Dual)
+        dual.value = out
+        dual.derivative = pa * da if da is not NO_TANGENT else NO_TANGENT  # the chain rule
+        tag = dual.tag = a.tag
+        if tag.records:  # made by hand: keep what the drawings need
+            dual.record = (row, (a,), (pa,))
+        return dual
 
     def binary(a: Any, b: Any) -> Any:
         if type(a) is Dual:  # a op b; or a op 2.0
             x, da, tag = a.value, a.derivative, a.tag
-            if type(b) is Dual and b.tag is tag:
+            if type(b) is float or type(b) is int:
+                y, db, plain = b, NO_TANGENT, type(x) is float
+            elif type(b) is Dual and b.tag is tag:
                 y, db = b.value, b.derivative
-            elif type(b) in PLAIN:
-                y, db = b, NO_TANGENT
+                plain = type(x) is float and type(y) is float
             else:
                 return apply(row, a, b)
-        elif type(a) in PLAIN:  # 2.0 op b, from b's reflected operator (__rmul__)
+        elif type(a) is float or type(a) is int:  # 2.0 op b, from b's __rmul__
             x, da, y, db, tag = a, NO_TANGENT, b.value, b.derivative, b.tag
+            plain = type(y) is float
         else:
             return apply(row, a, b)
         try:
-            out = value(x, y) if type(x) in PLAIN and type(y) in PLAIN else evaluate(x, y)
+            out = value(x, y) if plain else evaluate(x, y)
             pa, pb = partials(x, y, out)
         except (ArithmeticError, ValueError):
             return apply(row, a, b)  # the same error again, with a message that explains it
         if nan_possible and (pa != pa or pb != pb) and out == out:
             return apply(row, a, b)  # is the missing partial a live input's? apply decides
-        if da is not NO_TANGENT and db is not NO_TANGENT:
-            tangent = pa * da + pb * db  # the chain rule, for two inputs that both move
+        dual = new(Dual)
+        dual.value = out
+        # the chain rule: tangent = sum of partial × input tangent, where an input this
+        # derivative does not move (NO_TANGENT) adds nothing
+        if db is NO_TANGENT:
+            dual.derivative = pa * da if da is not NO_TANGENT else NO_TANGENT
+        elif da is NO_TANGENT:
+            dual.derivative = pb * db
         else:
-            tangent = chain_rule((pa, pb), (da, db))
-        return _new(out, tangent, tag, row, (a, b), (pa, pb))
+            dual.derivative = pa * da + pb * db
+        dual.tag = tag
+        if tag.records:  # made by hand: keep what the drawings need
+            dual.record = (row, (a, b), (pa, pb))
+        return dual
 
     operation = unary if row.arity == 1 else binary
     operation.__name__ = operation.__qualname__ = f"{row.name}_on_Dual"

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import cmath
 import math
+import operator
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -56,7 +57,7 @@ def _is_array(v: Any) -> bool:
 
 mul = define_primitive(
     "mul",
-    value=lambda x, y: x * y,
+    value=operator.mul,  # x * y
     partials=lambda x, y, out: (y, x),
     array=lambda x, y: x * y,
     symbol="×",
@@ -65,7 +66,7 @@ mul = define_primitive(
 )
 add = define_primitive(
     "add",
-    value=lambda x, y: x + y,
+    value=operator.add,  # x + y
     partials=lambda x, y, out: (1.0, 1.0),
     array=lambda x, y: x + y,
     symbol="+",
@@ -74,7 +75,7 @@ add = define_primitive(
 )
 sub = define_primitive(
     "sub",
-    value=lambda x, y: x - y,
+    value=operator.sub,  # x - y
     partials=lambda x, y, out: (1.0, -1.0),
     array=lambda x, y: x - y,
     symbol="-",
@@ -83,7 +84,7 @@ sub = define_primitive(
 )
 div = define_primitive(
     "div",
-    value=lambda x, y: x / y,
+    value=operator.truediv,  # x / y
     partials=lambda x, y, out: (1 / y, -out / y),
     array=lambda x, y: x / y,
     symbol="/",
@@ -93,7 +94,7 @@ div = define_primitive(
 )
 neg = define_primitive(
     "neg",
-    value=lambda x: -x,
+    value=operator.neg,  # -x
     partials=lambda x, out: (-1.0,),
     array=lambda x: -x,
     symbol="-",

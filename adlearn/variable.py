@@ -23,7 +23,6 @@ from typing import Any
 from .core import (
     HAND_MADE_VARIABLE,
     MODES,
-    PLAIN,
     RULES,
     Args,
     FlatNode,
@@ -99,7 +98,7 @@ def reverse_operation(row: Primitive) -> Callable[..., Any]:
     any error, goes to `core.apply`, which handles every mix and explains errors.
     """
     value, partials, evaluate = row.value, row.partials, row.evaluate
-    nan_possible = row.partial_may_not_exist
+    nan_possible, new = row.partial_may_not_exist, object.__new__
 
     def unary(a: Variable) -> Any:
         x = a.value
@@ -110,29 +109,45 @@ def reverse_operation(row: Primitive) -> Callable[..., Any]:
             return apply(row, a)  # the same error again, with a message that explains it
         if nan_possible and pa != pa and out == out:
             return apply(row, a)  # a partial that does not exist: apply says so
-        return _node(out, a.tag, row, a, None, pa, None)
+        node = new(Variable)  # a new node of the graph: value, input, partial
+        node.value = out
+        node.grad = 0.0
+        node.tag = a.tag
+        node.primitive = row
+        node.mark = None
+        node.a, node.b, node.pa, node.pb = a, None, pa, None
+        return node
 
     def binary(a: Any, b: Any) -> Any:
         if type(a) is Variable:  # a op b; or a op 2.0
             x, tag = a.value, a.tag
-            if type(b) is Variable and b.tag is tag:
+            if type(b) is float or type(b) is int:
+                y, plain = b, type(x) is float
+            elif type(b) is Variable and b.tag is tag:
                 y = b.value
-            elif type(b) in PLAIN:
-                y = b
+                plain = type(x) is float and type(y) is float
             else:
                 return apply(row, a, b)
-        elif type(a) in PLAIN:  # 2.0 op b, from b's reflected operator (__rmul__)
+        elif type(a) is float or type(a) is int:  # 2.0 op b, from b's __rmul__
             x, y, tag = a, b.value, b.tag
+            plain = type(y) is float
         else:
             return apply(row, a, b)
         try:
-            out = value(x, y) if type(x) in PLAIN and type(y) in PLAIN else evaluate(x, y)
+            out = value(x, y) if plain else evaluate(x, y)
             pa, pb = partials(x, y, out)
         except (ArithmeticError, ValueError):
             return apply(row, a, b)  # the same error again, with a message that explains it
         if nan_possible and (pa != pa or pb != pb) and out == out:
             return apply(row, a, b)  # is the missing partial a live input's? apply decides
-        return _node(out, tag, row, a, b, pa, pb)
+        node = new(Variable)  # a new node of the graph: value, inputs, partials
+        node.value = out
+        node.grad = 0.0
+        node.tag = tag
+        node.primitive = row
+        node.mark = None
+        node.a, node.b, node.pa, node.pb = a, b, pa, pb
+        return node
 
     operation = unary if row.arity == 1 else binary
     operation.__name__ = operation.__qualname__ = f"{row.name}_on_Variable"
