@@ -15,7 +15,6 @@ from .complex_number import Complex
 from .core import RULES, Node, PerturbationError, Primitive, apply, new_tag, topological_order
 from .derivatives import derivative, gradient, jacobian_forward, jacobian_reverse, jvp, vjp
 from .dual import Dual
-from .fastpath import show_code
 from .graph import Drawing, draw
 from .higher import (
     checkpointed_gradient,
@@ -24,7 +23,7 @@ from .higher import (
     second_derivative,
     value_and_derivative,
 )
-from .primitives import define_primitive
+from .primitives import define_primitive, remove_primitive, show_code
 from .rules import cos, exp, log, relu, sigmoid, sin, sqrt, tan, tanh
 from .trace import forward_trace, reverse_trace
 from .variable import Variable
@@ -57,6 +56,7 @@ __all__ = [
     "log",
     "new_tag",
     "relu",
+    "remove_primitive",
     "reverse_trace",
     "second_derivative",
     "show_code",

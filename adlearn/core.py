@@ -1,20 +1,22 @@
 """What forward mode (`Dual`) and reverse mode (`Variable`) share.
 
-* `Primitive`: one elementary operation (``mul``, ``sin``, ...): how to compute its
-  value, its *local partial derivatives* (one per input), its symbol, where it is
-  defined. ``rules.py`` is the table of them; `define_primitive` adds a row.
+* `Primitive`: one elementary operation (``mul``, ``sin``, ...): its value, its
+  *local partial derivatives* (one per input), its symbol, where it is defined.
+  ``rules.py`` is the table of them; `define_primitive` adds a row.
 * `Node`: the base of `Dual` and `Variable`. A result knows its ``value``, the
   ``inputs`` it was computed from and the local ``partials`` with respect to them.
   That record is the computation graph.
-* `apply`: the one door every operation on adlearn numbers can go through. It
-  unwraps the operands, evaluates, takes the partials, checks them, and asks the
-  number type to make the result. The operators of `Dual` and `Variable` have a
-  fast path specialised from the same table row (see `specialise`); whenever it
-  meets anything unusual (nested types, a bad operand, an error), it hands the work
-  to `apply`, whose messages explain what went wrong.
-* `topological_order`: the one traversal of a graph, iterative, so a chain of a
-  million operations is no problem. ``backward()``, the drawings and the widgets
-  all use it.
+* Each number type makes its own code for each row, once, when the row is defined
+  (`Node.install`): `adlearn.dual.forward_operation` and
+  `adlearn.variable.reverse_operation`. Those functions are the operators
+  (``Dual.__mul__``) and what ``adlearn.sin`` runs on a Dual or a Variable.
+* `apply`: the general door. Whenever an operator meets anything unusual (numbers
+  of two derivatives nested, a bad operand, an error), it hands the work to
+  `apply`, which handles every mix of types and whose messages explain what went
+  wrong.
+* `topological_order`: the one order of a graph's nodes, iterative, so a chain of
+  a million operations is no problem; `in_graph`: the one rule for which operands
+  are nodes of a graph. ``backward()``, the drawings and the widgets use both.
 * `Tag`: each derivative (`derivative`, `gradient`, ...) gets its own tag, so that
   derivatives nested inside each other never mix their numbers.
 """
@@ -85,17 +87,21 @@ HAND_MADE_VARIABLE = Tag(1, records=True)  # Variable(3.0): around hand-made Dua
 class Primitive:
     """An elementary operation and its derivative rule: one row of the table.
 
-    * ``evaluate(*values)`` computes the value (on floats, or on nested numbers).
-    * ``partials(*values, out)`` returns the local partial derivatives, one per
-      input, given the inputs and the value ``out`` already computed.
+    * ``value(*inputs)`` computes the value on plain floats (``math.sin``);
+      ``complex_`` on complex numbers, if sensible; ``array`` on NumPy arrays.
+    * ``partials(*inputs, out)`` returns the local partial derivatives, one per
+      input, given the inputs and the value ``out`` already computed. It is written
+      with adlearn's own functions, so it works on nested numbers too.
+    * ``evaluate(*inputs)`` is the function users call (``adlearn.sin``): it works
+      on floats, complex numbers, `Dual` and `Variable`.
     * ``symbol`` is what drawings and traces show; ``operator`` names the Python
       operator it implements (``"mul"`` gives ``x * y``), if any.
     * ``domain`` says where it is defined, for error messages; ``hint`` says what to
       do when a partial does not exist (``partial_may_not_exist`` marks such rules:
       their partials are checked for NaN).
-    * ``formula`` and ``partial_formulas``: the same rule as Python expressions of
-      ``x``, ``y`` and ``out``, when the row is written that way; the fast paths
-      paste them into the code they generate (``adlearn.show_code``).
+    * ``operations``: for each number type (`Dual`, `Variable`), the function that
+      computes this row on it, made once from the row by the type's maker
+      (`adlearn.dual.forward_operation`, `adlearn.variable.reverse_operation`).
     """
 
     name: str
@@ -103,15 +109,14 @@ class Primitive:
     arity: int
     evaluate: Callable[..., Any]
     partials: Callable[..., tuple[Any, ...]]
+    value: Callable[..., Any]
+    complex_: Callable[..., Any] | None = field(default=None, repr=False)
+    array: Callable[..., Any] | None = field(default=None, repr=False)
     operator: str | None = None
     domain: str = ""
     hint: str = "Move the input away from this point."
     partial_may_not_exist: bool = False
-    real: Callable[..., Any] | None = field(default=None, repr=False)
-    formula: str | None = None  # the value as an expression of x (and y), if given so
-    partial_formulas: tuple[str, ...] | None = None  # the partials as expressions
-    namespace: dict[str, Any] = field(default_factory=dict, repr=False)  # formulas' names
-    fast: dict[type, Callable[..., Any]] = field(default_factory=dict, repr=False)
+    operations: dict[type, Callable[..., Any]] = field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:
         return f"Primitive({self.name!r}, symbol={self.symbol!r}, arity={self.arity})"
@@ -123,14 +128,19 @@ RULES: dict[str, Primitive] = {}
 """Every primitive adlearn knows, by name. ``rules.py`` fills it."""
 
 MODES: list[type[Node]] = []
-"""The number types that specialise a fast path for every rule (Dual, Variable)."""
+"""The number types that make their own code for every rule (Dual, Variable)."""
+
+OPERATORS: dict[str, Primitive] = {}
+"""Which row owns each Python operator (``"mul"``: the row that ``*`` runs)."""
 
 
 def register(primitive: Primitive) -> Primitive:
-    """Put a row into the table and give every number type its fast path for it."""
+    """Put a row into the table and give every number type its code for it."""
     RULES[primitive.name] = primitive
+    if primitive.operator:
+        OPERATORS[primitive.operator] = primitive
     for mode in MODES:
-        mode.specialise(primitive)
+        mode.install(primitive)
     return primitive
 
 
@@ -182,7 +192,7 @@ class Node:
         """d(this)/d(input) for each input, in the same order."""
         raise NotImplementedError
 
-    if TYPE_CHECKING:  # the operators are generated from the rule table (fastpath.py)
+    if TYPE_CHECKING:  # the operators are set by install(), one per row of the table
 
         def __add__(self, other: Any) -> Any: ...
         def __radd__(self, other: Any) -> Any: ...
@@ -198,18 +208,20 @@ class Node:
         def __abs__(self) -> Any: ...
 
     @classmethod
-    def specialise(cls, primitive: Primitive) -> None:
-        """Give this type a fast path for `primitive`, generated from its row: the
-        function adlearn.sin calls on it and, for an operator, its method (``__mul__``).
-        """
-        from .fastpath import compile_fast_paths  # fastpath itself uses this module
+    def operation(cls, primitive: Primitive) -> Callable[..., Any]:
+        """This type's code for one row: the function that computes it on this type."""
+        raise NotImplementedError
 
-        paths = compile_fast_paths(primitive, cls, primitive.namespace)
-        if primitive.arity == 1:
-            primitive.fast[cls] = paths[""]
-        if primitive.operator:
-            for prefix, method in paths.items():
-                setattr(cls, f"__{prefix}{primitive.operator}__", method)
+    @classmethod
+    def install(cls, primitive: Primitive) -> None:
+        """Make this type's code for `primitive` once, and keep it: in the row (for
+        ``adlearn.sin(x)``) and, for an operator, as the method (``__mul__``)."""
+        operation = cls.operation(primitive)
+        primitive.operations[cls] = operation
+        if primitive.operator and OPERATORS.get(primitive.operator) is primitive:
+            setattr(cls, f"__{primitive.operator}__", operation)
+            if primitive.arity == 2:
+                setattr(cls, f"__r{primitive.operator}__", reflected(operation))
 
     @classmethod
     def make(cls, primitive: Primitive, out: Any, args: Args, partials: Args, tag: Tag) -> Node:
@@ -339,9 +351,24 @@ class FlatNode(Node):
         return (self.pa,) if self.b is None else (self.pa, self.pb)
 
 
+def reflected(operation: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """``other op self`` (``2 * x`` calls ``x.__rmul__(2)``): the same code, operands swapped."""
+
+    def swapped(self: Any, other: Any) -> Any:
+        return operation(other, self)
+
+    swapped.__name__ = swapped.__qualname__ = f"reflected_{operation.__name__}"
+    swapped.__doc__ = operation.__doc__
+    return swapped
+
+
 def value_of(x: Any) -> Any:
     """The plain value of an adlearn number (or the number itself)."""
     return x.value if isinstance(x, Node) else x
+
+
+PLAIN = (float, int)
+"""The types of plain numbers that the operators handle directly (not bool)."""
 
 
 def is_real(x: Any) -> bool:

@@ -226,17 +226,17 @@ def softplus_reference(x: float) -> tuple[float, float]:
     "03.5",
     "extend adlearn: softplus as one primitive",
     hints=(
-        "call adlearn.define_primitive(name, real=..., partials=..., complex_=...) and "
+        "call adlearn.define_primitive(name, value=..., partials=..., complex_=...) and "
         "return what it returns. partials gets (x, out) and returns a tuple with one "
         "partial; complex_ computes the value on a complex number (cmath), so that the "
         "complex step can check your rule.",
-        "real=lambda x: math.log1p(math.exp(x)); complex_=lambda z: cmath.log(1 + cmath.exp(z)); "
+        "value=lambda x: math.log1p(math.exp(x)); complex_=lambda z: cmath.log(1 + cmath.exp(z)); "
         "partials=lambda x, out: (1 / (1 + exp(-x)),) with adlearn's exp, so it also works "
         "on nested numbers.",
         "def make_softplus(name):\n"
         "    return define_primitive(\n"
         "        name,\n"
-        "        real=lambda x: math.log1p(math.exp(x)),\n"
+        "        value=lambda x: math.log1p(math.exp(x)),\n"
         "        complex_=lambda z: cmath.log(1 + cmath.exp(z)),\n"
         "        partials=lambda x, out: (1 / (1 + exp(-x)),),\n"
         "    )",
