@@ -36,6 +36,8 @@ from typing import Any
 
 import numpy as np
 
+from .core import RULES
+
 Array = Any  # an ndarray (or a NumPy scalar); kept loose so the rows read simply
 
 
@@ -92,62 +94,25 @@ def broadcast_axes(shape: tuple[int, ...], out_shape: tuple[int, ...]) -> tuple[
 
 # --- elementwise rows, from the scalar partials -----------------------------------------
 #
-# The scalar table's partials are written for one number; `scalar_partials(name)`
-# gives the same partial for an array, entry by entry (see its docstring).
-
-
-def _sech_squared(x: Array) -> Array:
-    # 1 - tanh(x)**2 written as 4 e / (1 + e)**2 with e = exp(-2|x|), accurate in the
-    # tails (rules.py's formula); computed in place: two temporary arrays, not six
-    e = np.abs(x)
-    e *= -2.0
-    np.exp(e, out=e)
-    d = e + 1.0
-    d *= d
-    e *= 4.0
-    e /= d
-    return e
-
-
-def _sigmoid(x: Array) -> Array:
-    e = np.exp(-np.abs(x))  # never exp of a large positive number
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
-
-
-def _sqrt_partial(x: Array, out: Array) -> Array:
-    with np.errstate(divide="ignore"):
-        return 0.5 / out  # inf at 0: the slope from the right, as for floats
-
-
-LOCAL_PARTIALS: dict[str, Callable[..., tuple[Array, ...]]] = {
-    # name: partials(*inputs, out), the scalar rules of rules.py written for arrays
-    "add": lambda x, y, out: (1.0, 1.0),
-    "sub": lambda x, y, out: (1.0, -1.0),
-    "mul": lambda x, y, out: (y, x),
-    "div": lambda x, y, out: (1 / y, -out / y),
-    "neg": lambda x, out: (-1.0,),
-    "sin": lambda x, out: (np.cos(x),),
-    "cos": lambda x, out: (-np.sin(x),),
-    "tan": lambda x, out: (1 + out * out,),
-    "exp": lambda x, out: (out,),
-    "log": lambda x, out: (1 / x,),
-    "sqrt": lambda x, out: (_sqrt_partial(x, out),),
-    "tanh": lambda x, out: (_sech_squared(x),),
-    "sigmoid": lambda x, out: (out * _sigmoid(-x),),
-    "relu": lambda x, out: (np.where(x >= 0, 1.0, 0.0),),  # from the right at 0, as relu'(0) = 1
-    "abs": lambda x, out: (np.where(x >= 0, 1.0, -1.0),),
-}
+# The scalar table's rows (rules.py) hold each partial as a plain Python function of
+# x (and y) and out, written with adlearn's own functions; given NumPy arrays they
+# compute entry by entry. So an elementwise array rule does not repeat a derivative:
+# it reads the scalar row.
 
 
 def scalar_partials(name: str) -> Callable[..., tuple[Array, ...]]:
-    """The local partials of scalar rule `name`, applied to arrays entry by entry.
+    """The local partials of the scalar rule `name`: ``adlearn.RULES[name].partials``,
+    which works on float64 arrays entry by entry (``partials(x, out)`` or
+    ``partials(x, y, out)``, one partial per input, a plain 1.0 where it is constant)."""
+    return RULES[name].partials
 
-    For now these are the scalar table's formulas written again with NumPy (above,
-    one line each, the same formulas as in rules.py); tests check them against
-    adlearn.RULES entry by entry. (Pending: read them from the scalar table itself
-    once its rows are plain Python functions.)
-    """
-    return LOCAL_PARTIALS[name]
+
+def scalar_value(name: str) -> Callable[..., Array]:
+    """The value of the scalar rule `name` on arrays (``adlearn.RULES[name].array``)."""
+    array = RULES[name].array
+    if array is None:
+        raise NotImplementedError(f"the scalar rule {name!r} has no array version")
+    return array
 
 
 def _times(g: Array, partial: Array) -> Array:
@@ -160,18 +125,20 @@ def _times(g: Array, partial: Array) -> Array:
     return g * partial
 
 
-def elementwise(
-    name: str, symbol: str, value: Callable[..., Array], formulas: tuple[str, ...]
-) -> ArrayRule:
-    """The row of an elementwise operation, built from its scalar partials.
+def elementwise(name: str, formulas: tuple[str, ...]) -> ArrayRule:
+    """The row of an elementwise operation, built from its scalar row in rules.py.
 
-    A diagonal Jacobian: VJP_i = G * partial_i and JVP = sum_i partial_i * tangent_i.
+    A diagonal Jacobian: VJP_i = G * partial_i and JVP = sum_i partial_i * tangent_i,
+    with partial_i the scalar rule's own partial, computed on whole arrays.
     """
-    partials = scalar_partials(name)
+    partials, value = scalar_partials(name), scalar_value(name)
+
+    def local(*args: Array) -> tuple[Array, ...]:
+        return partials(*args)
 
     def vjp_for(i: int) -> Callable[..., Array]:
         def vjp(g: Array, out: Array, *args: Array) -> Array:
-            partial = partials(*args, out)[i]
+            partial = local(*args, out)[i]
             if (
                 type(partial) is np.ndarray
                 and partial.dtype == np.float64
@@ -187,67 +154,34 @@ def elementwise(
         return vjp
 
     def jvp(tangents: tuple[Array, ...], out: Array, *args: Array) -> Array:
-        local = partials(*args, out)
         total: Array = np.zeros(np.shape(out))
-        for partial, tangent in zip(local, tangents):
+        for partial, tangent in zip(local(*args, out), tangents):
             if tangent is not None:
                 total = total + _times(tangent, partial)
         return total
 
     arity = len(formulas)
-    return row(
-        ArrayRule(name, symbol, value, tuple(vjp_for(i) for i in range(arity)), jvp, formulas, True)
-    )
+    symbol = RULES[name].symbol
+    vjps = tuple(vjp_for(i) for i in range(arity))
+    return row(ArrayRule(name, symbol, value, vjps, jvp, formulas, True))
 
 
-elementwise("add", "+", np.add, ("G", "G"))
-elementwise("sub", "-", np.subtract, ("G", "-G"))
-elementwise("mul", "×", np.multiply, ("G * B", "G * A"))
-elementwise("div", "/", np.divide, ("G / B", "-G * y / B"))
-elementwise("neg", "-", np.negative, ("-G",))
-elementwise("sin", "sin", np.sin, ("G * cos A",))
-elementwise("cos", "cos", np.cos, ("G * (-sin A)",))
-elementwise("tan", "tan", np.tan, ("G * (1 + y²)",))
-elementwise("exp", "exp", np.exp, ("G * y",))
-elementwise("log", "log", np.log, ("G / A",))
-elementwise("sqrt", "sqrt", np.sqrt, ("G / (2y)",))
-elementwise("tanh", "tanh", np.tanh, ("G * (1 - y²)",))
-elementwise("sigmoid", "sigmoid", _sigmoid, ("G * y (1 - y)",))
-elementwise("relu", "relu", lambda x: np.maximum(x, 0.0), ("G * (A ≥ 0)",))
-elementwise("abs", "abs", np.abs, ("G * sign A",))
-
-
-# x ** p: written out, because the exponent's partial (y log x) must only be computed
-# when the exponent is live (log of a negative base is no number).
-def _pow_vjp_base(g: Array, out: Array, x: Array, p: Array) -> Array:
-    return g * (p * x ** (p - 1))
-
-
-def _pow_vjp_exponent(g: Array, out: Array, x: Array, p: Array) -> Array:
-    return g * (out * np.log(x))
-
-
-def _pow_jvp(tangents: tuple[Array, ...], out: Array, x: Array, p: Array) -> Array:
-    tx, tp = tangents
-    total: Array = np.zeros(np.shape(out))
-    if tx is not None:
-        total = total + tx * (p * x ** (p - 1))
-    if tp is not None:
-        total = total + tp * (out * np.log(x))
-    return total
-
-
-row(
-    ArrayRule(
-        "pow",
-        "**",
-        np.power,
-        (_pow_vjp_base, _pow_vjp_exponent),
-        _pow_jvp,
-        ("G * B A^(B-1)", "G * y log A"),
-        True,
-    )
-)
+elementwise("add", ("G", "G"))
+elementwise("sub", ("G", "-G"))
+elementwise("mul", ("G * B", "G * A"))
+elementwise("div", ("G / B", "-G * y / B"))
+elementwise("neg", ("-G",))
+elementwise("pow", ("G * B A^(B-1)", "G * y log A"))
+elementwise("sin", ("G * cos A",))
+elementwise("cos", ("G * (-sin A)",))
+elementwise("tan", ("G * (1 + y²)",))
+elementwise("exp", ("G * y",))
+elementwise("log", ("G / A",))
+elementwise("sqrt", ("G / (2y)",))
+elementwise("tanh", ("G * (1 - y²)",))
+elementwise("sigmoid", ("G * y (1 - y)",))
+elementwise("relu", ("G * (A ≥ 0)",))
+elementwise("abs", ("G * sign A",))
 
 
 def _maximum_jvp(tangents: tuple[Array, ...], out: Array, a: Array, b: Array) -> Array:
@@ -256,7 +190,7 @@ def _maximum_jvp(tangents: tuple[Array, ...], out: Array, a: Array, b: Array) ->
     return np.where(first, ta, tb) + np.zeros(np.shape(out))
 
 
-row(
+row(  # not in the scalar table: max of two numbers is a choice, its partials 1 and 0
     ArrayRule(
         "maximum",
         "max",

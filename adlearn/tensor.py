@@ -314,10 +314,9 @@ sin, cos, tan, exp, log, sqrt, tanh, sigmoid, relu = (
     for n in ("sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "sigmoid", "relu")
 )
 for _name in ELEMENTWISE:
-    # adlearn.sin(x) looks up a fast path by the type of x: a Tensor's is its array rule
-    _fast = getattr(RULES.get(_name), "fast", None)
-    if isinstance(_fast, dict):
-        _fast[Tensor] = _elementwise_function(_name)
+    # adlearn.sin(x) looks up the operation for the type of x in its row: a Tensor's
+    # is its array rule
+    RULES[_name].operations[Tensor] = _elementwise_function(_name)
 
 
 def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
