@@ -80,5 +80,7 @@ def __getattr__(name: str) -> object:
     if name in _ARRAY_NAMES:
         from . import tensor
 
-        return getattr(tensor, name)
+        value = getattr(tensor, name)
+        globals()[name] = value  # from now on an ordinary attribute
+        return value
     raise AttributeError(f"module 'adlearn' has no attribute {name!r}")
