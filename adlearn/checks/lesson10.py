@@ -104,7 +104,14 @@ def sweep(output: Any, seed: np.ndarray, Node: Any) -> None:
         for index, (x, vjp) in enumerate(zip(node.inputs, node.vjps)):
             if not isinstance(x, Node):
                 continue
-            g = np.asarray(vjp(node.grad), dtype=float)
+            try:
+                g = np.asarray(vjp(node.grad), dtype=float)
+            except ValueError as error:  # NumPy's shape errors
+                raise Wrong(
+                    f"The VJP of {node.op or 'an operation'} for input {index + 1} failed on "
+                    f"G of shape {np.shape(node.grad)} ({error}). Work out the shapes: the "
+                    f"result must have that input's shape, {x.value.shape}."
+                ) from None
             if g.shape != x.value.shape:
                 raise Wrong(
                     f"The VJP of {node.op or 'an operation'} for input {index + 1} returned "
@@ -205,7 +212,7 @@ def check_tanh(tanh: Callable[[Any], Any], Node: Any) -> str:
 )
 def check_matmul(matmul: Callable[[Any, Any], Any], Node: Any) -> str:
     rng = _rng("10.2")
-    cases = [((3, 4), (4, 2)), ((3, 3), (3, 3)), ((1, 5), (5, 1)), ((4, 2), (2, 6))]
+    cases = [((3, 3), (3, 3)), ((3, 4), (4, 2)), ((1, 5), (5, 1)), ((4, 2), (2, 6))]
     for sa, sb in cases:
         a, b = rng.normal(size=sa), rng.normal(size=sb)
         seed = rng.normal(size=(sa[0], sb[1]))
