@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -552,21 +552,37 @@ UNHASHABLE = (
 )
 
 
-def adjoints(output: Any, seed: Any = 1.0) -> dict[Any, Any]:
-    """d(output)/d(node) for every node `output` depends on, without touching ``.grad``.
+def reverse_sweep(output: Any, seed: Any = 1.0) -> Iterator[tuple[Any, Any, Any, Any, Any]]:
+    """The reverse sweep for any graph, one chain-rule update at a time.
 
-    The reverse sweep of ``backward()`` written into a dict, for the drawings and
-    traces: what they show never depends on how often ``backward()`` was called.
+    Visits the nodes in the reverse of `topological_order`, so a node's adjoint is
+    complete when its turn comes, and for each edge to a node of the graph yields
+    ``(node, operand, partial, upstream, total)``: the update ``adjoint[operand] +=
+    partial × adjoint[node]`` with ``upstream = adjoint[node]`` and the operand's
+    running ``total`` after it. It never touches ``.grad``: `adjoints`, the drawings
+    and the traces read it, so what they show never depends on how often
+    ``backward()`` ran. (``Variable.backward()`` runs the same sweep on its own
+    nodes' slots, `adlearn.variable.backpropagate`: the tests check they agree.)
     """
     order = topological_order(output)
-    members = set(order)
     adjoint: dict[Any, Any] = {output: seed}
     for node in reversed(order):
-        g = adjoint.get(node, 0.0)
-        for x, partial in zip(node.inputs, node.partials):
-            if x in members:
-                adjoint[x] = adjoint.get(x, 0.0) + contribution(partial, g)
-    return {node: adjoint.get(node, 0.0) for node in order}
+        upstream = adjoint.get(node, 0.0)
+        kind, tag = type(node), getattr(node, "tag", None)
+        for operand, partial in zip(node.inputs, node.partials):
+            if in_graph(operand, kind, tag):  # constants take no adjoint
+                step = contribution(partial, upstream)
+                total = adjoint[operand] + step if operand in adjoint else step
+                adjoint[operand] = total
+                yield node, operand, partial, upstream, total
+
+
+def adjoints(output: Any, seed: Any = 1.0) -> dict[Any, Any]:
+    """d(output)/d(node) for every node `output` depends on, from `reverse_sweep`."""
+    found: dict[Any, Any] = {output: seed}
+    for _, operand, _, _, total in reverse_sweep(output, seed):
+        found[operand] = total
+    return {node: found.get(node, 0.0) for node in topological_order(output)}
 
 
 NO_TANGENT = 0

@@ -211,6 +211,9 @@ def _row(
                 return value(x, y)
             except (ValueError, OverflowError, ZeroDivisionError):
                 pass  # evaluate_plain raises the same error, explained
+        operation = row.operations.get(type(x)) or row.operations.get(type(y))
+        if operation is not None:  # a Dual or a Variable: its own code for the row
+            return operation(x, y)
         if isinstance(x, Node) or isinstance(y, Node):
             return apply(row, x, y)
         return evaluate_plain(row, (x, y))
