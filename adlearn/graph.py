@@ -3,7 +3,8 @@
 ``draw(y)`` returns a `Drawing`: in JupyterLab it shows as a picture laid out by
 graphviz's ``dot`` program. It is built with `graphviz.Digraph` (``.digraph``; its
 DOT text is ``.source``), and keeps what went into it (``.nodes``, ``.edges``).
-How to read the picture and what it can draw (your own node class too) is explained in `draw`'s docstring.
+How to read the picture and what it can draw (your own node class too) is explained
+in `draw`'s docstring.
 
 Nodes are named by their position in the one topological order
 (`adlearn.topological_order`), so the same computation always gives the same picture.
