@@ -38,8 +38,9 @@ OPERATOR_NAMES = {
 BUILT_IN: set[str] = set()
 """The names of the rows of ``rules.py``, which `remove_primitive` keeps."""
 
-_displaced: dict[str, Primitive] = {}
-"""For a row that took an operator over (``replace=True``): the row that had it."""
+_displaced: dict[str, tuple[Primitive, dict[tuple[type, str], Any]]] = {}
+"""For a row that took an operator over (``replace=True``): the row that had it, and
+the methods it had given the number types (``__mul__``, ``__rmul__``)."""
 
 
 def define_primitive(
@@ -106,7 +107,7 @@ def define_primitive(
     if old is not None:
         _take_out(old)
     if owner is not None and owner.name != name:
-        _displaced[name] = owner
+        _displaced[name] = (owner, _methods(owner))
     register(row)
     return row.evaluate
 
@@ -253,18 +254,22 @@ def remove_primitive(name: str) -> None:
 def _take_out(row: Primitive) -> None:
     """Remove `row` from the table, and give its operator back to the row it displaced."""
     del RULES[row.name]
-    previous = _displaced.pop(row.name, None)
+    displaced = _displaced.pop(row.name, None)
     if row.operator and OPERATORS.get(row.operator) is row:
         del OPERATORS[row.operator]
-        for mode in MODES:
-            for prefix in ("", "r"):
-                method = f"__{prefix}{row.operator}__"
-                if method in vars(mode):
-                    delattr(mode, method)
-        if previous is not None and RULES.get(previous.name) is previous:
+        for (mode, method), _ in _methods(row).items():
+            delattr(mode, method)
+        if displaced is not None and RULES.get(displaced[0].name) is displaced[0]:
+            previous, methods = displaced
             OPERATORS[row.operator] = previous
-            for mode in MODES:
-                mode.install(previous)
+            for (mode, method), function in methods.items():
+                setattr(mode, method, function)
+
+
+def _methods(row: Primitive) -> dict[tuple[type, str], Any]:
+    """The operator methods a row has given the number types, by (type, name)."""
+    names = [f"__{prefix}{row.operator}__" for prefix in ("", "r")] if row.operator else []
+    return {(mode, n): vars(mode)[n] for mode in MODES for n in names if n in vars(mode)}
 
 
 def _same_rule(old: Primitive, value: Callable[..., Any], partials: Callable[..., Any]) -> bool:
