@@ -122,8 +122,13 @@ def _power_partials(x: Any, y: Any, out: Any) -> tuple[Any, Any]:
         return _power_partials_of_arrays(x, y, out)
     if _plain(y) and y == 0:
         d_base: Any = 0.0  # x**0 = 1 whatever x is
-    elif _plain(x) and _plain(y) and x == 0:
+    elif _plain(x) and x == 0:  # a constant base 0 (its partial is never used, if y is live)
         d_base = math.inf if y < 1 else (1.0 if y == 1 else 0.0)  # from the right
+    elif _plain(x) and _plain(y):
+        try:
+            d_base = y * x ** (y - 1)
+        except OverflowError:  # x ** (y - 1) alone is too large (x tiny): the same, reordered
+            d_base = y / x * out
     else:
         d_base = y * x ** (y - 1)
     if _plain(x) and x == 0:
