@@ -18,10 +18,13 @@ A definition that fails leaves the table exactly as it was.
 
 from __future__ import annotations
 
+import ast
 import inspect
 import keyword
 import math
+import textwrap
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from .complex_number import Complex
@@ -431,16 +434,15 @@ def _reference(
 
 
 def show_code(name: str) -> None:
-    """Print the code that runs for a rule: its row (value and partials, from
-    ``rules.py`` or wherever it was defined) and each number type's function for it
+    """Print the code that runs for a rule: its row (the define_primitive call, from
+    ``rules.py`` or wherever it was made) and each number type's function for it
     (made once from the row by `adlearn.dual.forward_operation` and
     `adlearn.variable.reverse_operation`)."""
     from .core import lookup
 
     row = lookup(name)
     print(f"# the row: adlearn.RULES[{name!r}]")
-    for part in (row.value, row.partials):
-        print(_source(part))
+    print(_definition(row))
     for mode in MODES:
         where = (
             f"{mode.__name__}.__{row.operator}__"
@@ -448,8 +450,23 @@ def show_code(name: str) -> None:
             else f"adlearn.{name} on a {mode.__name__}"
         )
         operation = row.operations[mode]
-        print(f"# {where}: {operation.__name__}, in {inspect.getsourcefile(operation)}")
-        print(_source(operation))
+        place = Path(inspect.getsourcefile(operation) or "?").name
+        print(f"# {where}: {operation.__name__}, made by the code in adlearn/{place}")
+        print(textwrap.dedent(_source(operation)))
+
+
+def _definition(row: Primitive) -> str:
+    """The whole statement that defined `row`, or the source of its two functions."""
+    try:
+        lines, first = inspect.findsource(row.partials)
+        line = row.partials.__code__.co_firstlineno
+        for statement in ast.parse("".join(lines)).body:
+            end = statement.end_lineno or statement.lineno
+            if statement.lineno <= line <= end:
+                return "".join(lines[statement.lineno - 1 : end]).rstrip()
+    except (TypeError, OSError, SyntaxError, AttributeError):
+        pass
+    return "\n".join(_source(part) for part in (row.value, row.partials))
 
 
 def _source(function: Any) -> str:

@@ -16,6 +16,7 @@ import math
 import random
 import re
 import sys
+import textwrap
 from contextlib import redirect_stdout
 from pathlib import Path
 
@@ -82,7 +83,8 @@ def test_the_operators_shown_are_the_code_that_runs(kind):
     printed = io.StringIO()
     with redirect_stdout(printed):
         adlearn.show_code("mul")
-    assert inspect.getsource(mul).strip() in printed.getvalue()
+    assert textwrap.dedent(inspect.getsource(mul)).strip() in printed.getvalue()
+    assert 'mul = define_primitive(\n    "mul",' in printed.getvalue()  # the whole row
 
 
 def test_derivative_runs_the_forward_code_once_per_operation():
