@@ -150,7 +150,7 @@ def forward_operation(row: Primitive) -> Callable[..., Any]:
             kind = type(b)
             if kind is float or kind is int:
                 y, db, plain = b, NO_TANGENT, type(x) is float
-            elif kind is Dual and b.tag is tag:
+            elif kind is Dual and b.tag is tag:  # in_graph, written out
                 y, db = b.value, b.derivative
                 plain = type(x) is float and type(y) is float
             else:

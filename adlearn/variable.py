@@ -123,7 +123,7 @@ def reverse_operation(row: Primitive) -> Callable[..., Any]:
             x, tag, kind = a.value, a.tag, type(b)
             if kind is float or kind is int:
                 y, plain = b, type(x) is float
-            elif kind is Variable and b.tag is tag:
+            elif kind is Variable and b.tag is tag:  # in_graph, written out
                 y = b.value
                 plain = type(x) is float and type(y) is float
             else:
