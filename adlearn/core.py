@@ -24,8 +24,9 @@
 from __future__ import annotations
 
 import itertools
+import numbers
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -305,6 +306,12 @@ class Node:
         # numpy asks here first. Arithmetic with a numpy scalar works as with a float;
         # numpy's own functions (np.sin) cannot know the derivative: say what to use.
         name = getattr(ufunc, "__name__", "")
+        if any(getattr(v, "shape", ()) != () for v in inputs):
+            raise TypeError(
+                f"numpy's {name}() of an array and a {type(self).__name__}: a Dual or a "
+                "Variable holds one number. For arrays with derivatives, use adlearn.Tensor; "
+                "or make one Variable per number."
+            )
         if method == "__call__" and name in NUMPY_ARITHMETIC and len(inputs) == 2 and not kwargs:
             a, b = (v if isinstance(v, Node) else v.item() for v in inputs)
             return NUMPY_ARITHMETIC[name](a, b)
@@ -320,6 +327,7 @@ NUMPY_ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
     "subtract": operator.sub,
     "multiply": operator.mul,
     "true_divide": operator.truediv,
+    "divide": operator.truediv,  # NumPy 2's name for it
     "power": operator.pow,
 }
 
@@ -388,8 +396,7 @@ def apply(primitive: Primitive | str, *args: Any) -> Any:
     """
     if isinstance(primitive, str):
         primitive = lookup(primitive)
-    for arg in args:
-        check_operand(arg, primitive)
+    args = tuple(check_operand(arg, primitive) for arg in args)
     leader: Node | None = None
     for arg in args:
         if isinstance(arg, Node) and (leader is None or arg.tag.level > leader.tag.level):
@@ -403,7 +410,10 @@ def apply(primitive: Primitive | str, *args: Any) -> Any:
     live = [in_graph(a, kind, tag) for a in args]  # the rule of topological_order
     values = tuple(a.value if is_live else a for a, is_live in zip(args, live))
     out = evaluate(primitive, values, kind)
-    partials = tuple(primitive.partials(*values, out))
+    try:
+        partials = tuple(primitive.partials(*values, out))
+    except (ArithmeticError, ValueError) as error:
+        raise _partial_error(primitive, values, out, error) from None
     if primitive.partial_may_not_exist and out == out:
         for index, partial in enumerate(partials):
             if live[index] and partial != partial:  # NaN: this partial does not exist
@@ -415,27 +425,58 @@ def evaluate(primitive: Primitive, values: tuple[Any, ...], kind: type | None = 
     """The value of `primitive` at `values`, or an error that says what went wrong."""
     try:
         return primitive.evaluate(*values)
-    except OverflowError:
+    except (ArithmeticError, ValueError) as error:
         call = _call(primitive, values)
-        raise OverflowError(
-            f"{call} overflows: the result is larger than the largest float (about 1.8e308)."
-        ) from None
-    except (ValueError, ZeroDivisionError) as error:
+        if any(isinstance(v, Node) for v in values):  # explained already, one level in
+            raise type(error)(
+                f"{error}\n(raised inside {call}, one derivative further out)"
+            ) from None
+        if isinstance(error, OverflowError):
+            raise OverflowError(
+                f"{call} overflows: the result is larger than the largest float (about 1.8e308)."
+            ) from None
         why = getattr(kind, "zero_divisor", "")
         if why and isinstance(error, ZeroDivisionError):
-            raise ZeroDivisionError(f"{_call(primitive, values)}: {why}") from None
+            raise ZeroDivisionError(f"{call}: {why}") from None
         explanation = primitive.domain or f"{primitive.name} is not defined there"
-        raise type(error)(f"{_call(primitive, values)} is undefined: {explanation}.") from None
+        raise type(error)(f"{call} is undefined: {explanation}.") from None
+
+
+def _partial_error(
+    primitive: Primitive, values: tuple[Any, ...], out: Any, error: Exception
+) -> Exception:
+    """The error of a local partial derivative that cannot be computed (its value can)."""
+    call = _call(primitive, values)
+    if any(isinstance(v, Node) for v in values):  # already explained, one level in
+        return type(error)(f"{error}\n(raised in a partial of {call}, one derivative further out)")
+    if isinstance(error, OverflowError):
+        return OverflowError(
+            f"{call} = {value_of(out)!r}, but a local partial derivative of {primitive.name} "
+            "there is larger than the largest float (about 1.8e308): the derivative overflows."
+        )
+    return type(error)(
+        f"{call} = {value_of(out)!r}, but a local partial derivative of {primitive.name} is "
+        f"undefined there ({error}). {primitive.hint}"
+    )
 
 
 def _call(primitive: Primitive, values: tuple[Any, ...]) -> str:
     return f"{primitive.name}({', '.join(repr(value_of(v)) for v in values)})"
 
 
-def check_operand(arg: Any, primitive: Primitive) -> None:
-    """Raise a clear TypeError when `arg` cannot take part in arithmetic."""
-    if isinstance(arg, Node) or is_real(arg):
-        return
+def check_operand(arg: Any, primitive: Primitive) -> Any:
+    """The operand as adlearn computes with it: an adlearn number, an int or a float
+    (any other real number, NumPy's included, becomes a float); or a clear TypeError."""
+    if isinstance(arg, Node) or type(arg) in PLAIN:
+        return arg
+    if isinstance(arg, numbers.Real) and not isinstance(arg, bool):
+        return int(arg) if isinstance(arg, numbers.Integral) else float(arg)
+    if type(arg).__name__ == "ndarray":
+        raise TypeError(
+            f"Cannot use a NumPy array in {primitive.name} ({primitive.symbol}) with adlearn's "
+            "scalar numbers: a Dual or a Variable holds one number. For arrays with "
+            "derivatives, use adlearn.Tensor; or make one Variable per number."
+        )
     raise TypeError(
         f"Cannot use {arg!r} (of type {type(arg).__name__}) in {primitive.name} "
         f"({primitive.symbol}): adlearn numbers combine only with ints, floats and other "
@@ -552,21 +593,37 @@ UNHASHABLE = (
 )
 
 
-def adjoints(output: Any, seed: Any = 1.0) -> dict[Any, Any]:
-    """d(output)/d(node) for every node `output` depends on, without touching ``.grad``.
+def reverse_sweep(output: Any, seed: Any = 1.0) -> Iterator[tuple[Any, Any, Any, Any, Any]]:
+    """The reverse sweep for any graph, one chain-rule update at a time.
 
-    The reverse sweep of ``backward()`` written into a dict, for the drawings and
-    traces: what they show never depends on how often ``backward()`` was called.
+    Visits the nodes in the reverse of `topological_order`, so a node's adjoint is
+    complete when its turn comes, and for each edge to a node of the graph yields
+    ``(node, operand, partial, upstream, total)``: the update ``adjoint[operand] +=
+    partial × adjoint[node]`` with ``upstream = adjoint[node]`` and the operand's
+    running ``total`` after it. It never touches ``.grad``: `adjoints`, the drawings
+    and the traces read it, so what they show never depends on how often
+    ``backward()`` ran. (``Variable.backward()`` runs the same sweep on its own
+    nodes' slots, `adlearn.variable.backpropagate`: the tests check they agree.)
     """
     order = topological_order(output)
-    members = set(order)
     adjoint: dict[Any, Any] = {output: seed}
     for node in reversed(order):
-        g = adjoint.get(node, 0.0)
-        for x, partial in zip(node.inputs, node.partials):
-            if x in members:
-                adjoint[x] = adjoint.get(x, 0.0) + contribution(partial, g)
-    return {node: adjoint.get(node, 0.0) for node in order}
+        upstream = adjoint.get(node, 0.0)
+        kind, tag = type(node), getattr(node, "tag", None)
+        for operand, partial in zip(node.inputs, node.partials):
+            if in_graph(operand, kind, tag):  # constants take no adjoint
+                step = contribution(partial, upstream)
+                total = adjoint[operand] + step if operand in adjoint else step
+                adjoint[operand] = total
+                yield node, operand, partial, upstream, total
+
+
+def adjoints(output: Any, seed: Any = 1.0) -> dict[Any, Any]:
+    """d(output)/d(node) for every node `output` depends on, from `reverse_sweep`."""
+    found: dict[Any, Any] = {output: seed}
+    for _, operand, _, _, total in reverse_sweep(output, seed):
+        found[operand] = total
+    return {node: found.get(node, 0.0) for node in topological_order(output)}
 
 
 NO_TANGENT = 0

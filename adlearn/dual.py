@@ -147,9 +147,10 @@ def forward_operation(row: Primitive) -> Callable[..., Any]:
     def binary(a: Any, b: Any) -> Any:
         if type(a) is Dual:  # a op b; or a op 2.0
             x, da, tag = a.value, a.derivative, a.tag
-            if type(b) is float or type(b) is int:
+            kind = type(b)
+            if kind is float or kind is int:
                 y, db, plain = b, NO_TANGENT, type(x) is float
-            elif type(b) is Dual and b.tag is tag:
+            elif kind is Dual and b.tag is tag:  # in_graph, written out
                 y, db = b.value, b.derivative
                 plain = type(x) is float and type(y) is float
             else:

@@ -18,10 +18,13 @@ A definition that fails leaves the table exactly as it was.
 
 from __future__ import annotations
 
+import ast
 import inspect
 import keyword
 import math
+import textwrap
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from .complex_number import Complex
@@ -38,8 +41,9 @@ OPERATOR_NAMES = {
 BUILT_IN: set[str] = set()
 """The names of the rows of ``rules.py``, which `remove_primitive` keeps."""
 
-_displaced: dict[str, Primitive] = {}
-"""For a row that took an operator over (``replace=True``): the row that had it."""
+_displaced: dict[str, tuple[Primitive, dict[tuple[type, str], Any]]] = {}
+"""For a row that took an operator over (``replace=True``): the row that had it, and
+the methods it had given the number types (``__mul__``, ``__rmul__``)."""
 
 
 def define_primitive(
@@ -106,7 +110,7 @@ def define_primitive(
     if old is not None:
         _take_out(old)
     if owner is not None and owner.name != name:
-        _displaced[name] = owner
+        _displaced[name] = (owner, _methods(owner))
     register(row)
     return row.evaluate
 
@@ -211,6 +215,9 @@ def _row(
                 return value(x, y)
             except (ValueError, OverflowError, ZeroDivisionError):
                 pass  # evaluate_plain raises the same error, explained
+        operation = row.operations.get(type(x)) or row.operations.get(type(y))
+        if operation is not None:  # a Dual or a Variable: its own code for the row
+            return operation(x, y)
         if isinstance(x, Node) or isinstance(y, Node):
             return apply(row, x, y)
         return evaluate_plain(row, (x, y))
@@ -250,18 +257,22 @@ def remove_primitive(name: str) -> None:
 def _take_out(row: Primitive) -> None:
     """Remove `row` from the table, and give its operator back to the row it displaced."""
     del RULES[row.name]
-    previous = _displaced.pop(row.name, None)
+    displaced = _displaced.pop(row.name, None)
     if row.operator and OPERATORS.get(row.operator) is row:
         del OPERATORS[row.operator]
-        for mode in MODES:
-            for prefix in ("", "r"):
-                method = f"__{prefix}{row.operator}__"
-                if method in vars(mode):
-                    delattr(mode, method)
-        if previous is not None and RULES.get(previous.name) is previous:
+        for (mode, method), _ in _methods(row).items():
+            delattr(mode, method)
+        if displaced is not None and RULES.get(displaced[0].name) is displaced[0]:
+            previous, methods = displaced
             OPERATORS[row.operator] = previous
-            for mode in MODES:
-                mode.install(previous)
+            for (mode, method), function in methods.items():
+                setattr(mode, method, function)
+
+
+def _methods(row: Primitive) -> dict[tuple[type, str], Any]:
+    """The operator methods a row has given the number types, by (type, name)."""
+    names = [f"__{prefix}{row.operator}__" for prefix in ("", "r")] if row.operator else []
+    return {(mode, n): vars(mode)[n] for mode in MODES for n in names if n in vars(mode)}
 
 
 def _same_rule(old: Primitive, value: Callable[..., Any], partials: Callable[..., Any]) -> bool:
@@ -423,16 +434,15 @@ def _reference(
 
 
 def show_code(name: str) -> None:
-    """Print the code that runs for a rule: its row (value and partials, from
-    ``rules.py`` or wherever it was defined) and each number type's function for it
+    """Print the code that runs for a rule: its row (the define_primitive call, from
+    ``rules.py`` or wherever it was made) and each number type's function for it
     (made once from the row by `adlearn.dual.forward_operation` and
     `adlearn.variable.reverse_operation`)."""
     from .core import lookup
 
     row = lookup(name)
     print(f"# the row: adlearn.RULES[{name!r}]")
-    for part in (row.value, row.partials):
-        print(_source(part))
+    print(_definition(row))
     for mode in MODES:
         where = (
             f"{mode.__name__}.__{row.operator}__"
@@ -440,8 +450,23 @@ def show_code(name: str) -> None:
             else f"adlearn.{name} on a {mode.__name__}"
         )
         operation = row.operations[mode]
-        print(f"# {where}: {operation.__name__}, in {inspect.getsourcefile(operation)}")
-        print(_source(operation))
+        place = Path(inspect.getsourcefile(operation) or "?").name
+        print(f"# {where}: {operation.__name__}, made by the code in adlearn/{place}")
+        print(textwrap.dedent(_source(operation)))
+
+
+def _definition(row: Primitive) -> str:
+    """The whole statement that defined `row`, or the source of its two functions."""
+    try:
+        lines, first = inspect.findsource(row.partials)
+        line = row.partials.__code__.co_firstlineno
+        for statement in ast.parse("".join(lines)).body:
+            end = statement.end_lineno or statement.lineno
+            if statement.lineno <= line <= end:
+                return "".join(lines[statement.lineno - 1 : end]).rstrip()
+    except (TypeError, OSError, SyntaxError, AttributeError):
+        pass
+    return "\n".join(_source(part) for part in (row.value, row.partials))
 
 
 def _source(function: Any) -> str:

@@ -118,12 +118,17 @@ def _power(x: Any, y: Any) -> Any:
 def _power_partials(x: Any, y: Any, out: Any) -> tuple[Any, Any]:
     # d(x**y)/dx = y * x**(y - 1), the power rule; d(x**y)/dy = x**y * log(x).
     # The shortcuts at 0 are taken only for plain numbers (see the top of this file).
-    if _is_array(x) or _is_array(y):
+    if (_is_array(x) or _is_array(y)) and not (_plain(x) and _plain(y)):
         return _power_partials_of_arrays(x, y, out)
     if _plain(y) and y == 0:
         d_base: Any = 0.0  # x**0 = 1 whatever x is
-    elif _plain(x) and _plain(y) and x == 0:
+    elif _plain(x) and x == 0:  # a constant base 0 (its partial is never used, if y is live)
         d_base = math.inf if y < 1 else (1.0 if y == 1 else 0.0)  # from the right
+    elif _plain(x) and _plain(y):
+        try:
+            d_base = y * x ** (y - 1)
+        except OverflowError:  # x ** (y - 1) alone is too large (x tiny): the same, reordered
+            d_base = y / x * out
     else:
         d_base = y * x ** (y - 1)
     if _plain(x) and x == 0:
@@ -231,6 +236,8 @@ log = define_primitive(
 
 
 def _sqrt_partial(x: Any, out: Any) -> Any:
+    if type(out) is float and out != 0:
+        return 0.5 / out
     if _is_array(out):
         np = _numpy()
         with np.errstate(divide="ignore"):
@@ -302,6 +309,8 @@ def _relu_value(x: float) -> float:
 
 
 def _step(x: Any) -> Any:
+    if type(x) is float:
+        return 1.0 if x >= 0 else (0.0 if x < 0 else math.nan)
     if _is_array(x):
         np = _numpy()
         return np.where(x >= 0, 1.0, np.where(x < 0, 0.0, np.nan))

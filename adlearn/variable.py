@@ -120,10 +120,10 @@ def reverse_operation(row: Primitive) -> Callable[..., Any]:
 
     def binary(a: Any, b: Any) -> Any:
         if type(a) is Variable:  # a op b; or a op 2.0
-            x, tag = a.value, a.tag
-            if type(b) is float or type(b) is int:
+            x, tag, kind = a.value, a.tag, type(b)
+            if kind is float or kind is int:
                 y, plain = b, type(x) is float
-            elif type(b) is Variable and b.tag is tag:
+            elif kind is Variable and b.tag is tag:  # in_graph, written out
                 y = b.value
                 plain = type(x) is float and type(y) is float
             else:

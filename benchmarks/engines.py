@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import math
 import platform
-import importlib
 import random
 import shutil
 import statistics
@@ -200,7 +200,6 @@ def load_before(folder: str) -> Any:
 
 def run(repeats: int, before: Any = None) -> None:
     workloads = ["chain 10k", "chain 100k", "mlp", "dag"]
-    adlearn_act = {"mlp": relu}
     micrograd_act = {"mlp": lambda v: v.relu()}
     times: dict[tuple[str, str], list[tuple[float, float]]] = {}
     engines = [("adlearn", Variable, relu, derivative)]
