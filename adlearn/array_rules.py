@@ -352,10 +352,10 @@ row(
 def _cross_entropy(z: Array, labels: Array = None) -> tuple[Array, Array]:
     shifted = z - z.max(axis=1, keepdims=True)  # the largest logit of each row is 0
     e = np.exp(shifted)
-    total = e.sum(axis=1)
+    total = e.sum(axis=1, keepdims=True)
     rows = np.arange(z.shape[0])
-    loss = np.mean(np.log(total) - shifted[rows, labels])
-    e /= total[:, None]  # the softmax, saved for the VJP (a *residual*)
+    loss = (np.log(total[:, 0]) - shifted[rows, labels]).sum() / z.shape[0]
+    e /= total  # the softmax, saved for the VJP (a *residual*)
     return loss, e
 
 

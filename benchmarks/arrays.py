@@ -288,7 +288,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="3 repeats instead of 7")
-    args = parser.parse_args()
+    args, _ = parser.parse_known_args()  # run.sh bench passes the scalar benchmark's options too
     run(3 if args.quick else 7)
 
 
