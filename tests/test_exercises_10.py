@@ -218,3 +218,16 @@ def test_three_hints_a_nudge_first(key):
     assert len(entry.hints) == 3
     assert "def " not in entry.hints[0] and "def " not in entry.hints[1]
     assert "def " in entry.hints[2]
+
+
+def test_a_patched_tensor_cannot_become_the_reference(lesson):
+    # the learner's matmul agrees with a Tensor whose rows they replaced: refused
+    rows = dict(adlearn.tensor.ARRAY_RULES)
+    ns = lesson(*SOLVED, MATMUL.replace("g @ b.value.T", "g @ b.value"))
+    try:
+        adlearn.tensor.ARRAY_RULES["matmul"] = adlearn.tensor.ARRAY_RULES["add"]
+        with pytest.raises(CheckFailed, match="array rules were changed"):
+            checks(ns)["10.2"]()
+    finally:
+        adlearn.tensor.ARRAY_RULES.clear()
+        adlearn.tensor.ARRAY_RULES.update(rows)
