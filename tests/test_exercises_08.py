@@ -51,7 +51,7 @@ SOFTPLUS = """
 def make_softplus():
     return define_primitive(
         "my_softplus",
-        real=lambda x: max(x, 0.0) + math.log1p(math.exp(-abs(x))),
+        value=lambda x: max(x, 0.0) + math.log1p(math.exp(-abs(x))),
         partials=lambda x, out: (sigmoid(x),),
         complex_=lambda z: cmath.log(1 + cmath.exp(z)),
     )

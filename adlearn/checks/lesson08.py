@@ -242,7 +242,7 @@ class _Defining:
     "08.3",
     "softplus as a primitive",
     hints=(
-        "call define_primitive with three functions: `real` computes the value on a float "
+        "call define_primitive with three functions: `value` computes the value on a float "
         "without overflow (for large x, log(1 + e^x) is x + log(1 + e^-x)); `partials(x, "
         "out)` returns a tuple with the one partial, written with adlearn's functions so "
         "that it nests; `complex_` computes the value on a complex number with cmath.",
@@ -252,7 +252,7 @@ class _Defining:
         "def make_softplus():\n"
         "    return define_primitive(\n"
         '        "my_softplus",\n'
-        "        real=lambda x: max(x, 0.0) + math.log1p(math.exp(-abs(x))),\n"
+        "        value=lambda x: max(x, 0.0) + math.log1p(math.exp(-abs(x))),\n"
         "        partials=lambda x, out: (sigmoid(x),),\n"
         "        complex_=lambda z: cmath.log(1 + cmath.exp(z)),\n"
         "    )",
