@@ -283,12 +283,14 @@ def check_grad_p_by_hand(grad_p_by_hand: Callable[[float, float], Any]) -> str:
         expected = _p_adjoints(x1, x2)
         for name, g in zip(ADJOINT_NAMES, got):
             expect_close(
-                g, expected[name], f"the adjoint of {name} at ({x1:.3g}, {x2:.3g})",
-                rtol=1e-12, atol=1e-14,
+                g,
+                expected[name],
+                f"the adjoint of {name} at ({x1:.3g}, {x2:.3g})",
+                rtol=1e-12,
+                atol=1e-14,
             )
     return (
-        "all five adjoints (x̄1, x̄2, t̄1, t̄2, t̄3) agree to 12 digits at 5 points you "
-        "have not seen."
+        "all five adjoints (x̄1, x̄2, t̄1, t̄2, t̄3) agree to 12 digits at 5 points you have not seen."
     )
 
 

@@ -266,9 +266,7 @@ def check_data_gradient(data_gradient: Callable[..., Any]) -> str:
                 f"but the values your sweeps started from were {[f'{v:.4g}' for v in swept]}"
             )
         shared = [leaf for leaf in sweeps[0][1] if leaf.value == w]
-        shared = [
-            leaf for leaf in shared if all(any(leaf is n for n in ns) for _, ns in sweeps)
-        ]
+        shared = [leaf for leaf in shared if all(any(leaf is n for n in ns) for _, ns in sweeps)]
         if not shared:
             raise Wrong(
                 "the sweeps did not all reach one and the same Variable for w: make it once, "
