@@ -285,3 +285,73 @@ def test_train_step_the_gradient_shortcut_is_switched_off():
 
     with pytest.raises(CheckFailed, match=r"gradient\(\) is switched off"):
         lesson06.check_train_step(shortcut, mean_loss, SIZE)
+
+
+def test_hand_gradient_forward_mode_is_switched_off():
+    # the learner run's shortcut: 25 forward passes with derivative(), one per parameter
+    def by_forward_mode(params):
+        partials = []
+        for i in range(len(params)):
+
+            def along(t, i=i):
+                return mean_loss(params[:i] + [t] + params[i + 1 :])
+
+            partials.append(adlearn.derivative(along, params[i]))
+        return partials
+
+    with pytest.raises(CheckFailed, match=r"derivative\(\) is switched off"):
+        lesson06.check_hand_gradient(by_forward_mode, mean_loss, SIZE)
+
+    def by_dual_seeding(params):
+        partials = []
+        for i in range(len(params)):
+            seeded = list(params)
+            seeded[i] = adlearn.Dual(params[i], 1.0)
+            partials.append(mean_loss(seeded).tangent)
+        return partials
+
+    with pytest.raises(CheckFailed, match=r"switched off"):
+        lesson06.check_hand_gradient(by_dual_seeding, mean_loss, SIZE)
+    assert adlearn.derivative(lambda x: x * x, 3.0) == 6.0  # on again afterwards
+
+
+def test_train_step_finite_differences_without_a_sweep_are_rejected():
+    def by_differences(weights, lr):
+        values = [w.value for w in weights]
+        slopes = numerical_gradient(lambda *q: mean_loss(list(q)), values)
+        for w, s in zip(weights, slopes):
+            w.value -= lr * s
+        return float(mean_loss(values))
+
+    with pytest.raises(CheckFailed, match=r"called backward\(\) 0 times"):
+        lesson06.check_train_step(by_differences, mean_loss, SIZE)
+
+
+def test_train_step_a_dummy_sweep_beside_finite_differences_is_rejected():
+    def dummy_sweep(weights, lr):
+        values = [w.value for w in weights]
+        slopes = numerical_gradient(lambda *q: mean_loss(list(q)), values)
+        Variable(0.0).backward()
+        for w, s in zip(weights, slopes):
+            w.value -= lr * s
+        return float(mean_loss(values))
+
+    with pytest.raises(CheckFailed, match="the .grad your backward"):
+        lesson06.check_train_step(dummy_sweep, mean_loss, SIZE)
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        lesson06.check_factor,
+        lesson06.check_largest_stable_rate,
+        lesson06.check_hand_gradient,
+        lesson06.check_train_step,
+    ],
+)
+def test_three_hints_and_the_first_two_hold_no_code(check):
+    hints = check.exercise.hints
+    assert len(hints) == 3
+    for text in hints[:2]:
+        assert "\n" not in text and "**" not in text and "def " not in text  # no code
+        assert "lambda" not in text and "1352" not in text and "derivative(" not in text
