@@ -12,6 +12,8 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from ..derivatives import derivative, gradient, jacobian_forward, jacobian_reverse, jvp, vjp
 from ..dual import Dual
 from ..higher import hessian, hessian_vector_product, second_derivative
@@ -301,4 +303,95 @@ def check_train_step(
         f"two steps from weights you had not seen, with lr = {lr:.3g}: every one of the "
         f"{size} weights moved by -lr times its partial derivative (checked by central "
         "differences), and the returned loss is right."
+    )
+
+
+# --- 06.5: the largest stable learning rate with many parameters ----------------------
+
+
+def _many_parameter_losses() -> list[tuple[str, Callable[..., Any], list[float], np.ndarray]]:
+    """(name, loss, its minimiser, its Hessian there by hand), at points not seen before."""
+    q = unseen_points("06.5 point", 3, 0.4, 1.4)
+    ts = unseen_points("06.5 t", 6, -1.0, 1.0)
+    ys = unseen_points("06.5 y", 6, -1.0, 2.0)
+    design = np.array([[1.0, t, t * t] for t in ts])
+    best = [float(v) for v in np.linalg.lstsq(design, np.array(ys), rcond=None)[0]]
+
+    def fit(a: Any, b: Any, c: Any) -> Any:
+        return sum((a + b * t + c * t * t - y) ** 2 for t, y in zip(ts, ys)) / len(ts)
+
+    def curved(a: Any, b: Any, c: Any) -> Any:
+        return (
+            (a * b - q[0] * q[1]) ** 2
+            + (a + c * c - q[0] - q[2] ** 2) ** 2
+            + (sin(b) * c - math.sin(q[1]) * q[2]) ** 2
+        )
+
+    jacobian = np.array(
+        [[q[1], q[0], 0.0], [1.0, 0.0, 2 * q[2]], [0.0, math.cos(q[1]) * q[2], math.sin(q[1])]]
+    )
+
+    def two(a: Any, b: Any) -> Any:
+        return (exp(a) - math.exp(q[0])) ** 2 + 3 * (a - b) ** 2
+
+    e = math.exp(2 * q[0])
+    return [
+        ("a curve fit of 3 parameters", fit, best, 2 * design.T @ design / len(ts)),
+        ("a curved loss of 3 parameters", curved, list(q), 2 * jacobian.T @ jacobian),
+        ("a loss of 2 parameters", two, [q[0], q[0]], np.array([[2 * e + 6, -6], [-6, 6.0]])),
+    ]
+
+
+def _distance_after(loss: Callable[..., Any], point: list[float], lr: float) -> float:
+    """Gradient descent from beside the minimum: the distance after 100 steps over at start."""
+    x = [v + 1e-4 * d for v, d in zip(point, (1.0, -0.7, 0.4))]
+    start = math.dist(x, point)
+    try:
+        for _ in range(100):
+            x = [v - lr * s for v, s in zip(x, gradient(loss, x))]
+            if math.dist(x, point) > 1e3 * start:
+                break
+    except (OverflowError, ValueError):
+        return math.inf
+    return math.dist(x, point) / start
+
+
+@exercise(
+    "06.5",
+    "the largest stable learning rate with many parameters",
+    hints=(
+        "the section 'Many parameters: the sharpest direction sets the rate'. You need the "
+        "matrix of second derivatives at the minimum, then one number from it. adlearn's "
+        "hessian is switched off: build the matrix from derivatives you can already take.",
+        "Entry (i, j) of the Hessian is the derivative, along parameter i, of the j-th "
+        "entry of the gradient: move only parameter i to a number s, take the gradient "
+        "there with reverse mode, pick entry j, and differentiate that with respect to s "
+        "with forward mode. With the whole matrix, take its largest eigenvalue (numpy's "
+        "eigvalsh) and return the limit the section gives.",
+        "def largest_stable_rate_many(loss, point):\n    n = len(point)\n\n"
+        "    def moved(i, s):\n        return [s if k == i else v for k, v in enumerate(point)]\n\n"
+        "    H = [[derivative(lambda s: gradient(loss, moved(i, s))[j], point[i])\n"
+        "          for j in range(n)] for i in range(n)]\n"
+        "    return 2 / max(np.linalg.eigvalsh(np.array(H, dtype=float)))",
+    ),
+    forbid=(second_derivative, hessian, hessian_vector_product, numerical_gradient),
+    why="Build the Hessian from derivatives yourself: that is how those functions work inside.",
+)
+def check_largest_stable_rate_many(largest_stable_rate_many: Callable[..., Any]) -> str:
+    for name, loss, point, by_hand in _many_parameter_losses():
+        got = _plain(largest_stable_rate_many(loss, list(point)), f"your rate for {name}")
+        want = 2 / float(max(np.linalg.eigvalsh(by_hand)))
+        _near(got, want, f"largest_stable_rate_many for {name}", 1e-9)
+        if not (
+            _distance_after(loss, point, 0.9 * got)
+            < 1.0
+            < _distance_after(loss, point, 1.1 * got) / 100
+        ):
+            raise Wrong(
+                f"for {name}, gradient descent does not switch from converging to not "
+                "converging at your rate"
+            )
+    return (
+        "2 / λ_max(H) is right for three losses of 2 and 3 parameters you had not seen, and "
+        "gradient descent converges at 0.9 times your rate and flies off at 1.1 times it."
     )
