@@ -237,7 +237,7 @@ def test_softplus_with_math_exp_in_its_partial_is_rejected():
     def math_partial(name):  # right first derivatives; math.exp refuses a dual number
         return define_primitive(
             name,
-            real=lambda x: math.log1p(math.exp(x)),
+            value=lambda x: math.log1p(math.exp(x)),
             complex_=lambda z: cmath.log(1 + cmath.exp(z)),
             partials=lambda x, out: (1 / (1 + math.exp(-x)),),
         )
