@@ -515,7 +515,7 @@ LEAKED = (
 # --- the one traversal -------------------------------------------------------------------
 
 
-def topological_order(*outputs: Any) -> list[Any]:
+def topological_order(*outputs: Any, within: Callable[[Any], bool] | None = None) -> list[Any]:
     """Every node the outputs depend on, once each, each after all of its inputs.
 
     An iterative depth-first search (no recursion, so any depth works): a node is
@@ -524,9 +524,11 @@ def topological_order(*outputs: Any) -> list[Any]:
     operand is a node of the graph when it has the type and tag of the node that used
     it (`in_graph`); anything else is a constant. This works for any class that
     follows the drawing protocol of `Node` (``inputs``), your own too. Inputs are
-    visited in order, so the result is the same on every run.
+    visited in order, so the result is the same on every run. With ``within``, only
+    the operands for which ``within(operand)`` is true are followed (the drawings
+    order the part of a huge graph nearest its output this way).
     """
-    if outputs and all(isinstance(output, FlatNode) for output in outputs):
+    if within is None and outputs and all(isinstance(output, FlatNode) for output in outputs):
         return _flat_order(outputs)
     order: list[Any] = []
     placed: dict[Any, bool] = {}  # False: entered, its inputs being visited; True: placed
@@ -548,7 +550,7 @@ def topological_order(*outputs: Any) -> list[Any]:
         for operand in reversed(node.inputs):
             # in_graph(operand, kind, tag), written out: this runs once per edge
             live = type(operand) is kind and getattr(operand, "tag", None) is tag
-            if live and operand not in placed:
+            if live and operand not in placed and (within is None or within(operand)):
                 stack.append(operand)
     return order
 

@@ -173,32 +173,15 @@ class Graph:
 
     @classmethod
     def _part(cls, output: Any, operations: list[Any]) -> Graph:
-        # Put the chosen operations in an order where each comes after its inputs:
-        # start from the output, and take an operation once every chosen operation
-        # that uses it has been taken (the whole-graph order would visit everything).
-        users = {id(node): 0 for node in operations}
-        for node in operations:
-            for operand in node.inputs:
-                if id(operand) in users:
-                    users[id(operand)] += 1
-        ready, backwards = [output], []
-        while ready:
-            node = ready.pop()
-            backwards.append(node)
-            for operand in reversed(node.inputs):
-                if id(operand) in users:
-                    users[id(operand)] -= 1
-                    if users[id(operand)] == 0:
-                        ready.append(operand)
-        backwards.reverse()
-        inputs: dict[int, Any] = {}
-        for node in backwards:
-            for operand in node.inputs:
-                if is_node_operand(node, operand) and not operand.inputs:
-                    inputs.setdefault(id(operand), operand)
-        nodes = [*inputs.values(), *backwards]
-        for node in nodes:
+        # The one topological order, walking only the chosen operations and the
+        # inputs they use (an operation not chosen is where the drawing is cut).
+        chosen = {id(node) for node in operations}
+        order = core.topological_order(
+            output, within=lambda node: id(node) in chosen or not node.inputs
+        )
+        for node in order:
             check_node(node)
+        nodes = [node for node in order if not node.inputs] + [n for n in order if n.inputs]
         return cls(output, nodes, None, False, {id(n): i for i, n in enumerate(nodes)})
 
     def position_of(self, operand: Any) -> int:

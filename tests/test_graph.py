@@ -290,8 +290,12 @@ def test_drawing_a_huge_graph_visits_only_what_it_draws(monkeypatch):
     for _ in range(20_000):
         y = sin(y) * 1.0
 
+    order = core.topological_order
+
     def whole_graph(*args, **kwargs):
-        raise AssertionError("the whole graph was traversed")
+        if kwargs.get("within") is None:
+            raise AssertionError("the whole graph was traversed")
+        return order(*args, **kwargs)
 
     monkeypatch.setattr(core, "topological_order", whole_graph)
     monkeypatch.setattr(core, "adjoints", whole_graph)

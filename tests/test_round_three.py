@@ -116,6 +116,27 @@ def test_an_unmoved_input_contributes_nothing_even_through_an_infinite_partial(p
     assert hv[1] == pytest.approx(2.0) and not any(math.isnan(v) for v in hv)
 
 
+@pytest.mark.parametrize(
+    ("inner", "slot", "seeded", "want"),
+    [
+        # d/dt of d(x*y)/dx = y = 2, with x = sqrt(t - 1): the partial towards y is x,
+        # whose tangent in t is infinite at t = 1; y does not move, so it adds nothing
+        (lambda x, y: x * y, 0, "x", 0.0),
+        (lambda x, y: x * y + y, 0, "x", 0.0),
+        (lambda x, y: sin(x) * y, 1, "y", 0.0),
+    ],
+)
+def test_an_unmoved_input_under_an_outer_derivative_adds_no_nan(inner, slot, seeded, want):
+    def point(t):
+        root = sqrt(t - 1)  # value 0, tangent infinite at t = 1
+        return [root, 2.0] if seeded == "x" else [2.0, root]
+
+    column = lambda t: jacobian_forward(inner, point(t))[0][slot]  # noqa: E731
+    along = [1.0, 0.0] if slot == 0 else [0.0, 1.0]
+    assert derivative(column, 1.0) == want
+    assert derivative(lambda t: jvp(inner, point(t), along), 1.0) == want
+
+
 # --- 7. overflow inside a partial ---------------------------------------------------------
 
 
