@@ -144,7 +144,7 @@ _FUNCTIONS: list[
     "07.2",
     "second derivatives by nesting, with tags",
     hints=(
-        "look at how adlearn's derivative keeps nested calls apart, in the section "
+        "how adlearn's derivative keeps nested calls apart, in the section "
         "'Perturbation confusion': each call has a tag of its own and reads only the "
         "tangent that carries it.",
         "my_derivative: take a fresh tag, seed x as a dual number with tangent 1 and that "
@@ -246,7 +246,7 @@ def _cubic_hvp(p: list[float], v: list[float]) -> list[float]:
     "07.3",
     "a Hessian-vector product, forward over reverse",
     hints=(
-        "look at the cell that computes Hv for g(x, y) = x²y + y³ in 'Hessian-vector "
+        "the cell that computes Hv for g(x, y) = x²y + y³ in 'Hessian-vector "
         "products: forward over reverse': the same recipe works for any number of inputs.",
         "Take ONE fresh tag for all the inputs. Make each input a Variable whose value is a "
         "dual number: the point's component, the direction's component as its tangent, and "
@@ -338,7 +338,7 @@ def _newton_reference(
     "07.4",
     "Newton's method, one pass per step",
     hints=(
-        "look back at the first cell of this lesson: one evaluation of x³ on a dual number "
+        "the first cell of this lesson: one evaluation of x³ on a dual number "
         "of dual numbers gave f, f' and f'' together.",
         "At each step, build the current x as a dual number of dual numbers, as in that "
         "cell, with tags fresh at this step (new_tag() is newer than any derivative that "

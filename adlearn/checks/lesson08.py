@@ -244,7 +244,7 @@ class _Defining:
     "08.3",
     "softplus as a primitive",
     hints=(
-        "look at how control_step is defined with define_primitive in 'Custom derivative "
+        "how control_step is defined with define_primitive in 'Custom derivative "
         "rules': a value on floats, its partials written with adlearn's functions, and a "
         "version for complex numbers.",
         "The value: log(1 + e^x) overflows for large x, so take the larger of x and 0 out "
@@ -328,7 +328,7 @@ def check_softplus(make_softplus: Callable[[], Any]) -> str:
     "08.4",
     "stop-gradient at every level",
     hints=(
-        "read the end of the section 'Stop-gradient': .value removes one level only. "
+        "the end of the section 'Stop-gradient': .value removes one level only. "
         "Inside a nested derivative, what kind of number is x.value?",
         "Inside nested derivatives x is a dual number (or Variable) whose value part is "
         "again a dual number (or Variable) of the other derivative, and so on down to a "
