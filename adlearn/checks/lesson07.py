@@ -20,6 +20,7 @@ from .exercise import Wrong, exercise, expect_close, unseen_points
 __all__ = [
     "check_confusion_prediction",
     "check_hvp",
+    "check_largest_eigenvalue",
     "check_nested_derivative",
     "check_newton_one_pass",
 ]
@@ -409,4 +410,91 @@ def check_newton_one_pass(newton_minimum: Callable[..., Any]) -> str:
     return (
         "each Newton step evaluates f once and lands where f'/f'' from closed forms "
         "says, to 12 digits, also inside another derivative."
+    )
+
+
+# --- 07.5: the largest eigenvalue of H from products Hv alone ------------------------
+
+
+def _quadratic(a: float, b: float, c: float, s: float) -> Callable[..., Any]:
+    """A function whose Hessian is [[2a, s, 0], [s, 2b, s], [0, s, 2c]] everywhere."""
+
+    def f(x: Any, y: Any, z: Any) -> Any:
+        return a * x * x + b * y * y + c * z * z + s * x * y + s * y * z
+
+    return f
+
+
+def _rosenbrock(x: Any, y: Any) -> Any:
+    return (1 - x) ** 2 + 100 * (y - x * x) ** 2
+
+
+@exercise(
+    "07.5",
+    "the largest eigenvalue of H, by power iteration",
+    hints=(
+        "the section 'What Hv looks like': H stretches some directions more than others. "
+        "What happens to a vector if you multiply it by H again and again?",
+        "Power iteration: start from a unit vector with no zero component, and repeat: "
+        "compute w = Hv with a Hessian-vector product (one evaluation of f), estimate the "
+        "eigenvalue as the dot product of v and w (v has length 1), and make v the unit "
+        "vector along w. Never form H: each round is one product, nothing more.",
+        "def largest_eigenvalue(f, point, rounds):\n"
+        "    v = [1.0 / math.sqrt(len(point))] * len(point)\n"
+        "    estimate = 0.0\n"
+        "    for _ in range(rounds):\n"
+        "        w = my_hvp(f, point, v)\n"
+        "        estimate = sum(a * b for a, b in zip(v, w))\n"
+        "        length = math.sqrt(sum(b * b for b in w))\n"
+        "        v = [b / length for b in w]\n"
+        "    return estimate",
+    ),
+    forbid=(adlearn.hessian, adlearn.jacobian_forward, adlearn.jacobian_reverse),
+    why="Use Hessian-vector products only: power iteration never forms H.",
+)
+def check_largest_eigenvalue(largest_eigenvalue: Callable[..., Any]) -> str:
+    import numpy as np
+
+    # the top eigenvalue (about 6) is well apart from the next (about 2): power iteration
+    # gains about a factor 3 per round, whatever unit vector it starts from
+    a, b, c, s = (
+        lo + (hi - lo) * t
+        for (lo, hi), t in zip(
+            [(2.5, 3.5), (0.8, 1.2), (0.4, 0.6), (0.2, 0.6)], unseen_points("07.5 q", 4, 0, 1)
+        )
+    )
+    p = unseen_points("07.5 point", 3, -1.0, 1.0)
+    x0 = 0.8 + unseen_points("07.5 valley", 1, 0.0, 0.4)[0]
+    cases = [
+        (
+            "a quadratic of 3 inputs",
+            _quadratic(a, b, c, s),
+            p,
+            [[2 * a, s, 0.0], [s, 2 * b, s], [0.0, s, 2 * c]],
+        ),
+        (
+            f"Rosenbrock's function at ({x0:.3g}, {x0 * x0:.3g})",
+            _rosenbrock,
+            [x0, x0 * x0],
+            [[2 + 800 * x0 * x0, -400 * x0], [-400 * x0, 200.0]],
+        ),
+    ]
+    rounds = 40
+    for name, f, point, hessian in cases:
+        counted = Counted(f)
+        got = _plain_number(
+            largest_eigenvalue(counted, list(point), rounds),
+            f"largest_eigenvalue for {name}",
+        )
+        if counted.calls != rounds:
+            raise Wrong(
+                f"largest_eigenvalue evaluated f {counted.calls} times in {rounds} rounds. "
+                "Power iteration needs one Hessian-vector product per round (one evaluation "
+                "of f each), and never the whole Hessian."
+            )
+        expected = float(np.linalg.eigvalsh(np.array(hessian))[-1])
+        expect_close(got, expected, f"the largest eigenvalue of H for {name}", rtol=1e-9)
+    return (
+        f"{rounds} rounds of power iteration, one Hv each, give the largest eigenvalue of H "
+        "to 9 digits, without ever forming H."
     )
