@@ -151,8 +151,7 @@ WRONG = [  # key, a typical wrong answer or shortcut, what the message must say
     ),
     (  # H column by column from n products, then numpy: n evaluations, not one per round
         "07.5",
-        HVP
-        + "import numpy\n"
+        HVP + "import numpy\n"
         "def largest_eigenvalue(f, point, rounds):\n"
         "    n = len(point)\n"
         "    columns = [my_hvp(f, point, [float(i == j) for i in range(n)]) for j in range(n)]\n"
