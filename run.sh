@@ -190,7 +190,8 @@ case "$command" in
     ;;
   bench)
     setup_python lessons,test,bridge
-    exec "$VENV/bin/python" benchmarks/engines.py "$@"
+    "$VENV/bin/python" benchmarks/engines.py "$@"
+    exec "$VENV/bin/python" benchmarks/arrays.py "$@"
     ;;
   refresh)
     setup_python lessons,test,bridge

@@ -3,7 +3,8 @@
 * `Complex`: a complex number built by operator overloading (lesson 01).
 * `Dual`: forward mode (lessons 02 and 03).
 * `Variable`: reverse mode (lesson 04).
-* Math functions that work on floats, complex numbers, `Dual` and `Variable`.
+* `Tensor`: reverse mode on NumPy arrays, one node per array operation (lesson 10).
+* Math functions that work on floats, complex numbers, `Dual`, `Variable` and `Tensor`.
 * Derivatives of whole functions: `derivative`, `gradient`, the Jacobian by both
   modes, `jvp` and `vjp`; and of derivatives (`adlearn.higher`).
 
@@ -14,7 +15,6 @@ from .complex_number import Complex
 from .core import RULES, Node, PerturbationError, Primitive, apply, new_tag, topological_order
 from .derivatives import derivative, gradient, jacobian_forward, jacobian_reverse, jvp, vjp
 from .dual import Dual
-from .fastpath import show_code
 from .graph import Drawing, draw
 from .higher import (
     checkpointed_gradient,
@@ -23,7 +23,7 @@ from .higher import (
     second_derivative,
     value_and_derivative,
 )
-from .primitives import define_primitive
+from .primitives import define_primitive, remove_primitive, show_code
 from .rules import cos, exp, log, relu, sigmoid, sin, sqrt, tan, tanh
 from .trace import forward_trace, reverse_trace
 from .variable import Variable
@@ -56,6 +56,7 @@ __all__ = [
     "log",
     "new_tag",
     "relu",
+    "remove_primitive",
     "reverse_trace",
     "second_derivative",
     "show_code",
@@ -70,3 +71,16 @@ __all__ = [
     "vjp",
 ]
 __version__ = "0.2.0"
+
+# --- arrays (adlearn.tensor): imported on first use, so `import adlearn` needs no NumPy ---
+_ARRAY_NAMES = ("Tensor", "sum", "mean", "maximum", "logsumexp", "softmax", "cross_entropy")
+
+
+def __getattr__(name: str) -> object:
+    if name in _ARRAY_NAMES:
+        from . import tensor
+
+        value = getattr(tensor, name)
+        globals()[name] = value  # from now on an ordinary attribute
+        return value
+    raise AttributeError(f"module 'adlearn' has no attribute {name!r}")

@@ -1,20 +1,22 @@
 """What forward mode (`Dual`) and reverse mode (`Variable`) share.
 
-* `Primitive`: one elementary operation (``mul``, ``sin``, ...): how to compute its
-  value, its *local partial derivatives* (one per input), its symbol, where it is
-  defined. ``rules.py`` is the table of them; `define_primitive` adds a row.
+* `Primitive`: one elementary operation (``mul``, ``sin``, ...): its value, its
+  *local partial derivatives* (one per input), its symbol, where it is defined.
+  ``rules.py`` is the table of them; `define_primitive` adds a row.
 * `Node`: the base of `Dual` and `Variable`. A result knows its ``value``, the
   ``inputs`` it was computed from and the local ``partials`` with respect to them.
   That record is the computation graph.
-* `apply`: the one door every operation on adlearn numbers can go through. It
-  unwraps the operands, evaluates, takes the partials, checks them, and asks the
-  number type to make the result. The operators of `Dual` and `Variable` have a
-  fast path specialised from the same table row (see `specialise`); whenever it
-  meets anything unusual (nested types, a bad operand, an error), it hands the work
-  to `apply`, whose messages explain what went wrong.
-* `topological_order`: the one traversal of a graph, iterative, so a chain of a
-  million operations is no problem. ``backward()``, the drawings and the widgets
-  all use it.
+* Each number type makes its own code for each row, once, when the row is defined
+  (`Node.install`): `adlearn.dual.forward_operation` and
+  `adlearn.variable.reverse_operation`. Those functions are the operators
+  (``Dual.__mul__``) and what ``adlearn.sin`` runs on a Dual or a Variable.
+* `apply`: the general door. Whenever an operator meets anything unusual (numbers
+  of two derivatives nested, a bad operand, an error), it hands the work to
+  `apply`, which handles every mix of types and whose messages explain what went
+  wrong.
+* `topological_order`: the one order of a graph's nodes, iterative, so a chain of
+  a million operations is no problem; `in_graph`: the one rule for which operands
+  are nodes of a graph. ``backward()``, the drawings and the widgets use both.
 * `Tag`: each derivative (`derivative`, `gradient`, ...) gets its own tag, so that
   derivatives nested inside each other never mix their numbers.
 """
@@ -22,8 +24,9 @@
 from __future__ import annotations
 
 import itertools
+import numbers
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -85,17 +88,21 @@ HAND_MADE_VARIABLE = Tag(1, records=True)  # Variable(3.0): around hand-made Dua
 class Primitive:
     """An elementary operation and its derivative rule: one row of the table.
 
-    * ``evaluate(*values)`` computes the value (on floats, or on nested numbers).
-    * ``partials(*values, out)`` returns the local partial derivatives, one per
-      input, given the inputs and the value ``out`` already computed.
+    * ``value(*inputs)`` computes the value on plain floats (``math.sin``);
+      ``complex_`` on complex numbers, if sensible; ``array`` on NumPy arrays.
+    * ``partials(*inputs, out)`` returns the local partial derivatives, one per
+      input, given the inputs and the value ``out`` already computed. It is written
+      with adlearn's own functions, so it works on nested numbers too.
+    * ``evaluate(*inputs)`` is the function users call (``adlearn.sin``): it works
+      on floats, complex numbers, `Dual` and `Variable`.
     * ``symbol`` is what drawings and traces show; ``operator`` names the Python
       operator it implements (``"mul"`` gives ``x * y``), if any.
     * ``domain`` says where it is defined, for error messages; ``hint`` says what to
       do when a partial does not exist (``partial_may_not_exist`` marks such rules:
       their partials are checked for NaN).
-    * ``formula`` and ``partial_formulas``: the same rule as Python expressions of
-      ``x``, ``y`` and ``out``, when the row is written that way; the fast paths
-      paste them into the code they generate (``adlearn.show_code``).
+    * ``operations``: for each number type (`Dual`, `Variable`), the function that
+      computes this row on it, made once from the row by the type's maker
+      (`adlearn.dual.forward_operation`, `adlearn.variable.reverse_operation`).
     """
 
     name: str
@@ -103,15 +110,14 @@ class Primitive:
     arity: int
     evaluate: Callable[..., Any]
     partials: Callable[..., tuple[Any, ...]]
+    value: Callable[..., Any]
+    complex_: Callable[..., Any] | None = field(default=None, repr=False)
+    array: Callable[..., Any] | None = field(default=None, repr=False)
     operator: str | None = None
     domain: str = ""
     hint: str = "Move the input away from this point."
     partial_may_not_exist: bool = False
-    real: Callable[..., Any] | None = field(default=None, repr=False)
-    formula: str | None = None  # the value as an expression of x (and y), if given so
-    partial_formulas: tuple[str, ...] | None = None  # the partials as expressions
-    namespace: dict[str, Any] = field(default_factory=dict, repr=False)  # formulas' names
-    fast: dict[type, Callable[..., Any]] = field(default_factory=dict, repr=False)
+    operations: dict[type, Callable[..., Any]] = field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:
         return f"Primitive({self.name!r}, symbol={self.symbol!r}, arity={self.arity})"
@@ -123,14 +129,19 @@ RULES: dict[str, Primitive] = {}
 """Every primitive adlearn knows, by name. ``rules.py`` fills it."""
 
 MODES: list[type[Node]] = []
-"""The number types that specialise a fast path for every rule (Dual, Variable)."""
+"""The number types that make their own code for every rule (Dual, Variable)."""
+
+OPERATORS: dict[str, Primitive] = {}
+"""Which row owns each Python operator (``"mul"``: the row that ``*`` runs)."""
 
 
 def register(primitive: Primitive) -> Primitive:
-    """Put a row into the table and give every number type its fast path for it."""
+    """Put a row into the table and give every number type its code for it."""
     RULES[primitive.name] = primitive
+    if primitive.operator:
+        OPERATORS[primitive.operator] = primitive
     for mode in MODES:
-        mode.specialise(primitive)
+        mode.install(primitive)
     return primitive
 
 
@@ -182,7 +193,7 @@ class Node:
         """d(this)/d(input) for each input, in the same order."""
         raise NotImplementedError
 
-    if TYPE_CHECKING:  # the operators are generated from the rule table (fastpath.py)
+    if TYPE_CHECKING:  # the operators are set by install(), one per row of the table
 
         def __add__(self, other: Any) -> Any: ...
         def __radd__(self, other: Any) -> Any: ...
@@ -198,18 +209,20 @@ class Node:
         def __abs__(self) -> Any: ...
 
     @classmethod
-    def specialise(cls, primitive: Primitive) -> None:
-        """Give this type a fast path for `primitive`, generated from its row: the
-        function adlearn.sin calls on it and, for an operator, its method (``__mul__``).
-        """
-        from .fastpath import compile_fast_paths  # fastpath itself uses this module
+    def operation(cls, primitive: Primitive) -> Callable[..., Any]:
+        """This type's code for one row: the function that computes it on this type."""
+        raise NotImplementedError
 
-        paths = compile_fast_paths(primitive, cls, primitive.namespace)
-        if primitive.arity == 1:
-            primitive.fast[cls] = paths[""]
-        if primitive.operator:
-            for prefix, method in paths.items():
-                setattr(cls, f"__{prefix}{primitive.operator}__", method)
+    @classmethod
+    def install(cls, primitive: Primitive) -> None:
+        """Make this type's code for `primitive` once, and keep it: in the row (for
+        ``adlearn.sin(x)``) and, for an operator, as the method (``__mul__``)."""
+        operation = cls.operation(primitive)
+        primitive.operations[cls] = operation
+        if primitive.operator and OPERATORS.get(primitive.operator) is primitive:
+            setattr(cls, f"__{primitive.operator}__", operation)
+            if primitive.arity == 2:
+                setattr(cls, f"__r{primitive.operator}__", reflected(operation))
 
     @classmethod
     def make(cls, primitive: Primitive, out: Any, args: Args, partials: Args, tag: Tag) -> Node:
@@ -293,6 +306,12 @@ class Node:
         # numpy asks here first. Arithmetic with a numpy scalar works as with a float;
         # numpy's own functions (np.sin) cannot know the derivative: say what to use.
         name = getattr(ufunc, "__name__", "")
+        if any(getattr(v, "shape", ()) != () for v in inputs):
+            raise TypeError(
+                f"numpy's {name}() of an array and a {type(self).__name__}: a Dual or a "
+                "Variable holds one number. For arrays with derivatives, use adlearn.Tensor; "
+                "or make one Variable per number."
+            )
         if method == "__call__" and name in NUMPY_ARITHMETIC and len(inputs) == 2 and not kwargs:
             a, b = (v if isinstance(v, Node) else v.item() for v in inputs)
             return NUMPY_ARITHMETIC[name](a, b)
@@ -308,6 +327,7 @@ NUMPY_ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
     "subtract": operator.sub,
     "multiply": operator.mul,
     "true_divide": operator.truediv,
+    "divide": operator.truediv,  # NumPy 2's name for it
     "power": operator.pow,
 }
 
@@ -339,9 +359,24 @@ class FlatNode(Node):
         return (self.pa,) if self.b is None else (self.pa, self.pb)
 
 
+def reflected(operation: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """``other op self`` (``2 * x`` calls ``x.__rmul__(2)``): the same code, operands swapped."""
+
+    def swapped(self: Any, other: Any) -> Any:
+        return operation(other, self)
+
+    swapped.__name__ = swapped.__qualname__ = f"reflected_{operation.__name__}"
+    swapped.__doc__ = operation.__doc__
+    return swapped
+
+
 def value_of(x: Any) -> Any:
     """The plain value of an adlearn number (or the number itself)."""
     return x.value if isinstance(x, Node) else x
+
+
+PLAIN = (float, int)
+"""The types of plain numbers that the operators handle directly (not bool)."""
 
 
 def is_real(x: Any) -> bool:
@@ -361,8 +396,7 @@ def apply(primitive: Primitive | str, *args: Any) -> Any:
     """
     if isinstance(primitive, str):
         primitive = lookup(primitive)
-    for arg in args:
-        check_operand(arg, primitive)
+    args = tuple(check_operand(arg, primitive) for arg in args)
     leader: Node | None = None
     for arg in args:
         if isinstance(arg, Node) and (leader is None or arg.tag.level > leader.tag.level):
@@ -376,7 +410,10 @@ def apply(primitive: Primitive | str, *args: Any) -> Any:
     live = [in_graph(a, kind, tag) for a in args]  # the rule of topological_order
     values = tuple(a.value if is_live else a for a, is_live in zip(args, live))
     out = evaluate(primitive, values, kind)
-    partials = tuple(primitive.partials(*values, out))
+    try:
+        partials = tuple(primitive.partials(*values, out))
+    except (ArithmeticError, ValueError) as error:
+        raise _partial_error(primitive, values, out, error) from None
     if primitive.partial_may_not_exist and out == out:
         for index, partial in enumerate(partials):
             if live[index] and partial != partial:  # NaN: this partial does not exist
@@ -388,27 +425,58 @@ def evaluate(primitive: Primitive, values: tuple[Any, ...], kind: type | None = 
     """The value of `primitive` at `values`, or an error that says what went wrong."""
     try:
         return primitive.evaluate(*values)
-    except OverflowError:
+    except (ArithmeticError, ValueError) as error:
         call = _call(primitive, values)
-        raise OverflowError(
-            f"{call} overflows: the result is larger than the largest float (about 1.8e308)."
-        ) from None
-    except (ValueError, ZeroDivisionError) as error:
+        if any(isinstance(v, Node) for v in values):  # explained already, one level in
+            raise type(error)(
+                f"{error}\n(raised inside {call}, one derivative further out)"
+            ) from None
+        if isinstance(error, OverflowError):
+            raise OverflowError(
+                f"{call} overflows: the result is larger than the largest float (about 1.8e308)."
+            ) from None
         why = getattr(kind, "zero_divisor", "")
         if why and isinstance(error, ZeroDivisionError):
-            raise ZeroDivisionError(f"{_call(primitive, values)}: {why}") from None
+            raise ZeroDivisionError(f"{call}: {why}") from None
         explanation = primitive.domain or f"{primitive.name} is not defined there"
-        raise type(error)(f"{_call(primitive, values)} is undefined: {explanation}.") from None
+        raise type(error)(f"{call} is undefined: {explanation}.") from None
+
+
+def _partial_error(
+    primitive: Primitive, values: tuple[Any, ...], out: Any, error: Exception
+) -> Exception:
+    """The error of a local partial derivative that cannot be computed (its value can)."""
+    call = _call(primitive, values)
+    if any(isinstance(v, Node) for v in values):  # already explained, one level in
+        return type(error)(f"{error}\n(raised in a partial of {call}, one derivative further out)")
+    if isinstance(error, OverflowError):
+        return OverflowError(
+            f"{call} = {value_of(out)!r}, but a local partial derivative of {primitive.name} "
+            "there is larger than the largest float (about 1.8e308): the derivative overflows."
+        )
+    return type(error)(
+        f"{call} = {value_of(out)!r}, but a local partial derivative of {primitive.name} is "
+        f"undefined there ({error}). {primitive.hint}"
+    )
 
 
 def _call(primitive: Primitive, values: tuple[Any, ...]) -> str:
     return f"{primitive.name}({', '.join(repr(value_of(v)) for v in values)})"
 
 
-def check_operand(arg: Any, primitive: Primitive) -> None:
-    """Raise a clear TypeError when `arg` cannot take part in arithmetic."""
-    if isinstance(arg, Node) or is_real(arg):
-        return
+def check_operand(arg: Any, primitive: Primitive) -> Any:
+    """The operand as adlearn computes with it: an adlearn number, an int or a float
+    (any other real number, NumPy's included, becomes a float); or a clear TypeError."""
+    if isinstance(arg, Node) or type(arg) in PLAIN:
+        return arg
+    if isinstance(arg, numbers.Real) and not isinstance(arg, bool):
+        return int(arg) if isinstance(arg, numbers.Integral) else float(arg)
+    if type(arg).__name__ == "ndarray":
+        raise TypeError(
+            f"Cannot use a NumPy array in {primitive.name} ({primitive.symbol}) with adlearn's "
+            "scalar numbers: a Dual or a Variable holds one number. For arrays with "
+            "derivatives, use adlearn.Tensor; or make one Variable per number."
+        )
     raise TypeError(
         f"Cannot use {arg!r} (of type {type(arg).__name__}) in {primitive.name} "
         f"({primitive.symbol}): adlearn numbers combine only with ints, floats and other "
@@ -447,7 +515,7 @@ LEAKED = (
 # --- the one traversal -------------------------------------------------------------------
 
 
-def topological_order(*outputs: Any) -> list[Any]:
+def topological_order(*outputs: Any, within: Callable[[Any], bool] | None = None) -> list[Any]:
     """Every node the outputs depend on, once each, each after all of its inputs.
 
     An iterative depth-first search (no recursion, so any depth works): a node is
@@ -456,9 +524,11 @@ def topological_order(*outputs: Any) -> list[Any]:
     operand is a node of the graph when it has the type and tag of the node that used
     it (`in_graph`); anything else is a constant. This works for any class that
     follows the drawing protocol of `Node` (``inputs``), your own too. Inputs are
-    visited in order, so the result is the same on every run.
+    visited in order, so the result is the same on every run. With ``within``, only
+    the operands for which ``within(operand)`` is true are followed (the drawings
+    order the part of a huge graph nearest its output this way).
     """
-    if outputs and all(isinstance(output, FlatNode) for output in outputs):
+    if within is None and outputs and all(isinstance(output, FlatNode) for output in outputs):
         return _flat_order(outputs)
     order: list[Any] = []
     placed: dict[Any, bool] = {}  # False: entered, its inputs being visited; True: placed
@@ -480,7 +550,7 @@ def topological_order(*outputs: Any) -> list[Any]:
         for operand in reversed(node.inputs):
             # in_graph(operand, kind, tag), written out: this runs once per edge
             live = type(operand) is kind and getattr(operand, "tag", None) is tag
-            if live and operand not in placed:
+            if live and operand not in placed and (within is None or within(operand)):
                 stack.append(operand)
     return order
 
@@ -525,21 +595,37 @@ UNHASHABLE = (
 )
 
 
-def adjoints(output: Any, seed: Any = 1.0) -> dict[Any, Any]:
-    """d(output)/d(node) for every node `output` depends on, without touching ``.grad``.
+def reverse_sweep(output: Any, seed: Any = 1.0) -> Iterator[tuple[Any, Any, Any, Any, Any]]:
+    """The reverse sweep for any graph, one chain-rule update at a time.
 
-    The reverse sweep of ``backward()`` written into a dict, for the drawings and
-    traces: what they show never depends on how often ``backward()`` was called.
+    Visits the nodes in the reverse of `topological_order`, so a node's adjoint is
+    complete when its turn comes, and for each edge to a node of the graph yields
+    ``(node, operand, partial, upstream, total)``: the update ``adjoint[operand] +=
+    partial × adjoint[node]`` with ``upstream = adjoint[node]`` and the operand's
+    running ``total`` after it. It never touches ``.grad``: `adjoints`, the drawings
+    and the traces read it, so what they show never depends on how often
+    ``backward()`` ran. (``Variable.backward()`` runs the same sweep on its own
+    nodes' slots, `adlearn.variable.backpropagate`: the tests check they agree.)
     """
     order = topological_order(output)
-    members = set(order)
     adjoint: dict[Any, Any] = {output: seed}
     for node in reversed(order):
-        g = adjoint.get(node, 0.0)
-        for x, partial in zip(node.inputs, node.partials):
-            if x in members:
-                adjoint[x] = adjoint.get(x, 0.0) + contribution(partial, g)
-    return {node: adjoint.get(node, 0.0) for node in order}
+        upstream = adjoint.get(node, 0.0)
+        kind, tag = type(node), getattr(node, "tag", None)
+        for operand, partial in zip(node.inputs, node.partials):
+            if in_graph(operand, kind, tag):  # constants take no adjoint
+                step = contribution(partial, upstream)
+                total = adjoint[operand] + step if operand in adjoint else step
+                adjoint[operand] = total
+                yield node, operand, partial, upstream, total
+
+
+def adjoints(output: Any, seed: Any = 1.0) -> dict[Any, Any]:
+    """d(output)/d(node) for every node `output` depends on, from `reverse_sweep`."""
+    found: dict[Any, Any] = {output: seed}
+    for _, operand, _, _, total in reverse_sweep(output, seed):
+        found[operand] = total
+    return {node: found.get(node, 0.0) for node in topological_order(output)}
 
 
 NO_TANGENT = 0

@@ -15,6 +15,7 @@ In every case ``f`` is an ordinary Python function of numbers, called as
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -42,7 +43,7 @@ def tangent(result: Any, tag: Tag) -> Any:
     if on_top:
         slope = result.derivative
         return 0.0 if type(slope) is int and slope == 0 else slope  # NO_TANGENT: 0.0
-    if isinstance(result, (int, float, Node)) and not isinstance(result, bool):
+    if is_number(result):
         return 0.0  # the result does not depend on this input
     raise _bad_output(result)
 
@@ -183,19 +184,19 @@ def _recorded(y: Any, tag: Tag) -> bool:
 
 def check_point(point: Any, call: str) -> None:
     if isinstance(point, (str, bytes)) or not isinstance(point, Sequence):
-        if isinstance(point, (int, float, Node)):
+        if is_number(point):
             return
         raise TypeError(f"{call}: expected a list of numbers such as [2.0, 10.0], got {point!r}.")
     for v in point:
-        if isinstance(v, bool) or not isinstance(v, (int, float, Node)):
+        if not is_number(v):
             raise TypeError(f"{call}: every coordinate must be a number, got {v!r}.")
 
 
 def as_list(values: Any, call: str, label: str = "point") -> list[Any]:
     """`values` as a list of numbers, or an error that shows what to pass instead."""
-    if callable(getattr(values, "tolist", None)):  # a numpy array
-        values = values.tolist()
-    if isinstance(values, (int, float, Node)) and not isinstance(values, bool):
+    if callable(getattr(values, "tolist", None)) and getattr(values, "ndim", 0) == 1:
+        values = values.tolist()  # a NumPy vector: its numbers, one per input
+    if is_number(values):
         one_per = "output" if label == "cotangent" else "input"
         raise TypeError(
             f"{call}: `{label}` must be a list of numbers, one per {one_per} of f, for "
@@ -213,19 +214,27 @@ def _variables(point: Any, call: str, tag: Tag) -> list[Variable]:
 def _outputs(result: Any) -> list[Any]:
     outputs = list(result) if isinstance(result, (list, tuple)) else [result]
     for y in outputs:
-        if isinstance(y, bool) or not isinstance(y, (int, float, Node)):
+        if not is_number(y):
             raise _bad_output(y)
     return outputs
 
 
 def single_output(result: Any, name: str, vector_version: str) -> Any:
+    """What f returned, if it is one number (a constant one too); else a clear error."""
     if isinstance(result, (list, tuple)):
         raise TypeError(
             f"{name}() needs f to return a single number, but f returned "
             f"{type(result).__name__} of {len(result)} values. "
             f"For a function with several outputs, use {vector_version}()."
         )
+    if not is_number(result):
+        raise _bad_output(result)
     return result
+
+
+def is_number(y: Any) -> bool:
+    """A number f may return: an adlearn number, or a real constant (NumPy's too)."""
+    return isinstance(y, (Node, numbers.Real)) and not isinstance(y, bool)
 
 
 def same_length(a: Sequence[Any], b: Sequence[Any], label: str) -> None:

@@ -15,19 +15,22 @@ length of the computation.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .core import (
     HAND_MADE_DUAL,
     MODES,
     NO_INVERSE,
+    NO_TANGENT,
     RULES,
     Args,
     Node,
     Primitive,
     Tag,
+    apply,
     checked_number,
-    contribution,
+    in_graph,
 )
 
 
@@ -88,38 +91,109 @@ class Dual(Node):
 
     @classmethod
     def make(cls, primitive: Primitive, out: Any, args: Args, partials: Args, tag: Tag) -> Dual:
-        """The chain rule: tangent = sum of (partial × input tangent) over live inputs."""
-        tangent: Any = 0.0
-        for arg, partial in zip(args, partials):
-            if type(arg) is Dual and arg.tag is tag:
-                tangent = tangent + contribution(partial, arg.derivative)
-        return _new(out, tangent, tag, primitive, args, partials)
+        """The result of `primitive` on `args` (any mix of types), for `core.apply`."""
+        tangents = [a.derivative if in_graph(a, Dual, tag) else NO_TANGENT for a in args]
+        return _new(out, chain_rule(partials, tangents), tag, primitive, args, partials)
 
-    @staticmethod
-    def finish(live_a: bool, live_b: bool, unary: bool) -> str:
-        """The last lines of a generated fast path: the chain rule, then the new Dual."""
-        live = [(p, o) for p, o, is_live in (("pa", "a", live_a), ("pb", "b", live_b)) if is_live]
-        terms = " + ".join(f"{p} * {o}.derivative" for p, o in live)
-        safe = " + ".join(f"contribution({p}, {o}.derivative)" for p, o in live)
-        record = "(primitive, (a,), (pa,))" if unary else "(primitive, (a, b), (pa, pb))"
-        return (
-            f"tangent = {terms}\n"
-            "if tangent != tangent:  # NaN: is it inf × a structural zero (NO_TANGENT)?\n"
-            f"    tangent = {safe}\n"
-            "dual = new(Dual)\n"
-            "dual.value = out\n"
-            "dual.derivative = tangent\n"
-            "tag = dual.tag = self.tag\n"
-            "if tag.records:  # made by hand: keep what drawings need\n"
-            f"    dual.record = {record}\n"
-            "return dual"
-        )
+    @classmethod
+    def operation(cls, primitive: Primitive) -> Callable[..., Any]:
+        return forward_operation(primitive)
+
+
+def chain_rule(partials: Sequence[Any], tangents: Sequence[Any]) -> Any:
+    """Forward mode's one rule: tangent of the result = sum of (partial × input tangent).
+
+    An input this derivative does not move has the tangent NO_TANGENT, a structural
+    zero: it adds nothing, not even ``inf × 0 = NaN`` through an infinite partial.
+    """
+    total: Any = NO_TANGENT
+    for partial, tangent in zip(partials, tangents):
+        if tangent is not NO_TANGENT:
+            total = partial * tangent if total is NO_TANGENT else total + partial * tangent
+    return total
+
+
+def forward_operation(row: Primitive) -> Callable[..., Any]:
+    """Dual's code for one row of the table, made once, when the row is defined.
+
+    ``Dual.__mul__`` is ``forward_operation(RULES["mul"])``, and ``adlearn.sin`` on a
+    Dual runs ``forward_operation(RULES["sin"])``. The function it returns takes the
+    row's value and partials, then applies the chain rule: tangent = sum of
+    (partial × input tangent). An operand is an input of this derivative when it is
+    a Dual with the same tag (`core.in_graph`); a plain number is a constant (its
+    tangent is NO_TANGENT). Anything else, and any error, goes to `core.apply`,
+    the general door, which handles every mix of types and explains errors.
+    """
+    value, partials, evaluate = row.value, row.partials, row.evaluate
+    nan_possible, new = row.partial_may_not_exist, object.__new__
+
+    def unary(a: Dual) -> Any:
+        x, da = a.value, a.derivative
+        try:
+            out = value(x) if type(x) is float else evaluate(x)
+            (pa,) = partials(x, out)
+        except (ArithmeticError, ValueError):
+            return apply(row, a)  # the same error again, with a message that explains it
+        if nan_possible and pa != pa and out == out:
+            return apply(row, a)  # a partial that does not exist: apply says so
+        dual = new(Dual)
+        dual.value = out
+        dual.derivative = pa * da if da is not NO_TANGENT else NO_TANGENT  # the chain rule
+        tag = dual.tag = a.tag
+        if tag.records:  # made by hand: keep what the drawings need
+            dual.record = (row, (a,), (pa,))
+        return dual
+
+    def binary(a: Any, b: Any) -> Any:
+        if type(a) is Dual:  # a op b; or a op 2.0
+            x, da, tag = a.value, a.derivative, a.tag
+            kind = type(b)
+            if kind is float or kind is int:
+                y, db, plain = b, NO_TANGENT, type(x) is float
+            elif kind is Dual and b.tag is tag:  # in_graph, written out
+                y, db = b.value, b.derivative
+                plain = type(x) is float and type(y) is float
+            else:
+                return apply(row, a, b)
+        elif type(a) is float or type(a) is int:  # 2.0 op b, from b's __rmul__
+            x, da, y, db, tag = a, NO_TANGENT, b.value, b.derivative, b.tag
+            plain = type(y) is float
+        else:
+            return apply(row, a, b)
+        try:
+            out = value(x, y) if plain else evaluate(x, y)
+            pa, pb = partials(x, y, out)
+        except (ArithmeticError, ValueError):
+            return apply(row, a, b)  # the same error again, with a message that explains it
+        if nan_possible and (pa != pa or pb != pb) and out == out:
+            return apply(row, a, b)  # is the missing partial a live input's? apply decides
+        dual = new(Dual)
+        dual.value = out
+        # the chain rule: tangent = sum of partial × input tangent, where an input this
+        # derivative does not move (NO_TANGENT) adds nothing
+        if db is NO_TANGENT:
+            dual.derivative = pa * da if da is not NO_TANGENT else NO_TANGENT
+        elif da is NO_TANGENT:
+            dual.derivative = pb * db
+        else:
+            dual.derivative = pa * da + pb * db
+        dual.tag = tag
+        if tag.records:  # made by hand: keep what the drawings need
+            dual.record = (row, (a, b), (pa, pb))
+        return dual
+
+    operation = unary if row.arity == 1 else binary
+    operation.__name__ = operation.__qualname__ = f"{row.name}_on_Dual"
+    operation.__doc__ = f"adlearn.RULES[{row.name!r}] on Duals (made by forward_operation)."
+    return operation
 
 
 def _new(
     out: Any, tangent: Any, tag: Tag, primitive: Primitive, args: tuple[Any, ...], partials: Any
 ) -> Dual:
-    dual = object.__new__(Dual)  # the values are already checked
+    """A new Dual whose value and tangent are already computed (so not checked again);
+    a hand-made Dual also records what it was computed from, for the drawings."""
+    dual = object.__new__(Dual)
     dual.value = out
     dual.derivative = tangent
     dual.tag = tag
@@ -130,4 +204,4 @@ def _new(
 
 MODES.append(Dual)
 for _primitive in RULES.values():
-    Dual.specialise(_primitive)
+    Dual.install(_primitive)

@@ -1,11 +1,13 @@
 """Seeing the computation graph behind a result: ``draw(y)``.
 
 ``draw(y)`` returns a `Drawing`: in JupyterLab it shows as a picture laid out by
-graphviz's ``dot`` program, and ``.source`` is its DOT text. How to read the picture
-and what it can draw (your own node class too) is explained in `draw`'s docstring.
+graphviz's ``dot`` program. It is built with `graphviz.Digraph` (``.digraph``; its
+DOT text is ``.source``), and keeps what went into it (``.nodes``, ``.edges``).
+How to read the picture and what it can draw (your own node class too) is explained
+in `draw`'s docstring.
 
 Nodes are named by their position in the one topological order
-(`adlearn.topological_order`), so the same computation always gives the same DOT text.
+(`adlearn.topological_order`), so the same computation always gives the same picture.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import html
 import math
 import numbers
+import sys
 import unicodedata
 from collections import deque
 from dataclasses import dataclass, field
@@ -170,32 +173,15 @@ class Graph:
 
     @classmethod
     def _part(cls, output: Any, operations: list[Any]) -> Graph:
-        # Put the chosen operations in an order where each comes after its inputs:
-        # start from the output, and take an operation once every chosen operation
-        # that uses it has been taken (the whole-graph order would visit everything).
-        users = {id(node): 0 for node in operations}
-        for node in operations:
-            for operand in node.inputs:
-                if id(operand) in users:
-                    users[id(operand)] += 1
-        ready, backwards = [output], []
-        while ready:
-            node = ready.pop()
-            backwards.append(node)
-            for operand in reversed(node.inputs):
-                if id(operand) in users:
-                    users[id(operand)] -= 1
-                    if users[id(operand)] == 0:
-                        ready.append(operand)
-        backwards.reverse()
-        inputs: dict[int, Any] = {}
-        for node in backwards:
-            for operand in node.inputs:
-                if is_node_operand(node, operand) and not operand.inputs:
-                    inputs.setdefault(id(operand), operand)
-        nodes = [*inputs.values(), *backwards]
-        for node in nodes:
+        # The one topological order, walking only the chosen operations and the
+        # inputs they use (an operation not chosen is where the drawing is cut).
+        chosen = {id(node) for node in operations}
+        order = core.topological_order(
+            output, within=lambda node: id(node) in chosen or not node.inputs
+        )
+        for node in order:
             check_node(node)
+        nodes = [node for node in order if not node.inputs] + [n for n in order if n.inputs]
         return cls(output, nodes, None, False, {id(n): i for i, n in enumerate(nodes)})
 
     def position_of(self, operand: Any) -> int:
@@ -325,13 +311,47 @@ class GraphvizMissing(RuntimeError):
     """graphviz's ``dot`` program is not installed."""
 
 
-class Drawing:
-    """A picture of a computation graph. Shows itself in Jupyter; ``.source`` is DOT."""
+@dataclass(frozen=True)
+class DrawnEdge:
+    """One edge of a drawing, as graphviz gets it: from ``tail`` to ``head``."""
 
-    def __init__(self, source: str, summary: str) -> None:
-        self.source = source
+    tail: str
+    head: str
+    attributes: dict[str, str]
+
+
+class Drawing:
+    """A picture of a computation graph. Shows itself in Jupyter.
+
+    ``.digraph`` is the `graphviz.Digraph` it is built with and ``.source`` its DOT
+    text; ``.nodes`` (name -> attributes, the label included) and ``.edges`` (a list
+    of `DrawnEdge`) are what was put into it, for tests and tools to read.
+    """
+
+    def __init__(
+        self,
+        digraph: Any,
+        nodes: dict[str, dict[str, str]],
+        edges: list[DrawnEdge],
+        summary: str,
+    ) -> None:
+        self.digraph = digraph
+        self.nodes = nodes
+        self.edges = edges
         self.summary = summary
         self._svg: str | None = None
+
+    @property
+    def source(self) -> str:
+        """The DOT text graphviz's ``dot`` program lays out."""
+        return str(self.digraph.source)
+
+    def label(self, name: str) -> str:
+        """The label of the node called `name` (HTML-like: ``<...>``)."""
+        return self.nodes[name]["label"]
+
+    def edges_into(self, head: str) -> list[DrawnEdge]:
+        return [edge for edge in self.edges if edge.head == head]
 
     def __repr__(self) -> str:
         return f"<Drawing of {self.summary}>"
@@ -342,7 +362,7 @@ class Drawing:
             import graphviz
 
             try:
-                self._svg = graphviz.Source(self.source).pipe(format="svg", encoding="utf-8")
+                self._svg = self.digraph.pipe(format="svg", encoding="utf-8")
             except graphviz.ExecutableNotFound:
                 raise GraphvizMissing(
                     "Drawing a graph needs graphviz's `dot` program, which is not installed. "
@@ -350,7 +370,7 @@ class Drawing:
                     "`brew install graphviz` (macOS) or `conda install -c conda-forge "
                     "graphviz`, then restart the kernel. The DOT text is in `.source`."
                 ) from None
-        return self._svg
+        return str(self._svg)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         try:
@@ -422,6 +442,13 @@ def draw(
             f"max_nodes is how many operations to draw at most, a whole number of at "
             f"least 1, not {max_nodes!r}. The default, {MAX_NODES}, suits most pictures."
         )
+    # --- hook (arrays): a Tensor graph is drawn by adlearn/tensor_graph.py ---
+    tensor = sys.modules.get("adlearn.tensor")
+    if tensor is not None and isinstance(output, tensor.Tensor):
+        from .tensor_graph import draw_tensor
+
+        return draw_tensor(output, max_nodes=max_nodes, direction=direction)
+    # --- end of hook ---
     if adjoints not in (None, True, False):
         raise ValueError(f"adjoints must be True, False or None (automatic), not {adjoints!r}.")
     graph = Graph.of(output, max_operations=max_nodes)
@@ -461,12 +488,12 @@ def render(
             f"the {len(graph.nodes)} nodes nearest the output of a {kind} graph "
             f"(the rest not drawn), output {output}"
         )
-    return Drawing(_dot(graph, annotations, names, leaf_per_use, digits, direction), summary)
+    return _drawing(graph, annotations, names, leaf_per_use, digits, direction, summary)
 
 
-# --- writing DOT ------------------------------------------------------------------------
+# --- building the picture with graphviz ----------------------------------------------------
 
-FONT = 'fontname="Helvetica,Arial,sans-serif"'
+FONT = "Helvetica,Arial,sans-serif"
 
 
 def _text(text: str, limit: int = 40) -> str:
@@ -499,14 +526,23 @@ def _node_label(graph: Graph, k: int, notes: Annotations, names: str, digits: in
     return "<" + "<br/>".join(lines) + ">"
 
 
-def _dot(
+def _drawing(
     graph: Graph,
     notes: Annotations,
     names: str,
     leaf_per_use: bool,
     digits: int,
     direction: str | None,
-) -> str:
+    summary: str,
+) -> Drawing:
+    """Build the picture with `graphviz.Digraph`, recording what went into it.
+
+    Every label is an HTML-like label (``<...>``) whose text went through `_text`,
+    which escapes it: a name such as ``"<b>"`` or ``'"'`` shows as typed and can
+    never break the DOT text.
+    """
+    import graphviz
+
     nodes = graph.nodes
     if direction is None:
         direction = "LR" if graph.depth() <= DEEP else "TB"
@@ -516,30 +552,52 @@ def _dot(
         if edge.source >= 0:
             uses[edge.source] = uses.get(edge.source, 0) + 1
 
-    lines = [
-        "digraph computation {",
-        f"  graph [rankdir={direction}, {FONT}, fontsize=12, nodesep=0.25, ranksep=0.3, "
-        'labelloc=b, labeljust=l, size="10,200"];',
-        f'  node [{FONT}, fontsize=12, style=filled, penwidth=1.2, color="#555555"];',
-        f'  edge [{FONT}, fontsize=14, color="#555555", arrowsize=0.7];',
-    ]
+    digraph = graphviz.Digraph(
+        "computation",
+        graph_attr={
+            "rankdir": direction,
+            "fontname": FONT,
+            "fontsize": "12",
+            "nodesep": "0.25",
+            "ranksep": "0.3",
+            "labelloc": "b",
+            "labeljust": "l",
+            "size": "10,200",
+        },
+        node_attr={
+            "fontname": FONT,
+            "fontsize": "12",
+            "style": "filled",
+            "penwidth": "1.2",
+            "color": "#555555",
+        },
+        edge_attr={"fontname": FONT, "fontsize": "14", "color": "#555555", "arrowsize": "0.7"},
+    )
+    drawn_nodes: dict[str, dict[str, str]] = {}
+    drawn_edges: list[DrawnEdge] = []
+
+    def node(name: str, **attributes: str) -> None:
+        drawn_nodes[name] = attributes
+        digraph.node(name, **attributes)
+
+    def link(tail: str, head: str, **attributes: str) -> None:
+        drawn_edges.append(DrawnEdge(tail, head, attributes))
+        digraph.edge(tail, head, **attributes)
 
     def copied(k: int) -> bool:  # an input drawn once per use
         return not nodes[k].inputs and (leaf_per_use or uses.get(k, 0) > MAX_USES)
 
-    def style(k: int) -> str:
+    def style(k: int) -> dict[str, str]:
         highlight = (
-            f', color="{HIGHLIGHT_COLOUR}", penwidth=3' if k in notes.highlight_nodes else ""
+            {"color": HIGHLIGHT_COLOUR, "penwidth": "3"} if k in notes.highlight_nodes else {}
         )
         if not nodes[k].inputs:
-            return f'shape=ellipse, fillcolor="#d4e6f4"{highlight}'
-        return f'shape=circle, fillcolor="#eeeeee", margin=0.02{highlight}'
+            return {"shape": "ellipse", "fillcolor": "#d4e6f4", **highlight}
+        return {"shape": "circle", "fillcolor": "#eeeeee", "margin": "0.02", **highlight}
 
     for k in range(len(nodes)):
         if not copied(k):
-            lines.append(
-                f"  n{k} [label={_node_label(graph, k, notes, names, digits)}, {style(k)}];"
-            )
+            node(f"n{k}", label=_node_label(graph, k, notes, names, digits), **style(k))
 
     counters = {"c": 0, "u": 0, "cut": 0}
 
@@ -550,38 +608,47 @@ def _dot(
     for edge in edges:
         if edge.constant:  # its own small grey leaf at its use; nothing flows back
             name = fresh("c")
-            lines.append(
-                f'  {name} [label="{_text(format_number(edge.operand, digits))}", '
-                f'shape=circle, fillcolor="#f2f2f2", color="{CONSTANT_COLOUR}", '
-                f'fontcolor="#555555", fontsize=11, width=0.3, margin=0.01];'
+            node(
+                name,
+                label=f"<{_text(format_number(edge.operand, digits))}>",
+                shape="circle",
+                fillcolor="#f2f2f2",
+                color=CONSTANT_COLOUR,
+                fontcolor="#555555",
+                fontsize="11",
+                width="0.3",
+                margin="0.01",
             )
-            lines.append(f'  {name} -> n{edge.target} [style=dashed, color="{CONSTANT_COLOUR}"];')
+            link(name, f"n{edge.target}", style="dashed", color=CONSTANT_COLOUR)
             continue
-        attributes = f"label=<{_font(PARTIAL_COLOUR, '∂ ' + format_number(edge.partial, digits))}>"
+        partial = "∂ " + format_number(edge.partial, digits)
+        attributes = {"label": f"<{_font(PARTIAL_COLOUR, partial)}>"}
         if (edge.source, edge.target) in notes.highlight_edges:
-            attributes += f', color="{HIGHLIGHT_COLOUR}", penwidth=3'
+            attributes.update(color=HIGHLIGHT_COLOUR, penwidth="3")
         if edge.source < 0:  # from the part of the graph not drawn
             name = fresh("cut")
-            lines.append(f'  {name} [label="…", shape=plaintext, style=""];')
-            attributes += ", style=dotted"
+            node(name, label="<…>", shape="plaintext", style="")
+            attributes["style"] = "dotted"
         elif copied(edge.source):
             name = fresh("u")
             label = _node_label(graph, edge.source, notes, names, digits)
-            lines.append(f"  {name} [label={label}, {style(edge.source)}];")
+            node(name, label=label, **style(edge.source))
         else:
             name = f"n{edge.source}"
-        lines.append(f"  {name} -> n{edge.target} [{attributes}];")
+        link(name, f"n{edge.target}", **attributes)
 
     result = format_number(graph.output.value, digits)
-    lines.append(
-        f'  result [shape=box, fillcolor="#d3efe6", color="{ADJOINT_COLOUR}", '
-        f"label=<<b>result</b><br/>{_font(VALUE_COLOUR, result)}>];"
+    node(
+        "result",
+        shape="box",
+        fillcolor="#d3efe6",
+        color=ADJOINT_COLOUR,
+        label=f"<<b>result</b><br/>{_font(VALUE_COLOUR, result)}>",
     )
-    lines.append(f"  n{len(nodes) - 1} -> result;")
+    link(f"n{len(nodes) - 1}", "result")
     constants = any(edge.constant for edge in edges)
-    lines.append(f"  label=<{_legend(graph, notes, names, constants)}>;")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    digraph.attr(label=f"<{_legend(graph, notes, names, constants)}>")
+    return Drawing(digraph, drawn_nodes, drawn_edges, summary)
 
 
 def _legend(graph: Graph, notes: Annotations, names: str, constants: bool) -> str:

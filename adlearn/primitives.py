@@ -1,214 +1,301 @@
-"""How a row is added to the rule table: `define_primitive`, and its checks.
+"""How a row is added to the rule table: `define_primitive`, its checks, and
+`remove_primitive`, which takes a row out again.
 
-One call gives an operation its value and its local partial derivatives. After it,
-`Dual`, `Variable`, the drawings and the traces all know the operation, and so
-does the function it returns (``sin`` in ``rules.py`` is made this way).
+One call gives an operation its value and its local partial derivatives, both as
+ordinary Python functions. After it, `Dual`, `Variable`, the drawings and the
+traces all know the operation, and so does the function it returns (``sin`` in
+``rules.py`` is made this way).
 
 A new rule is checked when it is defined, so that a mistake shows at once and not
-as a wrong number later: the partials are tried at one point, must come back as
-one number per input, and must agree with the complex step (or with central
-differences, for operations that do not take complex numbers).
+as a wrong number later: its value and partials are called at a point where it is
+defined, must give one number per input, and must agree with the complex step (or
+with central differences, for operations that do not take complex numbers). Any
+error raised there, a misspelt name included, is reported with the rule's name.
+``rules.py`` defines its rows first and checks them all at its end, because its
+rows call each other (the partial of ``sin`` calls ``cos``, defined after it).
+A definition that fails leaves the table exactly as it was.
 """
 
 from __future__ import annotations
 
-import builtins
+import ast
 import inspect
+import keyword
 import math
-import sys
-from collections.abc import Callable, Sequence
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from .complex_number import Complex
-from .core import RULES, Node, Primitive, apply, is_real, register
+from .core import MODES, OPERATORS, RULES, Node, Primitive, apply, is_real, register
 
 PROBES = (0.7, 1.3, 0.3, 2.1)  # where a new rule is tried, if it is defined there
+
+OPERATOR_NAMES = {
+    2: ("add", "sub", "mul", "truediv", "pow"),  # x + y, x - y, x * y, x / y, x ** y
+    1: ("neg", "abs"),  # -x, abs(x)
+}
+"""The Python operators a row may implement, by number of inputs."""
+
+BUILT_IN: set[str] = set()
+"""The names of the rows of ``rules.py``, which `remove_primitive` keeps."""
+
+_displaced: dict[str, tuple[Primitive, dict[tuple[type, str], Any]]] = {}
+"""For a row that took an operator over (``replace=True``): the row that had it, and
+the methods it had given the number types (``__mul__``, ``__rmul__``)."""
 
 
 def define_primitive(
     name: str,
     *,
-    real: Callable[..., Any] | str,
-    partials: Callable[..., tuple[Any, ...]] | Sequence[str],
+    value: Callable[..., Any] | None = None,
+    partials: Callable[..., tuple[Any, ...]] | None = None,
     arity: int | None = None,
     complex_: Callable[..., Any] | None = None,
+    array: Callable[..., Any] | None = None,
     symbol: str | None = None,
     operator: str | None = None,
     domain: str = "",
     hint: str = "Move the input away from this point.",
     partial_may_not_exist: bool = False,
     replace: bool = False,
+    check: bool = True,
+    **unknown: Any,
 ) -> Callable[..., Any]:
     """Add an operation to adlearn and return the function that users call.
 
-    * ``real``: its value on floats (``math.sin``), or a formula (``"x * y"``).
-    * ``partials``: the local partial derivatives, one per input, as formulas of
-      ``x``, ``y`` and the value ``out`` (``("cos(x)",)``), or as a function
-      ``partials(*inputs, out) -> tuple``. Write them with adlearn's own functions
-      so that they work on nested numbers too (that is how second derivatives work).
+    * ``value``: its value on floats, a function (``math.sin``, ``lambda x, y: x * y``).
+    * ``partials``: a function ``partials(x, out)`` (one input) or ``partials(x, y,
+      out)`` (two) that returns a tuple with the local partial derivatives, one per
+      input, given the inputs and the value ``out``: ``lambda x, out: (cos(x),)``.
+      Write them with adlearn's own functions so that they work on nested numbers
+      too (that is how second derivatives work).
     * ``arity``: how many inputs (read from ``partials`` when not given).
-    * ``complex_``: its value on complex numbers (``cmath.sin``), if sensible.
+    * ``complex_``: its value on complex numbers (``cmath.sin``), if sensible;
+      ``array``: its value on NumPy arrays (``numpy.sin``), if sensible.
     * ``symbol``: the label drawn in graphs and traces (defaults to the name);
-      ``operator``: the Python operator it implements (``"mul"`` for ``*``).
+      ``operator``: the Python operator it implements (``"mul"`` for ``*``). An
+      operator another row owns is refused unless ``replace=True``.
     * ``domain``: where it is defined ("log needs x > 0"); ``hint``: what to do
       where a partial does not exist, with ``partial_may_not_exist=True``.
-    * ``replace=True`` replaces an existing rule of that name. Defining the very
-      same rule again (re-running a notebook cell) is always allowed.
+    * ``replace=True`` replaces an existing rule of that name (or takes over its
+      operator). Defining the very same rule again (re-running a notebook cell)
+      is always allowed. `remove_primitive` undoes a definition.
+    * ``check=False`` leaves the check to the caller (``rules.py`` checks its rows
+      together at its end, with `check_rule`).
     """
-    namespace = _formula_names(sys._getframe(1).f_globals)
-    if isinstance(partials, str):
-        raise TypeError(
-            f"define_primitive({name!r}): partials must be a tuple of formulas, one per "
-            f"input, like ({partials!r},) with its comma; got the string {partials!r}."
+    arity = _checked_definition(name, value, partials, arity, operator, unknown)
+    assert value is not None and partials is not None  # checked above
+    old = RULES.get(name)
+    if old is not None and not replace and not _same_rule(old, value, partials):
+        raise ValueError(
+            f"A different primitive named {name!r} already exists. Pick another name, "
+            f"or pass replace=True to change it (adlearn.remove_primitive({name!r}) "
+            "takes it out)."
         )
-    if isinstance(partials, (tuple, list)):
-        if not partials or not all(isinstance(f, str) for f in partials):
+    owner = OPERATORS.get(operator) if operator else None
+    if owner is not None and owner.name != name and not replace:
+        raise ValueError(
+            f"define_primitive({name!r}): the operator {operator!r} already belongs to the "
+            f"row {owner.name!r}, for every number in this Python session. Leave "
+            "operator= out and call the function define_primitive returns, or pass "
+            "replace=True if you really mean to change what the operator does."
+        )
+    row = _row(name, value, partials, arity, complex_, array, symbol, operator, domain, hint)
+    row.partial_may_not_exist = partial_may_not_exist
+    if check:
+        check_rule(row)
+    # Nothing above has changed the table; from here on nothing can fail.
+    if old is not None:
+        _take_out(old)
+    if owner is not None and owner.name != name:
+        _displaced[name] = (owner, _methods(owner))
+    register(row)
+    return row.evaluate
+
+
+def _checked_definition(
+    name: Any,
+    value: Any,
+    partials: Any,
+    arity: int | None,
+    operator: str | None,
+    unknown: dict[str, Any],
+) -> int:
+    """The definition's mistakes, each with a teaching message; returns the arity."""
+    if "real" in unknown:
+        raise TypeError(
+            f"define_primitive({name!r}, real=...): the value function is now called "
+            "value=, because it gives the operation's value: define_primitive(name, "
+            "value=..., partials=...)."
+        )
+    if unknown:
+        raise TypeError(f"define_primitive() got unexpected keyword(s): {', '.join(unknown)}.")
+    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+        raise ValueError(
+            f"define_primitive({name!r}): a rule's name must be a Python name (letters, "
+            "digits and _, not starting with a digit, not a keyword), like 'softplus': it "
+            "names the function in error messages, drawings and adlearn.RULES."
+        )
+    if name.startswith("_"):
+        raise ValueError(f"define_primitive({name!r}): a rule's name may not start with _.")
+    for label, function in (("value", value), ("partials", partials)):
+        if isinstance(function, (str, tuple, list)):
             raise TypeError(
-                f"define_primitive({name!r}): give the partials as formulas (strings), one "
-                f'per input, like ("cos(x)",) or ("y", "x"); got {partials!r}.'
+                f"define_primitive({name!r}): {label} must be a Python function, not "
+                f"{function!r}. Write it as one, for example value=lambda x: math.sin(x), "
+                "partials=lambda x, out: (cos(x),)."
             )
-        arity = arity or len(partials)
-        if len(partials) != arity:
-            raise ValueError(
-                f"define_primitive({name!r}): {len(partials)} partial formula(s) for {arity} "
-                "input(s). Give one partial per input, in order; a missing one would "
-                "silently count as 0."
+        if not callable(function):
+            raise TypeError(
+                f"define_primitive({name!r}): give {label}= as a function, got {function!r}."
             )
-    elif callable(partials):
-        arity = arity or len(inspect.signature(partials).parameters) - 1
-    else:
-        raise TypeError(f"define_primitive({name!r}): partials must be formulas or a function.")
+    arity = arity or _inputs_of(partials) - 1
     if arity not in (1, 2):
         raise ValueError(
             f"define_primitive({name!r}): partials receives the inputs and the value, "
             "partials(x, out) or partials(x, y, out), and adlearn's primitives take one or "
             f"two inputs, not {arity}. Build a bigger operation from smaller ones."
         )
-    inputs = "x" if arity == 1 else "x, y"
-    formula = real if isinstance(real, str) else None
-    formulas = tuple(partials) if isinstance(partials, (tuple, list)) else None
-    if formulas is not None:
-        for text in formulas:  # each on its own first, so that an error names it
-            _compile(name, text, f"{inputs}, out", namespace)
-        partials = _compile(name, f"({', '.join(formulas)},)", f"{inputs}, out", namespace)
-    if formula is not None:
-        real = _compile(name, formula, inputs, namespace)
-        complex_ = complex_ or _compile(name, formula, inputs, namespace)
-    if not callable(real) or not callable(partials):
-        raise TypeError(f"define_primitive({name!r}): real must be a function or a formula.")
-    try:
-        takes = len(inspect.signature(real).parameters)
-    except (TypeError, ValueError):  # some built-in functions do not say
-        takes = arity
+    takes = _inputs_of(value, default=arity)
     if takes != arity:
         raise ValueError(
-            f"define_primitive({name!r}): real takes {takes} input(s) but there are {arity} "
-            "partial(s): give one partial per input of real."
+            f"define_primitive({name!r}): value takes {takes} input(s) but partials is for "
+            f"{arity}: give one partial per input of value."
         )
-    if name in RULES and not replace and not _same_rule(RULES[name], real, partials):
+    if operator is not None and operator not in OPERATOR_NAMES[arity]:
         raise ValueError(
-            f"A different primitive named {name!r} already exists. Pick another name, "
-            "or pass replace=True to change it."
+            f"define_primitive({name!r}): operator={operator!r} is not an operator adlearn "
+            f"lets a rule with {arity} input(s) implement; the choices are "
+            f"{', '.join(OPERATOR_NAMES[arity])}."
         )
+    return arity
+
+
+def _inputs_of(function: Callable[..., Any], default: int = 0) -> int:
+    try:
+        return len(inspect.signature(function).parameters)
+    except (TypeError, ValueError):  # some built-in functions do not say
+        return default
+
+
+def _row(
+    name: str,
+    value: Callable[..., Any],
+    partials: Callable[..., Any],
+    arity: int,
+    complex_: Callable[..., Any] | None,
+    array: Callable[..., Any] | None,
+    symbol: str | None,
+    operator: str | None,
+    domain: str,
+    hint: str,
+) -> Primitive:
+    """The row, with the function users call (``adlearn.sin``): floats go straight to
+    ``value``; Duals and Variables to their own code for the row; anything else to
+    `evaluate_plain`, which also explains errors."""
 
     def unary(x: Any) -> Any:
         if type(x) is float:
             try:
-                return real(x)
+                return value(x)
             except (ValueError, OverflowError, ZeroDivisionError):
                 pass  # evaluate_plain raises the same error, explained
-        fast = primitive.fast.get(type(x))
-        if fast is not None:
-            return fast(x)
+        operation = row.operations.get(type(x))
+        if operation is not None:
+            return operation(x)
         if isinstance(x, Node):
-            return apply(primitive, x)
-        return evaluate_plain(primitive, real, complex_, (x,))
+            return apply(row, x)
+        return evaluate_plain(row, (x,))
 
     def binary(x: Any, y: Any) -> Any:
         if type(x) is float and type(y) is float:
             try:
-                return real(x, y)
+                return value(x, y)
             except (ValueError, OverflowError, ZeroDivisionError):
                 pass  # evaluate_plain raises the same error, explained
+        operation = row.operations.get(type(x)) or row.operations.get(type(y))
+        if operation is not None:  # a Dual or a Variable: its own code for the row
+            return operation(x, y)
         if isinstance(x, Node) or isinstance(y, Node):
-            return apply(primitive, x, y)
-        return evaluate_plain(primitive, real, complex_, (x, y))
+            return apply(row, x, y)
+        return evaluate_plain(row, (x, y))
 
     public = unary if arity == 1 else binary
     public.__name__ = public.__qualname__ = name
     public.__doc__ = f"{name} on numbers, Dual and Variable (its rule: adlearn.RULES[{name!r}])."
-    primitive = Primitive(
+    row = Primitive(
         name,
         symbol or name,
         arity,
         public,
         partials,
+        value,
+        complex_=complex_,
+        array=array,
         operator=operator,
         domain=domain,
         hint=hint,
-        partial_may_not_exist=partial_may_not_exist,
-        real=real,
-        formula=formula,
-        partial_formulas=formulas,
-        namespace=namespace,
     )
-    _check_new_rule(primitive, real, complex_)
-    register(primitive)
-    return public
+    return row
 
 
-def _formula_names(caller: dict[str, Any]) -> dict[str, Any]:
-    """Where the names in formulas are looked up: the caller's globals, after
-    adlearn's own functions (so "sigmoid(x)" works with only `import adlearn`).
-    The rule table itself (adlearn.rules) uses its own globals, live, because its
-    rows refer to functions defined further down (sin's partial is cos)."""
-    if caller.get("__name__") == f"{__package__}.rules":
-        return caller
-    from . import rules
+def remove_primitive(name: str) -> None:
+    """Take a row that `define_primitive` added out of the table again.
 
-    names = {k: v for k, v in vars(rules).items() if callable(v) and not k.startswith("__")}
-    return {"__builtins__": __builtins__, "math": math, **names, **caller}
-
-
-def _compile(name: str, text: str, params: str, namespace: dict[str, Any]) -> Any:
-    """A formula as a function of `params`, or an error that says what is wrong."""
-    try:
-        function = eval(f"lambda {params}: {text}", namespace)
-    except SyntaxError as error:
-        raise SyntaxError(
-            f"define_primitive({name!r}): {text!r} is not a Python expression ({error.msg})."
-        ) from None
-    if namespace.get("__name__") != f"{__package__}.rules":
-        known = set(namespace) | set(dir(builtins)) | set(params.replace(",", " ").split())
-        unknown = [n for n in function.__code__.co_names if n not in known]
-        if unknown:
-            raise NameError(
-                f"define_primitive({name!r}): the formula {text!r} uses {unknown[0]!r}, "
-                "which is not defined where define_primitive was called. Define or import "
-                "it first (adlearn's own functions, sin, exp, sigmoid, ..., are known)."
-            )
-    return function
+    Its operator, if it took one over, goes back to the row that had it. The rows
+    of adlearn's own table (``rules.py``) stay.
+    """
+    if name in BUILT_IN:
+        raise ValueError(f"remove_primitive({name!r}): the rows of adlearn's own table stay.")
+    if name not in RULES:
+        raise KeyError(f"remove_primitive({name!r}): there is no rule of that name.")
+    _take_out(RULES[name])
 
 
-def _same_rule(old: Primitive, real: Callable[..., Any], partials: Callable[..., Any]) -> bool:
+def _take_out(row: Primitive) -> None:
+    """Remove `row` from the table, and give its operator back to the row it displaced."""
+    del RULES[row.name]
+    displaced = _displaced.pop(row.name, None)
+    if row.operator and OPERATORS.get(row.operator) is row:
+        del OPERATORS[row.operator]
+        for (mode, method), _ in _methods(row).items():
+            delattr(mode, method)
+        if displaced is not None and RULES.get(displaced[0].name) is displaced[0]:
+            previous, methods = displaced
+            OPERATORS[row.operator] = previous
+            for (mode, method), function in methods.items():
+                setattr(mode, method, function)
+
+
+def _methods(row: Primitive) -> dict[tuple[type, str], Any]:
+    """The operator methods a row has given the number types, by (type, name)."""
+    names = [f"__{prefix}{row.operator}__" for prefix in ("", "r")] if row.operator else []
+    return {(mode, n): vars(mode)[n] for mode in MODES for n in names if n in vars(mode)}
+
+
+def _same_rule(old: Primitive, value: Callable[..., Any], partials: Callable[..., Any]) -> bool:
     """The same source code again (a notebook cell run a second time)?"""
 
     def code(f: Any) -> Any:
         c = getattr(f, "__code__", None)
         return f if c is None else (c.co_code, c.co_consts, c.co_names)
 
-    return code(old.partials) == code(partials) and code(old.real) == code(real)
+    return code(old.partials) == code(partials) and code(old.value) == code(value)
 
 
-def evaluate_plain(
-    primitive: Primitive,
-    real: Callable[..., Any],
-    complex_: Callable[..., Any] | None,
-    args: tuple[Any, ...],
-) -> Any:
-    """A primitive on plain numbers, with errors that say what went wrong."""
-    name = primitive.name
+def evaluate_plain(primitive: Primitive, args: tuple[Any, ...]) -> Any:
+    """A primitive on plain numbers (or NumPy arrays), with errors that say what went wrong."""
+    name, real, complex_ = primitive.name, primitive.value, primitive.complex_
     call = _Call(name, args)
+    if any(_is_array(a) for a in args):
+        if primitive.array is None:
+            raise TypeError(
+                f"{name}() of a NumPy array: adlearn's {name} has no array version; "
+                "for arrays of numbers with derivatives, use adlearn.Tensor."
+            )
+        return primitive.array(*args)
     if all(is_real(a) or _is_numpy_real(a) for a in args):
         try:
             floats = [float(a) for a in args]
@@ -259,18 +346,24 @@ def _is_numpy_real(x: Any) -> bool:
     return type(x).__module__ == "numpy" and getattr(x, "shape", None) == () and x.imag == 0
 
 
-def _check_new_rule(
-    primitive: Primitive, real: Callable[..., Any], complex_: Callable[..., Any] | None
-) -> None:
-    """Try a new rule once; raise a teaching error if its partials cannot be right."""
+def _is_array(x: Any) -> bool:
+    """A NumPy array (checked by name, so that adlearn imports without NumPy)."""
+    return type(x).__name__ == "ndarray" and type(x).__module__ == "numpy"
+
+
+def check_rule(primitive: Primitive) -> None:
+    """Try a rule once; raise a teaching error, naming the rule, if it cannot be right."""
     name, arity = primitive.name, primitive.arity
+    real, complex_ = primitive.value, primitive.complex_
     point = out = None
     for probe in PROBES:
         candidate = tuple(probe + 0.1 * i for i in range(arity))
         try:
             out = real(*candidate)
-        except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+        except (ValueError, ZeroDivisionError, OverflowError):
             continue
+        except Exception as error:
+            raise _broken(name, "value", error) from error
         if isinstance(out, (int, float)) and math.isfinite(out):
             point = candidate
             break
@@ -278,8 +371,8 @@ def _check_new_rule(
         return  # defined nowhere near our probes: nothing to compare with
     try:
         partials = primitive.partials(*point, out)
-    except NameError:
-        return  # written with a function defined further down the table: tests check it
+    except Exception as error:
+        raise _broken(name, "partials", error) from error
     if not isinstance(partials, (tuple, list)):
         raise TypeError(
             f"define_primitive({name!r}): partials must return a tuple with one partial per "
@@ -303,6 +396,15 @@ def _check_new_rule(
                 f"{index + 1} is {partial!r}, but the value function changes at a rate of "
                 f"{reference:.8g} there. Check the formula in partials (and its order)."
             )
+
+
+def _broken(name: str, part: str, error: Exception) -> Exception:
+    """The error of a rule whose function fails where the rule is defined (a typo?)."""
+    kind = type(error) if isinstance(error, (NameError, TypeError, AttributeError)) else ValueError
+    return kind(
+        f"define_primitive({name!r}): its {part} function fails when it is tried at a point "
+        f"where the rule is defined: {type(error).__name__}: {error}"
+    )
 
 
 def _reference(
@@ -329,3 +431,47 @@ def _reference(
         return (real(*moved(h)) - real(*moved(-h))) / (2 * h), 1e-4
     except (ValueError, ZeroDivisionError, OverflowError):
         return None, 0.0
+
+
+def show_code(name: str) -> None:
+    """Print the code that runs for a rule: its row (the define_primitive call, from
+    ``rules.py`` or wherever it was made) and each number type's function for it
+    (made once from the row by `adlearn.dual.forward_operation` and
+    `adlearn.variable.reverse_operation`)."""
+    from .core import lookup
+
+    row = lookup(name)
+    print(f"# the row: adlearn.RULES[{name!r}]")
+    print(_definition(row))
+    for mode in MODES:
+        where = (
+            f"{mode.__name__}.__{row.operator}__"
+            if row.operator
+            else f"adlearn.{name} on a {mode.__name__}"
+        )
+        operation = row.operations[mode]
+        place = Path(inspect.getsourcefile(operation) or "?").name
+        print(f"# {where}: {operation.__name__}, made by the code in adlearn/{place}")
+        print(textwrap.dedent(_source(operation)))
+
+
+def _definition(row: Primitive) -> str:
+    """The whole statement that defined `row`, or the source of its two functions."""
+    try:
+        lines, first = inspect.findsource(row.partials)
+        line = row.partials.__code__.co_firstlineno
+        for statement in ast.parse("".join(lines)).body:
+            end = statement.end_lineno or statement.lineno
+            if statement.lineno <= line <= end:
+                return "".join(lines[statement.lineno - 1 : end]).rstrip()
+    except (TypeError, OSError, SyntaxError, AttributeError):
+        pass
+    return "\n".join(_source(part) for part in (row.value, row.partials))
+
+
+def _source(function: Any) -> str:
+    try:
+        return inspect.getsource(function).rstrip()
+    except (TypeError, OSError):  # a built-in function such as math.sin
+        module = getattr(function, "__module__", None) or "builtins"
+        return f"{module}.{getattr(function, '__name__', function)}  # built in, no Python source"

@@ -27,7 +27,6 @@ from .dual import Dual
 from .graph import (
     Annotations,
     Graph,
-    adjoints_by_position,
     drawn_name,
     format_number,
     tangents_by_position,
@@ -67,24 +66,15 @@ class AdjointStep:
 
 
 def reverse_steps(graph: Graph) -> Iterator[AdjointStep]:
-    """The backward sweep of a whole graph, one chain-rule update at a time.
-
-    Nodes are visited in the reverse of the one topological order, as ``backward()``
-    visits them, so a node's adjoint is complete when its turn comes: it is taken
-    from `adlearn.core.adjoints`, and each update is listed with the running total
-    of the input that receives it.
-    """
+    """The backward sweep of a whole graph, one chain-rule update at a time: the
+    updates of `adlearn.core.reverse_sweep`, with nodes named by their positions."""
     if not graph.complete:
         raise ValueError("A sweep needs the whole graph, not only the part nearest the output.")
-    adjoint = adjoints_by_position(graph)
-    totals: dict[int, Any] = {}
-    for k in reversed(range(len(graph.nodes))):
-        upstream = adjoint[k]
-        for j, partial in graph.inputs_of(k):  # constants receive no adjoint
-            contribution = core.contribution(partial, upstream)  # as backward() does
-            first = j not in totals
-            totals[j] = contribution if first else totals[j] + contribution
-            yield AdjointStep(k, j, upstream, partial, totals[j], first)
+    seen: set[int] = set()
+    for node, operand, partial, upstream, total in core.reverse_sweep(graph.output):
+        k, j = graph.position[id(node)], graph.position[id(operand)]
+        yield AdjointStep(k, j, upstream, partial, total, j not in seen)
+        seen.add(j)
 
 
 def has_tangents(graph: Graph) -> bool:

@@ -17,7 +17,7 @@ holds its adjoint from the latest ``backward()`` through it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .core import (
@@ -29,6 +29,7 @@ from .core import (
     Node,
     Primitive,
     Tag,
+    apply,
     checked_number,
     contribution,
     topological_order,
@@ -77,29 +78,89 @@ class Variable(FlatNode):
 
     @classmethod
     def make(cls, primitive: Primitive, out: Any, args: Args, partials: Args, tag: Tag) -> Variable:
-        node = object.__new__(Variable)  # the values are already checked
-        node.value, node.grad, node.tag, node.primitive = out, 0.0, tag, primitive
-        node.mark, node.a, node.pa = None, args[0], partials[0]
-        node.b, node.pb = (args[1], partials[1]) if len(args) == 2 else (None, None)
+        """The result of `primitive` on `args` (any mix of types), for `core.apply`."""
+        b, pb = (args[1], partials[1]) if len(args) == 2 else (None, None)
+        return _node(out, tag, primitive, args[0], b, partials[0], pb)
+
+    @classmethod
+    def operation(cls, primitive: Primitive) -> Callable[..., Any]:
+        return reverse_operation(primitive)
+
+
+def reverse_operation(row: Primitive) -> Callable[..., Any]:
+    """Variable's code for one row of the table, made once, when the row is defined.
+
+    ``Variable.__mul__`` is ``reverse_operation(RULES["mul"])``. The function it
+    returns computes the row's value and local partials and stores them on a new
+    node beside its inputs; nothing else happens on the way forward (``backward()``
+    uses them later). An operand is a node of this graph when it is a Variable with
+    the same tag (`core.in_graph`); a plain number is a constant. Anything else, and
+    any error, goes to `core.apply`, which handles every mix and explains errors.
+    """
+    value, partials, evaluate = row.value, row.partials, row.evaluate
+    nan_possible, new = row.partial_may_not_exist, object.__new__
+
+    def unary(a: Variable) -> Any:
+        x = a.value
+        try:
+            out = value(x) if type(x) is float else evaluate(x)
+            (pa,) = partials(x, out)
+        except (ArithmeticError, ValueError):
+            return apply(row, a)  # the same error again, with a message that explains it
+        if nan_possible and pa != pa and out == out:
+            return apply(row, a)  # a partial that does not exist: apply says so
+        node = new(Variable)  # a new node of the graph: value, input, partial
+        node.value = out
+        node.grad = 0.0
+        node.tag = a.tag
+        node.primitive = row
+        node.mark = None
+        node.a, node.b, node.pa, node.pb = a, None, pa, None
         return node
 
-    @staticmethod
-    def finish(live_a: bool, live_b: bool, unary: bool) -> str:
-        """The last lines of a generated fast path: store the node, nothing else."""
-        if unary:
-            inputs = "node.a, node.b, node.pa = a, None, pa"
+    def binary(a: Any, b: Any) -> Any:
+        if type(a) is Variable:  # a op b; or a op 2.0
+            x, tag, kind = a.value, a.tag, type(b)
+            if kind is float or kind is int:
+                y, plain = b, type(x) is float
+            elif kind is Variable and b.tag is tag:  # in_graph, written out
+                y = b.value
+                plain = type(x) is float and type(y) is float
+            else:
+                return apply(row, a, b)
+        elif type(a) is float or type(a) is int:  # 2.0 op b, from b's __rmul__
+            x, y, tag = a, b.value, b.tag
+            plain = type(y) is float
         else:
-            inputs = "node.a, node.b, node.pa, node.pb = a, b, pa, pb"
-        return (
-            "node = new(Variable)\n"
-            "node.value = out\n"
-            "node.grad = 0.0\n"
-            "node.tag = self.tag\n"
-            "node.primitive = primitive\n"
-            "node.mark = None\n"
-            f"{inputs}\n"
-            "return node"
-        )
+            return apply(row, a, b)
+        try:
+            out = value(x, y) if plain else evaluate(x, y)
+            pa, pb = partials(x, y, out)
+        except (ArithmeticError, ValueError):
+            return apply(row, a, b)  # the same error again, with a message that explains it
+        if nan_possible and (pa != pa or pb != pb) and out == out:
+            return apply(row, a, b)  # is the missing partial a live input's? apply decides
+        node = new(Variable)  # a new node of the graph: value, inputs, partials
+        node.value = out
+        node.grad = 0.0
+        node.tag = tag
+        node.primitive = row
+        node.mark = None
+        node.a, node.b, node.pa, node.pb = a, b, pa, pb
+        return node
+
+    operation = unary if row.arity == 1 else binary
+    operation.__name__ = operation.__qualname__ = f"{row.name}_on_Variable"
+    operation.__doc__ = f"adlearn.RULES[{row.name!r}] on Variables (made by reverse_operation)."
+    return operation
+
+
+def _node(out: Any, tag: Tag, row: Primitive, a: Any, b: Any, pa: Any, pb: Any) -> Variable:
+    """A new node of the graph: its value, its inputs a (and b) and their partials."""
+    node = object.__new__(Variable)  # the value is already checked
+    node.value, node.grad, node.tag, node.primitive, node.mark = out, 0.0, tag, row, None
+    node.a, node.b, node.pa, node.pb = a, b, pa, pb
+    return node
 
 
 def backpropagate(outputs: Sequence[Variable], seeds: Sequence[Any]) -> None:
@@ -130,4 +191,4 @@ def backpropagate(outputs: Sequence[Variable], seeds: Sequence[Any]) -> None:
 
 MODES.append(Variable)
 for _primitive in RULES.values():
-    Variable.specialise(_primitive)
+    Variable.install(_primitive)

@@ -2,6 +2,7 @@
 
     python benchmarks/engines.py            # 7 interleaved repeats
     python benchmarks/engines.py --quick    # 3 repeats
+    python benchmarks/engines.py --before ../old/adlearn   # and an older adlearn beside it
 
 Workloads, each written once for any number type, with values that stay in the
 normal float range (each run checks that the output and the gradients are finite
@@ -15,17 +16,25 @@ Times are CPU time (time.process_time), the engines run interleaved (one run of
 each in turn, so a busy machine slows them alike), and the table shows medians.
 Forward mode is timed through `adlearn.derivative`, which records nothing; its
 peak memory on a 20,000-step chain is measured with tracemalloc.
+
+``--before DIR`` adds an older adlearn (the package folder of an older checkout) to
+the same run, interleaved with the others, so that a change of the engine is
+measured against what it replaces on the same machine at the same time. It is
+copied to a temporary folder and imported as ``adlearn_before``.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import math
 import platform
 import random
+import shutil
 import statistics
 import sys
+import tempfile
 import threading
 import time
 import tracemalloc
@@ -156,16 +165,16 @@ def float_run(workload: str) -> float:
     return time.process_time() - start
 
 
-def forward_mode_run(length: int) -> tuple[float, float]:
+def forward_mode_run(length: int, differentiate: Any = derivative) -> tuple[float, float]:
     start = time.process_time()
-    slope = derivative(lambda x: chain(x, length), 1.0)
+    slope = differentiate(lambda x: chain(x, length), 1.0)
     return time.process_time() - start, slope
 
 
-def forward_mode_peak(length: int = 20_000) -> int:
+def forward_mode_peak(length: int = 20_000, differentiate: Any = derivative) -> int:
     gc.collect()
     tracemalloc.start()
-    derivative(lambda x: chain(x, length), 1.0)
+    differentiate(lambda x: chain(x, length), 1.0)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return peak
@@ -181,19 +190,31 @@ def checked(label: str, value: float, grads: list[float]) -> None:
         raise SystemExit(f"{label}: every gradient is 0, the workload checks nothing")
 
 
-def run(repeats: int) -> None:
+def load_before(folder: str) -> Any:
+    """An older adlearn package folder, imported under the name adlearn_before."""
+    target = Path(tempfile.mkdtemp()) / "adlearn_before"
+    shutil.copytree(folder, target, ignore=shutil.ignore_patterns("__pycache__", "checks"))
+    sys.path.insert(0, str(target.parent))
+    return importlib.import_module("adlearn_before")
+
+
+def run(repeats: int, before: Any = None) -> None:
     workloads = ["chain 10k", "chain 100k", "mlp", "dag"]
-    adlearn_act = {"mlp": relu}
     micrograd_act = {"mlp": lambda v: v.relu()}
     times: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    engines = [("adlearn", Variable, relu, derivative)]
+    if before is not None:
+        engines.append(("before", before.Variable, before.relu, before.derivative))
     for _ in range(repeats):  # interleaved: one run of each engine in turn
         for workload in workloads:
             gc.collect()
             times.setdefault((workload, "float"), []).append((float_run(workload), 0.0))
-            gc.collect()
-            f, b, value, grads = reverse_run(Variable, workload, adlearn_act.get(workload))
-            checked(f"adlearn {workload}", value, grads)
-            times.setdefault((workload, "adlearn"), []).append((f, b))
+            for label, kind, act, _ in engines:
+                gc.collect()
+                activation = act if workload == "mlp" else None
+                f, b, value, grads = reverse_run(kind, workload, activation)
+                checked(f"{label} {workload}", value, grads)
+                times.setdefault((workload, label), []).append((f, b))
             if Micrograd is not None:
                 gc.collect()
                 mf, mb, m_value, m_grads = reverse_run(
@@ -208,11 +229,12 @@ def run(repeats: int) -> None:
                 ):
                     raise SystemExit(f"{workload}: adlearn and micrograd disagree")
                 times.setdefault((workload, "micrograd"), []).append((mf, mb))
-        gc.collect()
-        seconds, slope = forward_mode_run(100_000)
-        if not (math.isfinite(slope) and slope != 0):
-            raise SystemExit("forward mode: the chain's derivative is not a normal number")
-        times.setdefault(("chain 100k", "derivative"), []).append((seconds, 0.0))
+        for label, _, _, differentiate in engines:
+            gc.collect()
+            seconds, slope = forward_mode_run(100_000, differentiate)
+            if not (math.isfinite(slope) and slope != 0):
+                raise SystemExit("forward mode: the chain's derivative is not a normal number")
+            times.setdefault(("chain 100k", f"derivative {label}"), []).append((seconds, 0.0))
 
     def median(workload: str, engine: str, part: int | None = None) -> float:
         runs = times[(workload, engine)]
@@ -224,25 +246,30 @@ def run(repeats: int) -> None:
         f"({platform.processor() or platform.system()})"
     )
     print()
-    print("| workload | float | adlearn fwd | adlearn bwd | bwd/fwd | micrograd | speed-up |")
-    print("|---|---|---|---|---|---|---|")
+    print("| workload | engine | float | fwd | bwd | bwd/fwd | micrograd | speed-up |")
+    print("|---|---|---|---|---|---|---|---|")
     for workload in workloads:
-        fwd, bwd = median(workload, "adlearn", 0), median(workload, "adlearn", 1)
-        row = f"| {workload} | {median(workload, 'float') * 1e3:.2f} ms | {fwd * 1e3:.2f} ms "
-        row += f"| {bwd * 1e3:.2f} ms | {bwd / fwd:.2f} "
-        if Micrograd is not None:
-            mg = median(workload, "micrograd")
-            row += f"| {mg * 1e3:.2f} ms | **{mg / (fwd + bwd):.1f}x** |"
-        else:
-            row += "| n/a | n/a |"
-        print(row)
-    ratio = median("chain 100k", "derivative") / median("chain 100k", "float")
-    peak = forward_mode_peak()
+        for label, *_ in engines:
+            fwd, bwd = median(workload, label, 0), median(workload, label, 1)
+            name = "adlearn" if label == "adlearn" else "adlearn before"
+            row = f"| {workload} | {name} | {median(workload, 'float') * 1e3:.2f} ms "
+            row += f"| {fwd * 1e3:.2f} ms | {bwd * 1e3:.2f} ms | {bwd / fwd:.2f} "
+            if Micrograd is not None:
+                mg = median(workload, "micrograd")
+                row += f"| {mg * 1e3:.2f} ms | **{mg / (fwd + bwd):.1f}x** |"
+            else:
+                row += "| n/a | n/a |"
+            print(row)
     print()
-    print(f"Forward mode, derivative() of the 100k chain: **{ratio:.1f}x** plain floats")
-    print(
-        f"Forward mode, peak memory of derivative() on a 20,000-step chain: **{peak / 1e6:.3f} MB**"
-    )
+    for label, _, _, differentiate in engines:
+        name = "adlearn" if label == "adlearn" else "adlearn before"
+        ratio = median("chain 100k", f"derivative {label}") / median("chain 100k", "float")
+        peak = forward_mode_peak(differentiate=differentiate)
+        print(
+            f"{name}: forward mode, derivative() of the 100k chain: **{ratio:.1f}x** plain "
+            f"floats; peak memory of derivative() on a 20,000-step chain: "
+            f"**{peak / 1e6:.3f} MB**"
+        )
 
 
 def main() -> None:
@@ -250,12 +277,14 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="3 repeats instead of 7")
+    parser.add_argument("--before", help="an older adlearn package folder, to compare with")
     args = parser.parse_args()
+    before = load_before(args.before) if args.before else None
     # micrograd's topological sort is recursive: give it room for the long chain
     # (adlearn itself needs no such setting).
     sys.setrecursionlimit(1_000_000)
     threading.stack_size(1 << 29)
-    worker = threading.Thread(target=run, args=(3 if args.quick else 7,))
+    worker = threading.Thread(target=run, args=(3 if args.quick else 7, before))
     worker.start()
     worker.join()
 

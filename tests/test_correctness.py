@@ -190,25 +190,25 @@ def test_complex_division_is_scaled(z, w):
 
 def test_define_primitive_refuses_a_missing_partial():
     with pytest.raises(ValueError, match="one partial per input"):
-        define_primitive("hyp1", real=math.hypot, partials=lambda x, y, out: (x / out,), arity=2)
+        define_primitive("hyp1", value=math.hypot, partials=lambda x, y, out: (x / out,), arity=2)
 
 
 def test_define_primitive_refuses_a_generator():
     with pytest.raises(TypeError, match="generator"):
-        define_primitive("gen1", real=math.sin, partials=lambda x, out: (math.cos(x) for _ in "a"))
+        define_primitive("gen1", value=math.sin, partials=lambda x, out: (math.cos(x) for _ in "a"))
 
 
 def test_define_primitive_refuses_a_wrong_partial():
     with pytest.raises(ValueError, match="changes at a rate"):
         define_primitive(
-            "wrong1", real=math.sin, complex_=cmath.sin, partials=lambda x, out: (out,)
+            "wrong1", value=math.sin, complex_=cmath.sin, partials=lambda x, out: (out,)
         )
 
 
 def test_define_primitive_again_is_fine_but_a_different_rule_needs_replace():
     def define(partial):
         return define_primitive(
-            "cube1", real=lambda x: x**3, complex_=lambda z: z**3, partials=partial
+            "cube1", value=lambda x: x**3, complex_=lambda z: z**3, partials=partial
         )
 
     cube = define(lambda x, out: (3 * x * x,))
@@ -217,7 +217,7 @@ def test_define_primitive_again_is_fine_but_a_different_rule_needs_replace():
     with pytest.raises(ValueError, match="replace=True"):
         define(lambda x, out: (3 * x**2 + 0 * out,))
     cube = define_primitive(
-        "cube1", real=lambda x: x**3, partials=lambda x, out: (3 * x**2,), replace=True
+        "cube1", value=lambda x: x**3, partials=lambda x, out: (3 * x**2,), replace=True
     )
     assert gradient(cube, [2.0]) == (12.0,)
 

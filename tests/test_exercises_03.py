@@ -53,7 +53,7 @@ def plan(n_inputs, n_outputs):
 def make_softplus(name):
     return define_primitive(
         name,
-        real=lambda x: math.log1p(math.exp(x)),
+        value=lambda x: math.log1p(math.exp(x)),
         complex_=lambda z: cmath.log(1 + cmath.exp(z)),
         partials=lambda x, out: (1 / (1 + exp(-x)),),
     )
@@ -209,7 +209,7 @@ def test_softplus_with_a_wrong_partial_is_rejected():
     def wrong_partial(name):
         return define_primitive(
             name,
-            real=lambda x: math.log1p(math.exp(x)),
+            value=lambda x: math.log1p(math.exp(x)),
             complex_=lambda z: cmath.log(1 + cmath.exp(z)),
             partials=lambda x, out: (1 / (1 + exp(x)),),
         )
@@ -225,7 +225,7 @@ def test_softplus_without_a_complex_version_cannot_be_verified():
     def real_only(name):
         return define_primitive(
             name,
-            real=lambda x: math.log1p(math.exp(x)),
+            value=lambda x: math.log1p(math.exp(x)),
             partials=lambda x, out: (1 / (1 + exp(-x)),),
         )
 
@@ -237,7 +237,7 @@ def test_softplus_with_math_exp_in_its_partial_is_rejected():
     def math_partial(name):  # right first derivatives; math.exp refuses a dual number
         return define_primitive(
             name,
-            real=lambda x: math.log1p(math.exp(x)),
+            value=lambda x: math.log1p(math.exp(x)),
             complex_=lambda z: cmath.log(1 + cmath.exp(z)),
             partials=lambda x, out: (1 / (1 + math.exp(-x)),),
         )

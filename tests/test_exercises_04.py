@@ -5,6 +5,7 @@ and run in ``__main__``, where a notebook's code lives, so that the checks see i
 they see a learner's code (and switch off the same shortcuts there).
 """
 
+import cmath
 import math
 import sys
 import textwrap
@@ -51,7 +52,7 @@ def grad_p_by_hand(x1, x2):
     t2_bar = t3_bar * t3          # t3 = exp(t2), whose derivative is t3 itself
     x1_bar = t1_bar * 1 + t2_bar * x2   # x1 is used twice: by t1 and by t2
     x2_bar = t1_bar * 1 + t2_bar * x1
-    return (x1_bar, x2_bar)
+    return (x1_bar, x2_bar, t1_bar, t2_bar, t3_bar)
 """
 
 SWEEP = """
@@ -123,6 +124,9 @@ def run_in_main(monkeypatch, source, name):
         "vjp": adlearn.vjp,
         "topological_order": adlearn.topological_order,
         "numerical_gradient": numerical_gradient,
+        "derivative": adlearn.derivative,
+        "exp": adlearn.exp,
+        "cmath": cmath,
     }
     for key, value in given.items():
         monkeypatch.setitem(namespace, key, value)
@@ -219,15 +223,21 @@ NO_RESET = SWEEP.replace("            if node.inputs:\n", "            if False:
 WRONG = [  # check, a typical wrong answer or shortcut, the name it defines, the message
     (
         lesson04.check_prediction,
-        "def predicted_grad():\n    return 27.0",
+        "def predicted_grad():\n    return 30.0",
         "predicted_grad",
-        "a's use by v = u \\+ a is forgotten",
+        "30 is what you get when a's use by v = u \\+ a is forgotten",
     ),
     (
         lesson04.check_prediction,
-        "def predicted_grad():\n    return 30.0",
+        "def predicted_grad():\n    return 24.0",
         "predicted_grad",
-        "30 is not a.grad",
+        "24 is the derivative of u · u",
+    ),
+    (
+        lesson04.check_prediction,
+        "def predicted_grad():\n    return 27.0",
+        "predicted_grad",
+        "27 is not a.grad",
     ),
     (
         lesson04.check_prediction,
@@ -239,14 +249,14 @@ WRONG = [  # check, a typical wrong answer or shortcut, the name it defines, the
         lesson04.check_grad_p_by_hand,  # x1's use by t1 forgotten
         BY_HAND.replace("t1_bar * 1 + t2_bar * x2", "t2_bar * x2"),
         "grad_p_by_hand",
-        "∂p/∂x1 at",
+        "the adjoint of x1 at",
     ),
     (
         lesson04.check_grad_p_by_hand,  # central differences: right to 8 digits, not 12
         "def grad_p_by_hand(x1, x2):\n"
         "    return numerical_gradient(lambda a, b: (a + b) * math.exp(a * b), [x1, x2])",
         "grad_p_by_hand",
-        "but it should be",
+        "should return five adjoints",
     ),
     (
         lesson04.check_grad_p_by_hand,
@@ -254,6 +264,40 @@ WRONG = [  # check, a typical wrong answer or shortcut, the name it defines, the
         "    return tuple(gradient(lambda a, b: (a + b) * a, [x1, x2]))",
         "grad_p_by_hand",
         r"gradient\(\) is switched off",
+    ),
+    (
+        lesson04.check_grad_p_by_hand,  # the learner run's shortcut: the closed form
+        "def grad_p_by_hand(x1, x2):\n"
+        "    e = math.exp(x1 * x2)\n"
+        "    return (e + (x1 + x2) * x2 * e, e + (x1 + x2) * x1 * e)",
+        "grad_p_by_hand",
+        "should return five adjoints",
+    ),
+    (
+        lesson04.check_grad_p_by_hand,  # the closed form padded with made-up adjoints
+        "def grad_p_by_hand(x1, x2):\n"
+        "    e = math.exp(x1 * x2)\n"
+        "    return (e + (x1 + x2) * x2 * e, e + (x1 + x2) * x1 * e, 0.0, 0.0, 0.0)",
+        "grad_p_by_hand",
+        "the adjoint of t1 at",
+    ),
+    (
+        lesson04.check_grad_p_by_hand,  # the complex step
+        "def grad_p_by_hand(x1, x2):\n"
+        "    p = lambda a, b: (a + b) * cmath.exp(a * b)\n"
+        "    d1 = p(x1 + 1e-30j, x2).imag / 1e-30\n"
+        "    d2 = p(x1, x2 + 1e-30j).imag / 1e-30\n"
+        "    return (d1, d2, 0.0, 0.0, 0.0)",
+        "grad_p_by_hand",
+        "complex step",
+    ),
+    (
+        lesson04.check_grad_p_by_hand,  # forward mode through adlearn
+        "def grad_p_by_hand(x1, x2):\n"
+        "    d = derivative(lambda a: (a + x2) * exp(a * x2), x1)\n"
+        "    return (d, d, 0.0, 0.0, 0.0)",
+        "grad_p_by_hand",
+        r"derivative\(\) is switched off",
     ),
     (lesson04.check_backward, PER_PATH, "SweepValue", "2046 times, but the graph has only 20"),
     (lesson04.check_backward, RECURSIVE_ORDER, "SweepValue", "recursion limit"),
@@ -301,6 +345,24 @@ WRONG = [  # check, a typical wrong answer or shortcut, the name it defines, the
         "weighted_gradient",
         r"vjp\(\) is switched off",
     ),
+    (
+        lesson04.check_weighted_gradient,  # the learner run's shortcut: a dummy sweep
+        "def weighted_gradient(x, y, z):\n"
+        "    Variable(0.0).backward()\n"
+        "    return (2 * y * z - math.cos(x), 2 * x * z - math.exp(y), 2 * x * y + 1)",
+        "weighted_gradient",
+        "must start from the weighted",
+    ),
+    (
+        lesson04.check_weighted_gradient,  # the right sweep, but numbers from elsewhere
+        "def weighted_gradient(x, y, z):\n"
+        "    xs = [Variable(x), Variable(y), Variable(z)]\n"
+        "    out1, out2 = F(*xs)\n"
+        "    (2.0 * out1 - out2).backward()\n"
+        "    return tuple(v.grad * (1 + 1e-15) for v in xs)",
+        "weighted_gradient",
+        "is not the .grad that your backward",
+    ),
 ]
 
 
@@ -331,7 +393,8 @@ def test_the_stub_is_not_done_yet(notebook, check, source, name, said):
 
 def test_the_recursion_limit_and_the_switched_off_functions_are_restored(notebook):
     limit = sys.getrecursionlimit()
-    test_wrong_answer_or_shortcut_is_rejected_with_a_hint(notebook, *WRONG[7])
+    recursive = next(w for w in WRONG if w[1] is RECURSIVE_ORDER)
+    test_wrong_answer_or_shortcut_is_rejected_with_a_hint(notebook, *recursive)
     assert sys.getrecursionlimit() == limit
     assert sys.setrecursionlimit.__name__ == "setrecursionlimit"
     assert adlearn.Variable(2.0).value == 2.0
@@ -350,3 +413,13 @@ def test_random_programs_are_tame_and_the_same_every_run():
     assert value == pytest.approx(f(*point), rel=1e-14)
     assert grad == pytest.approx(list(numerical_gradient(f, point)), rel=1e-5, abs=1e-8)
     assert "t0 = " in lesson04.describe(program, 3)
+
+
+@pytest.mark.parametrize("check", [s[0] for s in SOLUTIONS])
+def test_three_hints_and_the_first_two_hold_no_code(check):
+    hints = check.exercise.hints
+    assert len(hints) == 3
+    for text in hints[:2]:
+        assert "\n" not in text and "**" not in text and "def " not in text  # no code
+        assert "lambda" not in text and "return (" not in text
+    assert "def " in hints[2]  # the worked answer is code

@@ -115,7 +115,7 @@ def test_prediction_of_a_true_slope_is_rejected(wrong):
 
 
 def test_prediction_other_wrong_number_gets_the_nudge():
-    with pytest.raises(CheckFailed, match=r"not what AD gives.*each relu on its own"):
+    with pytest.raises(CheckFailed, match=r"not what AD gives.*one operation at a time"):
         lesson05.check_kink_prediction(lambda: 0.0)
     with pytest.raises(CheckFailed, match="plain number"):
         lesson05.check_kink_prediction(lambda: "3")
@@ -157,7 +157,7 @@ def repaired(x):
 """,
         "repaired",
     )
-    with pytest.raises(CheckFailed, match=r"\(1e-08\).*Test your function near 0"):
+    with pytest.raises(CheckFailed, match=r"\(1e-08\).*test your function near 0"):
         lesson05.check_expm1_over_x(repaired)
 
 
@@ -219,3 +219,52 @@ def test_data_gradient_shortcut_is_switched_off():
         lesson05.check_data_gradient(shortcut)
     assert adlearn.gradient(lambda v: v * v, [3.0]) == (6.0,)  # on again afterwards
     assert Variable.backward is not None and "counted" not in Variable.backward.__name__
+
+
+def test_data_gradient_closed_form_with_dummy_backwards_is_rejected():
+    def dummy(w, points):  # the learner run's shortcut: one empty sweep per point
+        for _ in points:
+            Variable(0.0).backward()
+        return sum(2 * (w * x - y) * x for x, y in points)
+
+    with pytest.raises(CheckFailed, match="one data point's squared error"):
+        lesson05.check_data_gradient(dummy)
+
+
+def test_data_gradient_real_sweeps_but_a_closed_form_returned_is_rejected():
+    def sweeps_then_formula(w, points):
+        weight = Variable(w)
+        for x, y in points:
+            ((weight * x - y) ** 2).backward()
+        return sum(2 * (w * x - y) * x for x, y in points) * (1 + 1e-15)
+
+    with pytest.raises(CheckFailed, match="not the .grad your backward"):
+        lesson05.check_data_gradient(sweeps_then_formula)
+
+
+def test_data_gradient_sweeping_something_else_is_rejected():
+    def other_sweeps(w, points):
+        weight = Variable(w)
+        for x, _ in points:
+            (weight * x).backward()
+        return sum(2 * (w * x - y) * x for x, y in points)
+
+    with pytest.raises(CheckFailed, match="one data point's squared error"):
+        lesson05.check_data_gradient(other_sweeps)
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        lesson05.check_kink_prediction,
+        lesson05.check_safe_norm,
+        lesson05.check_expm1_over_x,
+        lesson05.check_data_gradient,
+    ],
+)
+def test_three_hints_and_the_first_two_hold_no_code(check):
+    hints = check.exercise.hints
+    assert len(hints) == 3
+    for text in hints[:2]:
+        assert "\n" not in text and " = " not in text and "**" not in text  # no code
+        assert "lambda" not in text and "def " not in text.replace("undef", "")

@@ -12,6 +12,7 @@ import textwrap
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 from test_exercises_05 import solution_blocks  # the same reading of a lesson's solutions
 
@@ -62,6 +63,19 @@ def train_step(weights, lr):
     return L.value
 """
 
+RATE_MANY = """
+def largest_stable_rate_many(loss, point):
+    n = len(point)
+
+    def moved(i, s):  # the point with parameter i replaced by s
+        return [s if k == i else v for k, v in enumerate(point)]
+
+    # entry (i, j): forward mode along parameter i, of entry j of the reverse-mode gradient
+    H = [[derivative(lambda s: gradient(loss, moved(i, s))[j], point[i])
+          for j in range(n)] for i in range(n)]
+    return 2 / max(np.linalg.eigvalsh(np.array(H, dtype=float)))
+"""
+
 # A network like the lesson's (2 hidden units here, so the tests stay fast).
 rng = random.Random(11)
 train_points = [(rng.uniform(-2, 2), rng.uniform(-2, 2)) for _ in range(12)]
@@ -92,6 +106,8 @@ def define(source, name):
         "math": math,
         "Variable": Variable,
         "derivative": derivative,
+        "gradient": adlearn.gradient,
+        "np": np,
         "mean_loss": mean_loss,
         "train_points": train_points,
         "train_labels": train_labels,
@@ -105,7 +121,7 @@ def stub(*args):
 
 
 def test_the_solutions_here_are_the_notebooks():
-    expected = (FACTOR, RATE, HAND_GRADIENT, TRAIN_STEP)
+    expected = (FACTOR, RATE, HAND_GRADIENT, TRAIN_STEP, RATE_MANY)
     assert solution_blocks(NOTEBOOK) == [s.strip() for s in expected]
 
 
@@ -117,6 +133,7 @@ def test_the_notebook_checks_each_exercise_once():
         "lesson06.check_largest_stable_rate(largest_stable_rate)",
         "lesson06.check_hand_gradient(hand_gradient, mean_loss, len(start))",
         "lesson06.check_train_step(train_step, mean_loss, len(start))",
+        "lesson06.check_largest_stable_rate_many(largest_stable_rate_many)",
     ]
 
 
@@ -127,6 +144,7 @@ def test_the_notebook_checks_each_exercise_once():
         lambda f: lesson06.check_largest_stable_rate(f),
         lambda f: lesson06.check_hand_gradient(f, mean_loss, SIZE),
         lambda f: lesson06.check_train_step(f, mean_loss, SIZE),
+        lambda f: lesson06.check_largest_stable_rate_many(f),
     ],
 )
 def test_a_stub_is_not_done_yet(run):
@@ -285,3 +303,105 @@ def test_train_step_the_gradient_shortcut_is_switched_off():
 
     with pytest.raises(CheckFailed, match=r"gradient\(\) is switched off"):
         lesson06.check_train_step(shortcut, mean_loss, SIZE)
+
+
+def test_hand_gradient_forward_mode_is_switched_off():
+    # the learner run's shortcut: 25 forward passes with derivative(), one per parameter
+    def by_forward_mode(params):
+        partials = []
+        for i in range(len(params)):
+
+            def along(t, i=i):
+                return mean_loss(params[:i] + [t] + params[i + 1 :])
+
+            partials.append(adlearn.derivative(along, params[i]))
+        return partials
+
+    with pytest.raises(CheckFailed, match=r"derivative\(\) is switched off"):
+        lesson06.check_hand_gradient(by_forward_mode, mean_loss, SIZE)
+
+    def by_dual_seeding(params):
+        partials = []
+        for i in range(len(params)):
+            seeded = list(params)
+            seeded[i] = adlearn.Dual(params[i], 1.0)
+            partials.append(mean_loss(seeded).tangent)
+        return partials
+
+    with pytest.raises(CheckFailed, match=r"switched off"):
+        lesson06.check_hand_gradient(by_dual_seeding, mean_loss, SIZE)
+    assert adlearn.derivative(lambda x: x * x, 3.0) == 6.0  # on again afterwards
+
+
+def test_train_step_finite_differences_without_a_sweep_are_rejected():
+    def by_differences(weights, lr):
+        values = [w.value for w in weights]
+        slopes = numerical_gradient(lambda *q: mean_loss(list(q)), values)
+        for w, s in zip(weights, slopes):
+            w.value -= lr * s
+        return float(mean_loss(values))
+
+    with pytest.raises(CheckFailed, match=r"called backward\(\) 0 times"):
+        lesson06.check_train_step(by_differences, mean_loss, SIZE)
+
+
+def test_train_step_a_dummy_sweep_beside_finite_differences_is_rejected():
+    def dummy_sweep(weights, lr):
+        values = [w.value for w in weights]
+        slopes = numerical_gradient(lambda *q: mean_loss(list(q)), values)
+        Variable(0.0).backward()
+        for w, s in zip(weights, slopes):
+            w.value -= lr * s
+        return float(mean_loss(values))
+
+    with pytest.raises(CheckFailed, match="the .grad your backward"):
+        lesson06.check_train_step(dummy_sweep, mean_loss, SIZE)
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        lesson06.check_factor,
+        lesson06.check_largest_stable_rate,
+        lesson06.check_hand_gradient,
+        lesson06.check_train_step,
+        lesson06.check_largest_stable_rate_many,
+    ],
+)
+def test_three_hints_and_the_first_two_hold_no_code(check):
+    hints = check.exercise.hints
+    assert len(hints) == 3
+    for text in hints[:2]:
+        assert "\n" not in text and "**" not in text and "def " not in text  # no code
+        assert "lambda" not in text and "1352" not in text and "derivative(" not in text
+
+
+# --- 06.5 ------------------------------------------------------------------------------
+
+
+def test_rate_many_right():
+    assert "2 / λ_max(H)" in repr(
+        lesson06.check_largest_stable_rate_many(define(RATE_MANY, "largest_stable_rate_many"))
+    )
+
+
+def test_rate_many_the_largest_diagonal_entry_is_rejected():
+    source = RATE_MANY.replace(
+        "max(np.linalg.eigvalsh(np.array(H, dtype=float)))", "max(H[i][i] for i in range(n))"
+    )
+    with pytest.raises(CheckFailed, match="but it should be"):
+        lesson06.check_largest_stable_rate_many(define(source, "largest_stable_rate_many"))
+
+
+def test_rate_many_the_smallest_eigenvalue_is_rejected():
+    source = RATE_MANY.replace("2 / max(", "2 / min(")
+    with pytest.raises(CheckFailed, match="but it should be"):
+        lesson06.check_largest_stable_rate_many(define(source, "largest_stable_rate_many"))
+
+
+def test_rate_many_the_library_hessian_is_switched_off():
+    def shortcut(loss, point):
+        return 2 / max(np.linalg.eigvalsh(np.array(adlearn.hessian(loss, point), dtype=float)))
+
+    with pytest.raises(CheckFailed, match=r"hessian\(\) is switched off"):
+        lesson06.check_largest_stable_rate_many(shortcut)

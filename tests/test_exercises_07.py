@@ -5,6 +5,7 @@ and defined in ``__main__``, the namespace a notebook's code lives in, so that t
 checks see it as they see a learner's code.
 """
 
+import math
 import sys
 import textwrap
 from pathlib import Path
@@ -21,8 +22,8 @@ NOTEBOOK = (
 )
 
 PREDICTION = """
-def my_prediction():
-    return 3.0
+def my_prediction(a):
+    return a + 1
 """
 
 NESTED = """
@@ -57,12 +58,24 @@ def newton_minimum(f, x, steps):
     return x
 """
 
+EIGEN = """
+def largest_eigenvalue(f, point, rounds):
+    v = [1.0 / math.sqrt(len(point))] * len(point)
+    estimate = 0.0
+    for _ in range(rounds):
+        w = my_hvp(f, point, v)
+        estimate = sum(a * b for a, b in zip(v, w))
+        length = math.sqrt(sum(b * b for b in w))
+        v = [b / length for b in w]
+    return estimate
+"""
+
 STUB = """
 def {name}(*args):
     raise NotImplementedError("Exercise: replace this line with your solution.")
 """
 
-NAMES = {"Dual": Dual, "Variable": Variable, "new_tag": new_tag, "adlearn": adlearn}
+NAMES = {"Dual": Dual, "Variable": Variable, "new_tag": new_tag, "adlearn": adlearn, "math": math}
 
 
 def define_in_main(monkeypatch, source, names=NAMES):
@@ -85,7 +98,7 @@ def notebook(monkeypatch):
 def test_the_notebook_holds_the_same_solutions():
     cells = nbformat.read(NOTEBOOK, as_version=4).cells
     solutions = "\n".join(c.source for c in cells if "solution" in c.metadata.get("tags", []))
-    for source in (PREDICTION, NESTED, HVP, NEWTON):
+    for source in (PREDICTION, NESTED, HVP, NEWTON, EIGEN):
         for line in source.strip().splitlines():
             assert line.strip() in solutions, line
 
@@ -104,6 +117,12 @@ EXERCISES = {  # key: (check, worked solution, the names the check is given, wha
     ),
     "07.3": (lesson07.check_hvp, HVP, ["my_hvp"], "one evaluation of f"),
     "07.4": (lesson07.check_newton_one_pass, NEWTON, ["newton_minimum"], "evaluates f once"),
+    "07.5": (
+        lesson07.check_largest_eigenvalue,
+        HVP + EIGEN,
+        ["largest_eigenvalue"],
+        "without ever forming H",
+    ),
 }
 
 
@@ -123,8 +142,35 @@ def test_the_stub_is_not_done_yet(notebook, key):
 
 
 WRONG = [  # key, a typical wrong answer or shortcut, what the message must say
-    ("07.1", "def my_prediction():\n    return 4.0", "true derivative of x·x"),
-    ("07.1", "def my_prediction():\n    return 2.0", "not what the naive nested derivative"),
+    (  # the Hessian from adlearn, then its largest eigenvalue: the shortcut
+        "07.5",
+        "import numpy\n"
+        "def largest_eigenvalue(f, point, rounds):\n"
+        "    return max(numpy.linalg.eigvalsh(adlearn.hessian(f, point)))",
+        r"hessian\(\) is switched off",
+    ),
+    (  # H column by column from n products, then numpy: n evaluations, not one per round
+        "07.5",
+        HVP + "import numpy\n"
+        "def largest_eigenvalue(f, point, rounds):\n"
+        "    n = len(point)\n"
+        "    columns = [my_hvp(f, point, [float(i == j) for i in range(n)]) for j in range(n)]\n"
+        "    return float(max(numpy.linalg.eigvalsh(numpy.array(columns))))",
+        "evaluated f 3 times in 40 rounds",
+    ),
+    (  # one round only: the first estimate, v·Hv for the starting vector
+        "07.5",
+        HVP + EIGEN.replace("for _ in range(rounds):", "for _ in range(1):"),
+        "evaluated f 1 times",
+    ),
+    ("07.1", "def my_prediction(a):\n    return 2 * a", "true derivative of x·x"),
+    ("07.1", "def my_prediction(a):\n    return 2.0", "not what the naive nested derivative"),
+    (  # the number at a = 2 only, from running the expression once: not the formula
+        "07.1",
+        "def my_prediction(a):\n    return 3.0",
+        "right at a = 2 but not elsewhere",
+    ),
+    ("07.1", "def my_prediction(a):\n    return a", "not what the naive nested derivative"),
     (  # one tag made once and shared by every call: the classic perturbation confusion
         "07.2",
         "ONE_TAG = new_tag()\n" + NESTED.replace("t = new_tag()", "t = ONE_TAG"),
@@ -205,6 +251,17 @@ def newton_minimum(f, x, steps):
 """,
         "evaluated f 2 times for 1 step",
     ),
+    (  # untagged Duals: right alone, wrong when newton_minimum runs inside a derivative
+        "07.4",
+        NEWTON.replace("Dual(Dual(x, 1.0, tag=t1), 1.0, tag=t2)", "Dual(Dual(x, 1.0), 1.0)"),
+        "inside derivative",
+    ),
+    (  # tags made once, before any derivative runs, are older than the check's derivative
+        "07.4",
+        "T1, T2 = new_tag(), new_tag()\n"
+        + NEWTON.replace("t1 = new_tag()", "t1 = T1").replace("t2 = new_tag()", "t2 = T2"),
+        "are your tags fresh",
+    ),
     (  # a sign error: a step uphill
         "07.4",
         NEWTON.replace("x = x - y", "x = x + y"),
@@ -233,3 +290,22 @@ def test_wrong_answer_or_shortcut_is_rejected_with_a_hint(notebook, key, source,
 def test_switched_off_functions_work_again_afterwards(notebook):
     test_wrong_answer_or_shortcut_is_rejected_with_a_hint(notebook, *WRONG[5])
     assert adlearn.second_derivative(lambda x: x**3, 2.0) == pytest.approx(12.0)
+
+
+def test_one_shared_fresh_tag_per_step_is_accepted_in_07_4(notebook):
+    """Within one hand-nested number a shared tag is harmless (the lesson says why)."""
+    source = NEWTON.replace("t2 = new_tag()", "t2 = t1")
+    result = run(lesson07.check_newton_one_pass, notebook(source), ["newton_minimum"])
+    assert result, repr(result)
+
+
+def test_the_first_hint_is_a_nudge_without_code():
+    from adlearn.checks.exercise import EXERCISES
+
+    for key in ("07.1", "07.2", "07.3", "07.4", "07.5"):
+        hints = EXERCISES[key].hints
+        assert len(hints) == 3
+        for early in hints[:2]:
+            for code in ("def ", "tag=", "lambda", ".derivative", "a + 1", "3.0"):
+                assert code not in early, (key, code)
+        assert "def " in hints[2]

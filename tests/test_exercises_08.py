@@ -51,7 +51,7 @@ SOFTPLUS = """
 def make_softplus():
     return define_primitive(
         "my_softplus",
-        real=lambda x: max(x, 0.0) + math.log1p(math.exp(-abs(x))),
+        value=lambda x: max(x, 0.0) + math.log1p(math.exp(-abs(x))),
         partials=lambda x, out: (sigmoid(x),),
         complex_=lambda z: cmath.log(1 + cmath.exp(z)),
     )
@@ -220,3 +220,15 @@ def test_wrong_answer_or_shortcut_is_rejected_with_a_hint(notebook, key, source,
 def test_switched_off_functions_work_again_afterwards(notebook):
     test_wrong_answer_or_shortcut_is_rejected_with_a_hint(notebook, *WRONG[2])
     assert adlearn.checkpointed_gradient(adlearn.sin, 0.3, 10, 3).checkpoints == 4
+
+
+def test_the_first_two_hints_give_no_code():
+    from adlearn.checks.exercise import EXERCISES
+
+    for key in ("08.1", "08.2", "08.3", "08.4"):
+        hints = EXERCISES[key].hints
+        assert len(hints) == 3
+        for early in hints[:2]:
+            for code in ("def ", "lambda", "ceil(", "log1p(", "max(x", "isinstance", ".backward()"):
+                assert code not in early, (key, code)
+        assert "def " in hints[2]

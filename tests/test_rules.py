@@ -99,7 +99,7 @@ def test_new_primitive_is_one_edit_that_everything_picks_up():
     atan2 = define_primitive(
         name,
         arity=2,
-        real=math.atan2,
+        value=math.atan2,
         partials=lambda y, x, out: (x / (x * x + y * y), -y / (x * x + y * y)),
         symbol="atan2",
     )
@@ -115,7 +115,7 @@ def test_new_primitive_is_one_edit_that_everything_picks_up():
         assert y.grad == pytest.approx(2 / 5)
         assert z.primitive is RULES[name]
     finally:
-        del RULES[name]
+        adlearn.remove_primitive(name)
 
 
 def test_missing_rule_names_the_operation_and_the_fix():
@@ -125,7 +125,7 @@ def test_missing_rule_names_the_operation_and_the_fix():
 
 def test_primitive_names_are_unique():
     with pytest.raises(ValueError, match="already exists"):
-        define_primitive("sin", real=math.sin, partials=lambda x, out: (math.cos(x),))
+        define_primitive("sin", value=math.sin, partials=lambda x, out: (math.cos(x),))
 
 
 def test_references_themselves_on_a_known_derivative():

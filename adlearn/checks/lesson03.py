@@ -276,7 +276,7 @@ def softplus_reference(x: float) -> tuple[float, float]:
         "def make_softplus(name):\n"
         "    return define_primitive(\n"
         "        name,\n"
-        "        real=lambda x: math.log1p(math.exp(x)),\n"
+        "        value=lambda x: math.log1p(math.exp(x)),\n"
         "        complex_=lambda z: cmath.log(1 + cmath.exp(z)),\n"
         "        partials=lambda x, out: (1 / (1 + exp(-x)),),\n"
         "    )",

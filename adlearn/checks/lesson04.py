@@ -20,8 +20,9 @@ from typing import Any
 
 import adlearn
 
+from ..core import topological_order
 from ..variable import Variable
-from .exercise import Wrong, exercise, expect_close, unseen_points
+from .exercise import ShortcutUsed, Wrong, exercise, expect_close, unseen_points
 
 # --- random programs ---------------------------------------------------------------
 
@@ -140,15 +141,17 @@ def predict_graph(a: Any, b: Any) -> Any:
     "04.1",
     "predict an adjoint",
     hints=(
-        "draw the three operations, write the local partial on each of the five edges, "
-        "then go from y back to a: a is used twice (by u = a * b and by v = u + a), and "
-        "u is used twice (by v and by y), so add one contribution per use.",
-        "Start with ȳ = 1. Then v̄ = ȳ · u and ū = ȳ · v (from y = v u) plus v̄ · 1 "
-        "(from v = u + a). Finally ā = ū · b (from u = a b) plus v̄ · 1 (from v = u + a).",
+        "draw the graph first: one node for each of a, b, u, v and y, one arrow for each "
+        "operand of each operation, and on each arrow the local partial of the operation it "
+        "enters. Then count how many operations use a, and how many use u.",
+        "Go backwards from ȳ = 1. A node's adjoint is complete only when every operation "
+        "that uses it has contributed: compute the adjoints of v and u before the one of a, "
+        "and give each of them one term per use (the user's adjoint times the partial on "
+        "that arrow). Put in the numbers of the forward pass at a = 3, b = 2.",
         "def predicted_grad():\n    # u = 6, v = 9, ȳ = 1, v̄ = u = 6, ū = v + v̄ = 15\n"
         "    # ā = ū·b + v̄ = 15·2 + 6\n    return 36.0",
     ),
-    forbid=(adlearn.Variable, adlearn.gradient, adlearn.derivative),
+    forbid=(adlearn.Variable, adlearn.gradient, adlearn.derivative, adlearn.Dual, adlearn.vjp),
     why="Predict the number with pencil and paper first; then run the cell below the "
     "check to see the engine agree.",
 )
@@ -156,12 +159,22 @@ def check_prediction(predicted_grad: Callable[[], float]) -> str:
     guess = predicted_grad()
     a, b = Variable(3.0), Variable(2.0)
     predict_graph(a, b).backward()
-    if not isinstance(guess, (int, float)):
+    if isinstance(guess, bool) or not isinstance(guess, (int, float)):
         raise Wrong(f"predicted_grad() should return a number, not {guess!r}")
-    if math.isclose(guess, 27.0):
+    if math.isclose(guess, 30.0):
         raise Wrong(
-            "27 is what you get when a's use by v = u + a is forgotten: a feeds two "
-            "operations, so its adjoint has two parts"
+            "30 is what you get when a's use by v = u + a is forgotten (ū · b alone): a "
+            "feeds two operations, so its adjoint has two parts"
+        )
+    if math.isclose(guess, 24.0):
+        raise Wrong(
+            "24 is the derivative of u · u = (a b)²: it leaves out a's use by v = u + a, "
+            "both in v and in ā. a feeds two operations, so its adjoint has two parts"
+        )
+    if math.isclose(guess, 21.0):
+        raise Wrong(
+            "21 takes ū = v = 9 from y = v u alone: u is used twice (by v and by y), so ū "
+            "has two parts too, and a's use by v adds one more"
         )
     if not math.isclose(guess, a.grad, rel_tol=1e-12):
         raise Wrong(
@@ -174,30 +187,79 @@ def check_prediction(predicted_grad: Callable[[], float]) -> str:
 # --- 04.2: adjoints by hand ----------------------------------------------------------
 
 
-def _p_gradient(x1: float, x2: float) -> tuple[float, float]:
-    # p = (x1 + x2) exp(x1 x2), differentiated by hand (an independent reference)
+def _p_adjoints(x1: float, x2: float) -> dict[str, float]:
+    # p = (x1 + x2) exp(x1 x2), differentiated by hand (an independent reference):
+    # ∂p/∂t for every term t, with the others held fixed
     e = math.exp(x1 * x2)
-    return (e + (x1 + x2) * x2 * e, e + (x1 + x2) * x1 * e)
+    s = x1 + x2
+    return {
+        "x1": e + s * x2 * e,
+        "x2": e + s * x1 * e,
+        "t1": e,  # p = t1 t3
+        "t2": s * e,  # p = t1 exp(t2)
+        "t3": s,
+    }
+
+
+ADJOINT_NAMES = ("x1", "x2", "t1", "t2", "t3")
+"""What grad_p_by_hand returns, in this order: the adjoints of x1, x2, t1, t2, t3."""
+
+
+def _refuse_complex(*args: Any) -> Any:
+    raise ShortcutUsed(
+        "This exercise asks for the adjoints, computed backwards with plain floats; the "
+        "complex step (a complex number in the input) is switched off while it is checked."
+    )
+
+
+def _real_only(name: str) -> Callable[..., Any]:
+    base = getattr(float, name)
+
+    def operation(self: float, other: Any) -> Any:
+        if isinstance(other, complex) or "complex" in type(other).__name__:
+            _refuse_complex()
+        return base(self, other)
+
+    return operation
+
+
+class _RealOnly(float):
+    """A float that refuses to become complex: the complex step is not a sweep."""
+
+    __complex__ = _refuse_complex
+    __add__ = _real_only("__add__")
+    __radd__ = _real_only("__radd__")
+    __sub__ = _real_only("__sub__")
+    __rsub__ = _real_only("__rsub__")
+    __mul__ = _real_only("__mul__")
+    __rmul__ = _real_only("__rmul__")
+    __truediv__ = _real_only("__truediv__")
+    __rtruediv__ = _real_only("__rtruediv__")
 
 
 @exercise(
     "04.2",
     "adjoints by hand",
     hints=(
-        "the section 'The chain rule, run backwards'. Every *use* of a term adds one "
-        "contribution to its adjoint: x1 is used twice (by t1 = x1 + x2 and by "
-        "t2 = x1 * x2), so x̄1 = t̄1 · 1 + t̄2 · x2; the same for x2.",
-        "From t4 = t1 * t3: t̄1 = t̄4 · t3 and t̄3 = t̄4 · t1. From t3 = exp(t2): "
-        "t̄2 = t̄3 · t3, since exp is its own derivative.",
+        "the section 'The chain rule, run backwards': start from the last term, whose "
+        "adjoint is 1, and go up the list. Before you write a line, mark which terms use "
+        "each of x1 and x2; every use will add one contribution.",
+        "For each term, from t4 back to t1: its adjoint is the sum, over the terms that use "
+        "it, of the user's adjoint times the local partial of the user. The local partials "
+        "come from the forward values you have just computed (a product's partial is the "
+        "other factor; exp is its own derivative). Do the inputs last: each is used twice.",
         "def grad_p_by_hand(x1, x2):\n    t1 = x1 + x2\n    t2 = x1 * x2\n"
         "    t3 = math.exp(t2)\n    t4_bar = 1.0\n    t1_bar = t4_bar * t3\n"
         "    t3_bar = t4_bar * t1\n    t2_bar = t3_bar * t3\n"
-        "    return (t1_bar + t2_bar * x2, t1_bar + t2_bar * x1)",
+        "    x1_bar = t1_bar * 1 + t2_bar * x2\n    x2_bar = t1_bar * 1 + t2_bar * x1\n"
+        "    return (x1_bar, x2_bar, t1_bar, t2_bar, t3_bar)",
     ),
     forbid=(
         adlearn.Variable,
         adlearn.gradient,
         adlearn.vjp,
+        adlearn.jvp,
+        adlearn.derivative,
         adlearn.jacobian_reverse,
         adlearn.jacobian_forward,
         adlearn.Dual,
@@ -207,15 +269,29 @@ def _p_gradient(x1: float, x2: float) -> tuple[float, float]:
 def check_grad_p_by_hand(grad_p_by_hand: Callable[[float, float], Any]) -> str:
     points = unseen_points("04.2", 10, -1.2, 1.2)
     for x1, x2 in zip(points[::2], points[1::2]):
-        got = grad_p_by_hand(x1, x2)
-        if not isinstance(got, (tuple, list)) or len(got) != 2:
-            raise Wrong(f"grad_p_by_hand({x1:.3g}, {x2:.3g}) should return a pair, not {got!r}")
-        expected = _p_gradient(x1, x2)
-        for i in (0, 1):
-            expect_close(
-                got[i], expected[i], f"∂p/∂x{i + 1} at ({x1:.3g}, {x2:.3g})", rtol=1e-12, atol=1e-14
+        got = grad_p_by_hand(_RealOnly(x1), _RealOnly(x2))
+        if not isinstance(got, (tuple, list)) or len(got) != len(ADJOINT_NAMES):
+            raise Wrong(
+                f"grad_p_by_hand({x1:.3g}, {x2:.3g}) should return five adjoints, "
+                f"(x̄1, x̄2, t̄1, t̄2, t̄3), not {got!r}"
             )
-    return "both partials agree to 12 digits at 5 points you have not seen."
+        if any(isinstance(g, complex) or "complex" in type(g).__name__ for g in got):
+            raise Wrong(
+                "grad_p_by_hand returned a complex number: the adjoints are real, "
+                "computed backwards from t̄4 = 1 with plain floats"
+            )
+        expected = _p_adjoints(x1, x2)
+        for name, g in zip(ADJOINT_NAMES, got):
+            expect_close(
+                g,
+                expected[name],
+                f"the adjoint of {name} at ({x1:.3g}, {x2:.3g})",
+                rtol=1e-12,
+                atol=1e-14,
+            )
+    return (
+        "all five adjoints (x̄1, x̄2, t̄1, t̄2, t̄3) agree to 12 digits at 5 points you have not seen."
+    )
 
 
 # --- 04.3: the reverse sweep ---------------------------------------------------------
@@ -321,15 +397,18 @@ def expect_exact_and_deep(make: Callable[[float], Any]) -> None:
     "04.3",
     "a reverse sweep in topological order",
     hints=(
-        "the section 'The fix: visit each node once, in topological order'. First list "
-        "every node once, each after all of its inputs, with a loop and an explicit stack "
-        "(no recursion); then set the output's grad to 1 and go through that list "
-        "backwards, doing input.grad += partial * node.grad for every input pair.",
-        "A depth-first search with a stack of (node, inputs_done) pairs: when you pop a "
-        "node for the first time, push (node, True) and then (input, False) for each input "
-        "not seen yet; when you pop (node, True), all its inputs are in the list, so "
-        "append it. Before the sweep, set grad = 0.0 on every node that has inputs (so a "
-        "second backward() starts them afresh, while the inputs keep adding up).",
+        "the section 'The fix: visit each node once, in topological order'. The two buggy "
+        "versions above went wrong in the order of their visits, not in the arithmetic. "
+        "Split the work in two: first a list of the nodes in a safe order, then the sweep "
+        "through that list. A list used as a stack replaces the recursion.",
+        "The order: a depth-first search with an explicit stack of pairs (node, a flag "
+        "'its inputs are being handled'). Meeting a node for the first time: remember it "
+        "as seen, push it back with the flag set, then push its inputs not seen yet. "
+        "Popping a node whose flag is set: all its inputs are already in the list, so "
+        "append it. The sweep: reset to zero the adjoint of every node that has inputs "
+        "(never the leaves, which accumulate), add 1 to the output's adjoint, then walk "
+        "the list from its end and add each edge's partial times the node's adjoint into "
+        "that input.",
         "class SweepValue(NaiveValue):\n    def backward(self):\n"
         "        order, seen, stack = [], set(), [(self, False)]\n        while stack:\n"
         "            node, inputs_done = stack.pop()\n            if inputs_done:\n"
@@ -440,14 +519,14 @@ PLANTED = {
     "04.4",
     "find the wrong partial",
     hints=(
-        "your numerical test. For each rule and each input, compare the partial "
-        "the rule returns with a central difference of its value function along that "
-        "input, at an ordinary point (not 0 or 1, where many wrong formulas happen to "
-        "be right), with a relative tolerance that a central difference can meet (1e-5).",
-        "For a rule (value, partials) of k inputs, pick a point such as (0.7, 1.3)[:k]; "
-        "for input i, move only coordinate i by ±h (h = 1e-6) and compare "
-        "(value(up) - value(down)) / (2 h) with partials(*point)[i]. Count the inputs "
-        "with `len(point)` after trying the value function with two numbers, then one.",
+        "do not read the formulas: test them. Lesson 00's central difference tells you, "
+        "with no formula at all, what a partial really is at a point. Choose the point "
+        "with care: at 0 or 1 many wrong formulas happen to give the right number.",
+        "For every rule, find how many inputs it takes (try the value function with two "
+        "numbers, then with one). At an ordinary point, for each input in turn, move only "
+        "that input a little up and a little down, divide the change of the value by the "
+        "distance, and compare with the partial the rule claims. The tolerance must be one "
+        "a central difference can meet (about five digits), relative to the slope's size.",
         "def first_wrong_partial(rules):\n    for name, (value, partials) in rules.items():\n"
         "        try:\n            point = [0.7, 1.3]\n            value(*point)\n"
         "        except TypeError:\n            point = [0.7]\n"
@@ -494,31 +573,38 @@ def _u_times_jacobian(x: float, y: float, z: float) -> tuple[float, float, float
 
 
 @contextmanager
-def _counting_backward() -> Iterator[list[int]]:
-    calls = [0]
+def _recording_backward() -> Iterator[list[tuple[float, list[Variable]]]]:
+    """Record each backward() while inside: the output's value and the graph's inputs."""
+    sweeps: list[tuple[float, list[Variable]]] = []
     original = Variable.backward
 
-    def counted(self: Variable) -> None:
-        calls[0] += 1
+    def recorded(self: Variable) -> None:
         original(self)
+        leaves = [n for n in topological_order(self) if n.primitive is None]
+        sweeps.append((float(self.value), leaves))
 
-    Variable.backward = counted  # type: ignore[method-assign]
+    Variable.backward = recorded  # type: ignore[method-assign]
     try:
-        yield calls
+        yield sweeps
     finally:
         Variable.backward = original  # type: ignore[method-assign]
+
+
+def _weighted_output(x: float, y: float, z: float) -> float:
+    return 2 * x * y * z - (math.sin(x) + math.exp(y) - z)
 
 
 @exercise(
     "04.5",
     "a vector-Jacobian product with one backward()",
     hints=(
-        "the section 'Reverse mode computes vector-Jacobian products'. Make three "
-        "Variables, compute both outputs of F from them, combine the outputs with the "
-        "weights u = (2, -1) into ONE number, call backward() on it once, and return "
-        "the three inputs' .grad.",
-        "Seeding the outputs with u is the same as differentiating u₁ F₁ + u₂ F₂: "
-        "weighted = 2 * out1 - out2.",
+        "the section 'Reverse mode computes vector-Jacobian products': seeding the "
+        "outputs with the weights u gives the gradient of one number built from the "
+        "outputs. Which number?",
+        "Make the three inputs Variables and compute both outputs of F from them. Combine "
+        "the two outputs into a single Variable, each output weighted by its entry of u, "
+        "call backward() once on that Variable, and return the three inputs' adjoints "
+        "exactly as the sweep left them.",
         "def weighted_gradient(x, y, z):\n    xs = [Variable(x), Variable(y), Variable(z)]\n"
         "    out1, out2 = F(*xs)\n    (2.0 * out1 - out2).backward()\n"
         "    return tuple(v.grad for v in xs)",
@@ -529,10 +615,10 @@ def _counting_backward() -> Iterator[list[int]]:
 def check_weighted_gradient(weighted_gradient: Callable[[float, float, float], Any]) -> str:
     points = unseen_points("04.5", 12, -1.5, 1.5)
     for x, y, z in zip(points[::3], points[1::3], points[2::3]):
-        with _counting_backward() as calls:
+        with _recording_backward() as sweeps:
             got = weighted_gradient(x, y, z)
-        if calls[0] != 1:
-            raise Wrong(f"weighted_gradient called backward() {calls[0]} times; once is enough")
+        if len(sweeps) != 1:
+            raise Wrong(f"weighted_gradient called backward() {len(sweeps)} times; once is enough")
         if not isinstance(got, (tuple, list)) or len(got) != 3:
             raise Wrong(f"weighted_gradient should return three numbers, not {got!r}")
         for name, g, e in zip("xyz", got, _u_times_jacobian(x, y, z)):
@@ -543,4 +629,18 @@ def check_weighted_gradient(weighted_gradient: Callable[[float, float, float], A
                 rtol=1e-12,
                 atol=1e-14,
             )
+        swept, leaves = sweeps[0]
+        if not math.isclose(swept, _weighted_output(x, y, z), rel_tol=1e-12, abs_tol=1e-14):
+            raise Wrong(
+                f"backward() ran on a Variable whose value is {swept:.6g}, not "
+                "u₁ F₁ + u₂ F₂ at the point: the sweep must start from the weighted "
+                "combination of both outputs"
+            )
+        for name, value, g in zip("xyz", (x, y, z), got):
+            if not any(leaf.value == value and leaf.grad == g for leaf in leaves):
+                raise Wrong(
+                    f"the {name} entry you returned is not the .grad that your backward() "
+                    f"left on an input of value {value:.6g}: return the adjoints the sweep "
+                    "computed, not numbers from somewhere else"
+                )
     return "uᵀJ is right at 4 points you have not seen, with one backward() each."

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from fractions import Fraction
 from typing import Any
 
+from ..core import topological_order
 from ..derivatives import derivative, gradient
 from ..dual import Dual
 from ..rules import relu
@@ -48,10 +49,12 @@ def _kinked(x: Any) -> Any:
     "05.1",
     "predict the derivative at a composite kink",
     hints=(
-        "AD never sees the function as a whole: it applies relu'(0) = 1 to each relu on "
-        "its own and multiplies by the slope of what is inside (2x, then -x).",
-        "relu(2x) contributes relu'(0) times 2. The term -relu(-x) contributes minus "
-        "relu'(0) times the slope of -x, which is -1. Add the two contributions.",
+        "AD never looks at the function as a whole near 0: it follows the program one "
+        "operation at a time. Which slope does adlearn give relu at 0 (the section "
+        "'Corners')? Both relus here are evaluated at 0.",
+        "Use the chain rule term by term: each relu contributes its conventional slope at "
+        "0 times the slope of its own argument, with the sign its term has in f. Add the "
+        "contributions, and compare with the one-sided slopes 1 and 2.",
         "AD gives 1 * 2 - 1 * (-1) = 3 at x = 0, in both modes. The one-sided slopes are "
         "1 (left) and 2 (right), so 3 is not even a subgradient: AD is right at every x "
         "except this one. def my_prediction(): return 3.0",
@@ -96,12 +99,15 @@ def _gradient_in_both_modes(f: Callable[..., Any], x: float, y: float) -> list[t
     "05.2",
     "a norm with a usable gradient at the origin",
     hints=(
-        "At the origin sqrt'(0) is inf and inf * 0 is nan. Branch on the value of "
-        "x*x + y*y and, at the origin only, return something whose value is exactly 0 "
-        "and whose derivatives are 0, without calling sqrt.",
-        "x*x + y*y itself is 0 at the origin, and its gradient (2x, 2y) is (0, 0) there. "
-        "Everywhere else return sqrt(x*x + y*y). Adding a small epsilon inside the square "
-        "root changes the value, which the exercise does not allow.",
+        "where does the NaN come from? The section 'When the program's derivative is not "
+        "the function's' follows it to sqrt's infinite slope at 0, multiplied by 0. The "
+        "value must stay exact, so change which operations run at the origin, not the "
+        "formula.",
+        "Branch with an ordinary if on the value of the sum of squares. At the origin only, "
+        "return something whose value is exactly 0 and whose derivatives there are 0 "
+        "(built from what you already computed, without any square root); everywhere "
+        "else, the square root as usual. Python's if runs one side only, so the square "
+        "root never sees the 0.",
         "def safe_norm(x, y):\n    r2 = x * x + y * y\n    if r2 == 0:\n"
         "        return r2\n    return sqrt(r2)",
     ),
@@ -152,15 +158,16 @@ def _expm1_points() -> list[float]:
     "05.3",
     "(exp(x) - 1)/x with a derivative that is right near 0",
     hints=(
-        "Test your function near 0, not only at 0: at x = 1e-10 the quotient rule subtracts "
-        "two numbers of size 1/x that agree in all but the last digits. Near 0, compute "
-        "without any subtraction: use the series 1 + x/2 + x**2/6 + ... for |x| below a "
-        "threshold, and the formula above it.",
-        "Choose the threshold and the number of terms together, as with the step h of "
-        "lesson 00: above the threshold the formula's slope has an error of about "
-        "1e-16/x**2, below it the series leaves out terms of size x**n. With |x| < 0.01 "
-        "and terms up to x**6 / 7! both are far below the accuracy asked. Return the "
-        "series as an expression in x (a constant has slope 0).",
+        "test your function near 0, not only at 0: the planted repair is right at 0 and "
+        "wrong at 1e-10. The section 'When the program's derivative is not the "
+        "function's' says which operation goes wrong there. Near 0, compute something that "
+        "never makes that operation.",
+        "Below a threshold, return the function's Taylor series at 0, written as an "
+        "expression in x (so that its derivative is the series' derivative), with enough "
+        "terms that the first term left out is far below the accuracy asked; above the "
+        "threshold, the formula. Choose the threshold and the number of terms together, "
+        "as the step h in lesson 00: the formula's slope error grows as x shrinks (like "
+        "1e-16 over x squared), the series' error grows with x.",
         "def expm1_over_x(x):\n    if abs(x) < 1e-2:\n"
         "        tail = 1 / 120 + x * (1 / 720 + x / 5040)\n"
         "        return 1 + x * (1 / 2 + x * (1 / 6 + x * (1 / 24 + x * tail)))\n"
@@ -196,19 +203,21 @@ def backward_replaced(wrap: Callable[[Callable[..., Any]], Callable[..., Any]]) 
 
 
 @contextmanager
-def _counting_backward() -> Iterator[list[int]]:
-    """Count calls of Variable.backward while inside."""
-    calls = [0]
+def _recording_backward() -> Iterator[list[tuple[float, list[Variable]]]]:
+    """Record each backward() while inside: the output's value and the graph's inputs."""
+    sweeps: list[tuple[float, list[Variable]]] = []
 
-    def counting(original: Callable[..., Any]) -> Callable[..., Any]:
-        def counted(self: Variable) -> Any:
-            calls[0] += 1
-            return original(self)
+    def recording(original: Callable[..., Any]) -> Callable[..., Any]:
+        def recorded(self: Variable) -> Any:
+            result = original(self)
+            leaves = [n for n in topological_order(self) if n.primitive is None]
+            sweeps.append((float(self.value), leaves))
+            return result
 
-        return counted
+        return recorded
 
-    with backward_replaced(counting):
-        yield calls
+    with backward_replaced(recording):
+        yield sweeps
 
 
 def _data_sets() -> list[tuple[float, list[tuple[float, float]]]]:
@@ -225,11 +234,12 @@ def _data_sets() -> list[tuple[float, list[tuple[float, float]]]]:
     "05.4",
     "one backward() per data point",
     hints=(
-        "Make ONE Variable for w before the loop. Inside the loop, build only this "
-        "point's squared error and call backward() on it; do not reset .grad in between, "
-        "and return w's .grad after the loop.",
-        "Each backward() adds d(error_i)/dw into .grad; after the loop .grad holds the "
-        "sum, which is dL/dw. A Variable made inside the loop starts from 0 every time.",
+        "the section 'Gradients accumulate': here accumulation is what you want. How many "
+        "Variables for w do you need, and should anything be reset between points?",
+        "Create the Variable for w once, before the loop. For each data point build only "
+        "that point's squared error from it and sweep it; reset nothing in between. After "
+        "the loop its .grad holds the sum of every point's contribution, which is dL/dw: "
+        "return it.",
         'def data_gradient(w, points):\n    weight = Variable(w, name="w")\n'
         "    for x, y in points:\n        ((weight * x - y) ** 2).backward()\n"
         "    return weight.grad",
@@ -240,13 +250,32 @@ def _data_sets() -> list[tuple[float, list[tuple[float, float]]]]:
 def check_data_gradient(data_gradient: Callable[..., Any]) -> str:
     for w, points in _data_sets():
         want = sum(2 * (w * x - y) * x for x, y in points)
-        with _counting_backward() as calls:
+        with _recording_backward() as sweeps:
             got = data_gradient(w, points)
         _agree(got, want, 1e-12, f"data_gradient({w:.3g}, <{len(points)} points>)")
-        if calls[0] != len(points):
+        if len(sweeps) != len(points):
             raise Wrong(
-                f"with {len(points)} data points your code called backward() {calls[0]} "
+                f"with {len(points)} data points your code called backward() {len(sweeps)} "
                 "times; the exercise asks for one call per data point"
+            )
+        swept = sorted(value for value, _ in sweeps)
+        errors = sorted((w * x - y) ** 2 for x, y in points)
+        if any(not math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-14) for a, b in zip(swept, errors)):
+            raise Wrong(
+                "each backward() should sweep one data point's squared error (w x - y)**2, "
+                f"but the values your sweeps started from were {[f'{v:.4g}' for v in swept]}"
+            )
+        shared = [leaf for leaf in sweeps[0][1] if leaf.value == w]
+        shared = [leaf for leaf in shared if all(any(leaf is n for n in ns) for _, ns in sweeps)]
+        if not shared:
+            raise Wrong(
+                "the sweeps did not all reach one and the same Variable for w: make it once, "
+                "before the loop, so that every backward() adds into its .grad"
+            )
+        if not any(leaf.grad == got for leaf in shared):
+            raise Wrong(
+                f"you returned {got!r}, which is not the .grad your backward() calls left on "
+                "w: return the accumulated gradient itself, not a number from elsewhere"
             )
     return (
         "the gradient is right on three data sets you had not seen, with exactly one "

@@ -12,7 +12,9 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from ..derivatives import derivative, gradient
+import numpy as np
+
+from ..derivatives import derivative, gradient, jacobian_forward, jacobian_reverse, jvp, vjp
 from ..dual import Dual
 from ..higher import hessian, hessian_vector_product, second_derivative
 from ..rules import exp, sin
@@ -60,10 +62,12 @@ def _measured_factor(lr: float) -> float:
     "06.1",
     "predict the factor per step",
     hints=(
-        "Near the minimum one step multiplies the distance to x* = 4 by 1 - lr * L''(4). "
-        "The lesson computed L''(4) with nested AD.",
-        "Keep the sign: when lr * L''(4) is larger than 1 the factor is negative and x "
-        "lands on the other side of 4 at every step (the zig-zag).",
+        "the section 'Steps that are too large': near the minimum, one step multiplies "
+        "the distance to x* = 4 by a factor that depends only on the learning rate and "
+        "on a number the lesson computed with nested AD.",
+        "Put the learning rate 0.0012 and the second derivative of the loss at 4 into "
+        "the factor of that section. Keep its sign: a negative factor means x lands on "
+        "the other side of 4 at every step (the zig-zag).",
         "L''(4) = 1352, so the factor is 1 - 0.0012 * 1352 = -0.6224. "
         "def my_factor(): return 1 - 0.0012 * 1352",
     ),
@@ -110,11 +114,15 @@ def _converges(loss: Callable[[Any], Any], x_star: float, lr: float) -> bool:
     "06.2",
     "the largest stable learning rate of any loss",
     hints=(
-        "The limit is 2 / L''(x*). Get L'' by nesting derivative: the derivative of "
-        "the function x -> derivative(loss, x), evaluated at x_star.",
-        "derivative(lambda x: derivative(loss, x), x_star) is L''(x_star). Return 2 divided "
-        "by it, not L'' itself, and not a formula for one particular loss: the check "
-        "passes losses you have not seen.",
+        "the section 'Steps that are too large' gives the limit in terms of the loss's "
+        "curvature at the minimum. The curvature is a derivative of a derivative: which "
+        "tool of lesson 05 or 06 gives a derivative of anything you can write as a "
+        "function of one number?",
+        "Make a function of one number that returns the derivative of the loss there, "
+        "differentiate that function at x_star (that is the second derivative), and "
+        "return the limit the section gives from it: not the curvature itself, and not a "
+        "number worked out for one particular loss, since the check passes losses you "
+        "have not seen.",
         "def largest_stable_rate(loss, x_star):\n"
         "    curvature = derivative(lambda x: derivative(loss, x), x_star)\n"
         "    return 2 / curvature",
@@ -162,14 +170,18 @@ def _unseen_weights(key: str, size: int) -> list[float]:
     "06.3",
     "backpropagation through the network, by hand",
     hints=(
-        "Go through the training points one at a time. For each, compute the hidden "
-        "values h_j = tanh(...) and the logit z, then d(loss)/dz = (sigmoid(z) - y) / N "
-        "(the mean over N points), and push it back: to c, to each v_j, then through "
-        "tanh (whose slope is 1 - h_j**2) to w_j1, w_j2 and b_j.",
-        "With g = (sigmoid(z) - y) / N: dc += g; dv_j += g * h_j; and with "
-        "a_j = g * v_j * (1 - h_j**2): dw_j1 += a_j * x1, dw_j2 += a_j * x2, db_j += a_j. "
-        "Keep the order of the flat list: hidden weights (2 per unit), hidden biases, "
-        "output weights, output bias.",
+        "the section 'The network and its loss' gives you the start of the sweep: the "
+        "slope of one point's loss with respect to its logit z. Everything else is the "
+        "chain rule going back through the formula for z, one point at a time, adding "
+        "each point's contributions into 25 running totals.",
+        "For each training point: run the network forward with floats, keeping the six "
+        "hidden values. Take the slope of the loss at z (divided by the number of points, "
+        "since the loss is a mean). It goes to the output bias as it is and to each "
+        "output weight times that unit's hidden value. Through a unit's weight and its "
+        "tanh (whose slope is one minus the hidden value squared) it reaches the unit's "
+        "bias, and its two input weights times the point's coordinates. Keep the order "
+        "of the flat list: hidden weights (two per unit), hidden biases, output weights, "
+        "output bias.",
         "def hand_gradient(params):\n    h = (len(params) - 1) // 4\n"
         "    grads = [0.0] * len(params)\n    n = len(train_points)\n"
         "    for (x1, x2), y in zip(train_points, train_labels):\n"
@@ -182,8 +194,19 @@ def _unseen_weights(key: str, size: int) -> list[float]:
         "            grads[2 * j] += a * x1\n            grads[2 * j + 1] += a * x2\n"
         "            grads[2 * h + j] += a\n    return grads",
     ),
-    forbid=(gradient, numerical_gradient, complex_step),
-    why="The point is to do by hand what the backward sweep does.",
+    forbid=(
+        gradient,
+        numerical_gradient,
+        complex_step,
+        derivative,
+        Dual,
+        jvp,
+        vjp,
+        jacobian_forward,
+        jacobian_reverse,
+    ),
+    why="The point is to do by hand what the backward sweep does: forward mode, one pass "
+    "per parameter, is not a backward sweep.",
 )
 def check_hand_gradient(
     hand_gradient: Callable[..., Any], mean_loss: Callable[[list[Any]], Any], size: int
@@ -208,16 +231,32 @@ def check_hand_gradient(
 # --- 06.4: one training step of the network --------------------------------------------
 
 
+def _recording_grads(weights: list[Variable]) -> Callable[..., Any]:
+    """A backward() that also records, after each sweep, the .grad of `weights`."""
+    records: list[list[float]] = []
+
+    def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
+        def recorded(self: Variable) -> Any:
+            result = original(self)
+            records.append([float(w.grad) for w in weights])
+            return result
+
+        return recorded
+
+    wrap.records = records  # type: ignore[attr-defined]
+    return wrap
+
+
 @exercise(
     "06.4",
     "the planted bugs in a training step",
     hints=(
-        "The caller keeps its list of Variables: a step must change each weight's .value "
-        "in place (making new Variables moves nothing the caller sees), and must leave "
-        "the gradients reset, or the next step adds the old gradient to the new one.",
-        "Without a reset, the second step uses the sum of both steps' gradients: call "
-        "L.zero_grad() after the update (or set each w.grad = 0.0). Update .value in "
-        "place; do not make new Variables, since the caller keeps the old ones.",
+        "run the buggy step twice on a list of Variables and print their .value and .grad "
+        "after each call. Does anything the caller holds move? What does .grad hold when "
+        "the second step begins (the section 'Gradients accumulate' of lesson 05)?",
+        "A step must change the caller's own Variables, in place, by minus the learning "
+        "rate times the gradient that this step's backward() left in .grad, and must leave "
+        "every .grad at zero for the next step. Return the loss computed before the move.",
         "def train_step(weights, lr):\n    L = mean_loss(weights)\n    L.backward()\n"
         "    for w in weights:\n        w.value -= lr * w.grad\n    L.zero_grad()\n"
         "    return L.value",
@@ -234,7 +273,10 @@ def check_train_step(
         before = [w.value for w in weights]
         expected_loss = float(mean_loss(before))
         slopes = numerical_gradient(lambda *q: mean_loss(list(q)), before)
-        returned = train_step(weights, lr)
+        recorder = _recording_grads(weights)
+        with backward_replaced(recorder):
+            returned = train_step(weights, lr)
+        records = recorder.records  # type: ignore[attr-defined]
         _near(
             _plain(returned, f"what step {step} returns"),
             expected_loss,
@@ -246,8 +288,110 @@ def check_train_step(
             what = f"step {step} moved weight {i} by {moved:.6g}; it should move by {-lr * s:.6g}"
             if abs(moved + lr * s) > 1e-6 * max(1.0, abs(lr * s)):
                 raise Wrong(what)
+        if len(records) != 1:
+            raise Wrong(
+                f"step {step} called backward() {len(records)} times; a training step "
+                "sweeps once and moves every weight by what that sweep left in .grad"
+            )
+        for i, (w, old, g) in enumerate(zip(weights, before, records[0])):
+            if abs((w.value - old) + lr * g) > 1e-12 * max(1.0, abs(lr * g)):
+                raise Wrong(
+                    f"at step {step} weight {i} did not move by -lr times the .grad your "
+                    "backward() left on it: move each weight by the gradient of the sweep"
+                )
     return (
         f"two steps from weights you had not seen, with lr = {lr:.3g}: every one of the "
         f"{size} weights moved by -lr times its partial derivative (checked by central "
         "differences), and the returned loss is right."
+    )
+
+
+# --- 06.5: the largest stable learning rate with many parameters ----------------------
+
+
+def _many_parameter_losses() -> list[tuple[str, Callable[..., Any], list[float], np.ndarray]]:
+    """(name, loss, its minimiser, its Hessian there by hand), at points not seen before."""
+    q = unseen_points("06.5 point", 3, 0.4, 1.4)
+    ts = unseen_points("06.5 t", 6, -1.0, 1.0)
+    ys = unseen_points("06.5 y", 6, -1.0, 2.0)
+    design = np.array([[1.0, t, t * t] for t in ts])
+    best = [float(v) for v in np.linalg.lstsq(design, np.array(ys), rcond=None)[0]]
+
+    def fit(a: Any, b: Any, c: Any) -> Any:
+        return sum((a + b * t + c * t * t - y) ** 2 for t, y in zip(ts, ys)) / len(ts)
+
+    def curved(a: Any, b: Any, c: Any) -> Any:
+        return (
+            (a * b - q[0] * q[1]) ** 2
+            + (a + c * c - q[0] - q[2] ** 2) ** 2
+            + (sin(b) * c - math.sin(q[1]) * q[2]) ** 2
+        )
+
+    jacobian = np.array(
+        [[q[1], q[0], 0.0], [1.0, 0.0, 2 * q[2]], [0.0, math.cos(q[1]) * q[2], math.sin(q[1])]]
+    )
+
+    def two(a: Any, b: Any) -> Any:
+        return (exp(a) - math.exp(q[0])) ** 2 + 3 * (a - b) ** 2
+
+    e = math.exp(2 * q[0])
+    return [
+        ("a curve fit of 3 parameters", fit, best, 2 * design.T @ design / len(ts)),
+        ("a curved loss of 3 parameters", curved, list(q), 2 * jacobian.T @ jacobian),
+        ("a loss of 2 parameters", two, [q[0], q[0]], np.array([[2 * e + 6, -6], [-6, 6.0]])),
+    ]
+
+
+def _distance_after(loss: Callable[..., Any], point: list[float], lr: float) -> float:
+    """Gradient descent from beside the minimum: the distance after 100 steps over at start."""
+    x = [v + 1e-4 * d for v, d in zip(point, (1.0, -0.7, 0.4))]
+    start = math.dist(x, point)
+    try:
+        for _ in range(100):
+            x = [v - lr * s for v, s in zip(x, gradient(loss, x))]
+            if math.dist(x, point) > 1e3 * start:
+                break
+    except (OverflowError, ValueError):
+        return math.inf
+    return math.dist(x, point) / start
+
+
+@exercise(
+    "06.5",
+    "the largest stable learning rate with many parameters",
+    hints=(
+        "the section 'Many parameters: the sharpest direction sets the rate'. You need the "
+        "matrix of second derivatives at the minimum, then one number from it. adlearn's "
+        "hessian is switched off: build the matrix from derivatives you can already take.",
+        "Entry (i, j) of the Hessian is the derivative, along parameter i, of the j-th "
+        "entry of the gradient: move only parameter i to a number s, take the gradient "
+        "there with reverse mode, pick entry j, and differentiate that with respect to s "
+        "with forward mode. With the whole matrix, take its largest eigenvalue (numpy's "
+        "eigvalsh) and return the limit the section gives.",
+        "def largest_stable_rate_many(loss, point):\n    n = len(point)\n\n"
+        "    def moved(i, s):\n        return [s if k == i else v for k, v in enumerate(point)]\n\n"
+        "    H = [[derivative(lambda s: gradient(loss, moved(i, s))[j], point[i])\n"
+        "          for j in range(n)] for i in range(n)]\n"
+        "    return 2 / max(np.linalg.eigvalsh(np.array(H, dtype=float)))",
+    ),
+    forbid=(second_derivative, hessian, hessian_vector_product, numerical_gradient),
+    why="Build the Hessian from derivatives yourself: that is how those functions work inside.",
+)
+def check_largest_stable_rate_many(largest_stable_rate_many: Callable[..., Any]) -> str:
+    for name, loss, point, by_hand in _many_parameter_losses():
+        got = _plain(largest_stable_rate_many(loss, list(point)), f"your rate for {name}")
+        want = 2 / float(max(np.linalg.eigvalsh(by_hand)))
+        _near(got, want, f"largest_stable_rate_many for {name}", 1e-9)
+        if not (
+            _distance_after(loss, point, 0.9 * got)
+            < 1.0
+            < _distance_after(loss, point, 1.1 * got) / 100
+        ):
+            raise Wrong(
+                f"for {name}, gradient descent does not switch from converging to not "
+                "converging at your rate"
+            )
+    return (
+        "2 / λ_max(H) is right for three losses of 2 and 3 parameters you had not seen, and "
+        "gradient descent converges at 0.9 times your rate and flies off at 1.1 times it."
     )

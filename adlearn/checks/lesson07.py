@@ -20,6 +20,7 @@ from .exercise import Wrong, exercise, expect_close, unseen_points
 __all__ = [
     "check_confusion_prediction",
     "check_hvp",
+    "check_largest_eigenvalue",
     "check_nested_derivative",
     "check_newton_one_pass",
 ]
@@ -67,32 +68,49 @@ def _naive_derivative(f: Callable[[Any], Any], x: float) -> Any:
     "07.1",
     "predict perturbation confusion",
     hints=(
-        "follow the ε by hand, as the lesson does for x + y. The outer call makes "
-        "x = 2 + ε; the inner call makes y = 1 + ε with the SAME ε, so multiply "
-        "(2 + ε)(1 + ε) and keep the ε part: that is what the inner call reports.",
-        "The inner call returns a plain number (the ε part of (2 + ε)(1 + ε)). The outer "
-        "function multiplies x = 2 + ε by that number; its ε part is the answer.",
-        "(2 + ε)(1 + ε) = 2 + 3ε, so the inner call returns 3. Then x · 3 = 6 + 3ε, and the "
-        "outer derivative is 3 (the true derivative of x·x is 4).\n\n"
-        "def my_prediction():\n    return 3.0",
+        "follow the ε by hand, as the section 'Perturbation confusion' does for x + y, "
+        "but with a general point a instead of 2: write down what x and y are inside the "
+        "inner call when both carry the same ε.",
+        "The outer call makes x a dual number with value a and tangent 1; the inner call "
+        "makes y a dual number with value 1 and tangent 1, and with one shared ε nothing "
+        "tells the two tangents apart. Multiply x and y as dual numbers and keep the ε "
+        "coefficient: that plain number is what the inner call returns. The outer function "
+        "multiplies x by it; read the ε coefficient of that product. Your answer is a "
+        "formula in a.",
+        "(a + ε)(1 + ε) = a + (a + 1)ε, so the inner call returns a + 1 (it should return a). "
+        "Then x · (a + 1) = a(a + 1) + (a + 1)ε, and the naive outer derivative is a + 1, "
+        "where the true derivative of x·x is 2a. At a = 2: 3 instead of 4.\n\n"
+        "def my_prediction(a):\n    return a + 1",
     ),
 )
-def check_confusion_prediction(my_prediction: Callable[[], Any]) -> str:
-    guess = my_prediction()
-    if guess is None or guess is Ellipsis:
-        raise NotImplementedError
-    guess = _plain_number(guess, "Your prediction")
-    naive = _naive_derivative(lambda x: x * _naive_derivative(lambda y: x * y, 1.0), 2.0)
-    if math.isclose(guess, 4.0):
-        raise Wrong(
-            "4 is the true derivative of x·x at 2, but the naive version does not compute "
-            "it: with one shared ε, the inner call also sees the outer perturbation."
-        )
-    if not math.isclose(guess, naive):
-        raise Wrong(f"Your prediction {guess:g} is not what the naive nested derivative returns.")
+def check_confusion_prediction(my_prediction: Callable[[float], Any]) -> str:
+    points = [2.0, *unseen_points("07.1", 3, -3.0, 5.0)]
+    for a in points:
+        guess = my_prediction(a)
+        if guess is None or guess is Ellipsis:
+            raise NotImplementedError
+        guess = _plain_number(guess, f"Your prediction at a = {a:.4g}")
+        naive = _naive_derivative(lambda x: x * _naive_derivative(lambda y: x * y, 1.0), a)
+        if math.isclose(guess, 2 * a) and not math.isclose(naive, 2 * a):
+            raise Wrong(
+                f"at a = {a:.4g} you predict {guess:g}, the true derivative of x·x. The naive "
+                "version does not compute it: with one shared ε, the inner call also sees the "
+                "outer perturbation."
+            )
+        if not math.isclose(guess, naive, rel_tol=1e-12, abs_tol=1e-12):
+            where = (
+                "Your number is right at a = 2 but not elsewhere: follow the ε with a "
+                "general a, not with 2."
+                if a != 2.0 and math.isclose(_plain_number(my_prediction(2.0), ""), 3.0)
+                else "Follow the ε once more."
+            )
+            raise Wrong(
+                f"at a = {a:.4g} your prediction is {guess:g}, but that is not what the "
+                f"naive nested derivative returns. {where}"
+            )
     return (
-        f"the naive version returns {naive:g} instead of 4: the inner derivative counted "
-        "the outer ε as its own."
+        "the naive version returns a + 1 instead of 2a (3 instead of 4 at a = 2): the inner "
+        "derivative counted the outer ε as its own."
     )
 
 
@@ -127,15 +145,15 @@ _FUNCTIONS: list[
     "07.2",
     "second derivatives by nesting, with tags",
     hints=(
-        "my_derivative should seed Dual(x, 1.0, tag=t) with t = new_tag(), a tag no "
-        "other call uses, and read the tangent of THAT tag only: if the result is not a "
-        "Dual carrying tag t, the function did not depend on this x, and the derivative "
-        "is 0.0. my_second_derivative is my_derivative applied to my_derivative.",
-        "Reading the tangent: `result.derivative if isinstance(result, Dual) and "
-        "result.tag == t else 0.0`. A result with another tag belongs to an outer "
-        "derivative: to this one it is a constant. my_second_derivative(f, x) is "
-        "my_derivative(lambda t: my_derivative(f, t), x): f runs once, on a dual number "
-        "of dual numbers.",
+        "how adlearn's derivative keeps nested calls apart, in the section "
+        "'Perturbation confusion': each call has a tag of its own and reads only the "
+        "tangent that carries it.",
+        "my_derivative: take a fresh tag, seed x as a dual number with tangent 1 and that "
+        "tag, run f once, and return the tangent of the result only if the result is a "
+        "dual number carrying YOUR tag. Anything else (a plain number, or a dual number of "
+        "an outer derivative) did not depend on this x: its derivative is zero. "
+        "my_second_derivative: differentiate, with my_derivative, a function that itself "
+        "returns my_derivative of f; f then runs once, on a dual number of dual numbers.",
         "def my_derivative(f, x):\n"
         "    t = new_tag()\n"
         "    result = f(Dual(x, 1.0, tag=t))\n"
@@ -229,13 +247,14 @@ def _cubic_hvp(p: list[float], v: list[float]) -> list[float]:
     "07.3",
     "a Hessian-vector product, forward over reverse",
     hints=(
-        "make each input Variable(Dual(p, v, tag=t)) with ONE fresh tag t = new_tag() "
-        "for all of them, evaluate f once, call backward() on the result, and read "
-        "the tangent of each input's .grad. An input that f does not use keeps "
-        ".grad == 0.0, a plain number: its component of Hv is 0.0.",
-        "After backward(), x.grad is Dual(∂f/∂x, (Hv)_x) with your tag. Read it as "
-        "`g.derivative if isinstance(g, Dual) and g.tag == t else 0.0`. One evaluation "
-        "of f, one sweep: never build H column by column (that takes n evaluations).",
+        "the cell that computes Hv for g(x, y) = x²y + y³ in 'Hessian-vector "
+        "products: forward over reverse': the same recipe works for any number of inputs.",
+        "Take ONE fresh tag for all the inputs. Make each input a Variable whose value is a "
+        "dual number: the point's component, the direction's component as its tangent, and "
+        "your tag. Evaluate f once and sweep backward once. Each input's gradient is then a "
+        "dual number (gradient, component of Hv): return the tangents. An input that f "
+        "does not use keeps a plain zero as its gradient, and its component is zero. Never "
+        "build H column by column: that takes n evaluations.",
         "def my_hvp(f, point, v):\n"
         "    t = new_tag()\n"
         "    inputs = [Variable(Dual(p, d, tag=t)) for p, d in zip(point, v)]\n"
@@ -282,8 +301,19 @@ def check_hvp(my_hvp: Callable[..., Any]) -> str:
     def first_component(s: Any) -> Any:
         return my_hvp(lambda x, y: x**3 * y + s * x * y, [s, b], [d, e])[0]
 
+    try:
+        nested = _derivative(first_component, a)
+    except AttributeError as error:
+        if "backward" not in str(error):
+            raise
+        raise Wrong(
+            "inside another derivative, f(*your inputs) gave a Dual of THAT derivative, which "
+            "has no backward(): the tag of your inputs is older than the derivative running "
+            "around my_hvp, so that derivative recorded the operations instead. Take a fresh "
+            "tag from new_tag() inside my_hvp, at every call, and give it to every input."
+        ) from None
     expect_close(
-        _derivative(first_component, a),
+        nested,
         6 * b * d + (6 * a + 1) * e,
         "d/ds of (H·v)₁ for x³y + s·x·y at x = s (my_hvp inside a derivative: is your tag fresh?)",
         rtol=1e-12,
@@ -309,13 +339,13 @@ def _newton_reference(
     "07.4",
     "Newton's method, one pass per step",
     hints=(
-        "at each step, evaluate f ONCE at a dual number of dual numbers: "
-        "Dual(Dual(x, 1.0, tag=t1), 1.0, tag=t2) with two fresh tags. The result y holds "
-        "f' in y.derivative.value and f'' in y.derivative.derivative; then step "
-        "x - f'/f''.",
-        "Tags: t1 = new_tag() and t2 = new_tag(). y = f(X); first = y.derivative.value, "
-        "second = y.derivative.derivative. If f'' is 0 or negative the step does not "
-        "go towards a minimum: the check only uses functions where f'' > 0.",
+        "the first cell of this lesson: one evaluation of x³ on a dual number "
+        "of dual numbers gave f, f' and f'' together.",
+        "At each step, build the current x as a dual number of dual numbers, as in that "
+        "cell, with tags fresh at this step (new_tag() is newer than any derivative that "
+        "may be running around your function). Evaluate f once. Of the result, the outer "
+        "tangent is itself a dual number: its value part is f', its tangent is f''. Step "
+        "with those two numbers and return x after the last step.",
         "def newton_minimum(f, x, steps):\n"
         "    for _ in range(steps):\n"
         "        t1 = new_tag()\n"
@@ -362,7 +392,109 @@ def check_newton_one_pass(newton_minimum: Callable[..., Any]) -> str:
                     f"x after {steps} Newton step(s) on {name} from {x0:.4g}",
                     rtol=1e-12,
                 )
+    # Inside another derivative: how does one Newton step move when the parameter a of
+    # exp(x) - a·x moves? x1 = x0 - 1 + a·exp(-x0), so dx1/da = exp(-x0). Untagged Duals
+    # (or tags older than the running derivative's) read the wrong tangent here.
+    x0 = starts[0]
+
+    def one_step(s: Any) -> Any:
+        return newton_minimum(lambda x: adlearn.exp(x) - s * x, x0, 1)
+
+    expect_close(
+        _plain_number(_derivative(one_step, a), "the derivative of your Newton step"),
+        math.exp(-x0),
+        f"d/da of one Newton step on exp(x) - a·x from {x0:.4g}, with newton_minimum inside "
+        "derivative (are your tags fresh, made by new_tag() at each step?)",
+        rtol=1e-12,
+    )
     return (
         "each Newton step evaluates f once and lands where f'/f'' from closed forms "
-        "says, to 12 digits."
+        "says, to 12 digits, also inside another derivative."
+    )
+
+
+# --- 07.5: the largest eigenvalue of H from products Hv alone ------------------------
+
+
+def _quadratic(a: float, b: float, c: float, s: float) -> Callable[..., Any]:
+    """A function whose Hessian is [[2a, s, 0], [s, 2b, s], [0, s, 2c]] everywhere."""
+
+    def f(x: Any, y: Any, z: Any) -> Any:
+        return a * x * x + b * y * y + c * z * z + s * x * y + s * y * z
+
+    return f
+
+
+def _rosenbrock(x: Any, y: Any) -> Any:
+    return (1 - x) ** 2 + 100 * (y - x * x) ** 2
+
+
+@exercise(
+    "07.5",
+    "the largest eigenvalue of H, by power iteration",
+    hints=(
+        "the section 'What Hv looks like': H stretches some directions more than others. "
+        "What happens to a vector if you multiply it by H again and again?",
+        "Power iteration: start from a unit vector with no zero component, and repeat: "
+        "compute w = Hv with a Hessian-vector product (one evaluation of f), estimate the "
+        "eigenvalue as the dot product of v and w (v has length 1), and make v the unit "
+        "vector along w. Never form H: each round is one product, nothing more.",
+        "def largest_eigenvalue(f, point, rounds):\n"
+        "    v = [1.0 / math.sqrt(len(point))] * len(point)\n"
+        "    estimate = 0.0\n"
+        "    for _ in range(rounds):\n"
+        "        w = my_hvp(f, point, v)\n"
+        "        estimate = sum(a * b for a, b in zip(v, w))\n"
+        "        length = math.sqrt(sum(b * b for b in w))\n"
+        "        v = [b / length for b in w]\n"
+        "    return estimate",
+    ),
+    forbid=(adlearn.hessian, adlearn.jacobian_forward, adlearn.jacobian_reverse),
+    why="Use Hessian-vector products only: power iteration never forms H.",
+)
+def check_largest_eigenvalue(largest_eigenvalue: Callable[..., Any]) -> str:
+    import numpy as np
+
+    # the top eigenvalue (about 6) is well apart from the next (about 2): power iteration
+    # gains about a factor 3 per round, whatever unit vector it starts from
+    a, b, c, s = (
+        lo + (hi - lo) * t
+        for (lo, hi), t in zip(
+            [(2.5, 3.5), (0.8, 1.2), (0.4, 0.6), (0.2, 0.6)], unseen_points("07.5 q", 4, 0, 1)
+        )
+    )
+    p = unseen_points("07.5 point", 3, -1.0, 1.0)
+    x0 = 0.8 + unseen_points("07.5 valley", 1, 0.0, 0.4)[0]
+    cases = [
+        (
+            "a quadratic of 3 inputs",
+            _quadratic(a, b, c, s),
+            p,
+            [[2 * a, s, 0.0], [s, 2 * b, s], [0.0, s, 2 * c]],
+        ),
+        (
+            f"Rosenbrock's function at ({x0:.3g}, {x0 * x0:.3g})",
+            _rosenbrock,
+            [x0, x0 * x0],
+            [[2 + 800 * x0 * x0, -400 * x0], [-400 * x0, 200.0]],
+        ),
+    ]
+    rounds = 40
+    for name, f, point, hessian in cases:
+        counted = Counted(f)
+        got = _plain_number(
+            largest_eigenvalue(counted, list(point), rounds),
+            f"largest_eigenvalue for {name}",
+        )
+        if counted.calls != rounds:
+            raise Wrong(
+                f"largest_eigenvalue evaluated f {counted.calls} times in {rounds} rounds. "
+                "Power iteration needs one Hessian-vector product per round (one evaluation "
+                "of f each), and never the whole Hessian."
+            )
+        expected = float(np.linalg.eigvalsh(np.array(hessian))[-1])
+        expect_close(got, expected, f"the largest eigenvalue of H for {name}", rtol=1e-9)
+    return (
+        f"{rounds} rounds of power iteration, one Hv each, give the largest eigenvalue of H "
+        "to 9 digits, without ever forming H."
     )

@@ -53,12 +53,14 @@ def _plain_number(x: Any, what: str) -> float:
     "08.1",
     "predict the cost of checkpointing",
     hints=(
-        "draw the schedule for 10 steps with every=3: the segments start at steps 0, 3, "
-        "6 and 9. One state is stored per segment, and every segment except the last "
-        "runs twice (once on plain numbers, once recorded). The last segment can be "
-        "shorter than every.",
-        "segments = ceil(n_steps / every); the last segment has n_steps - (segments - 1) "
-        "* every steps; the steps run twice are all the others.",
+        "draw the schedule for a small case, say 10 steps with every=3, as the diagram in "
+        "'Checkpointing' does for 12 steps: where do the segments start, and which steps "
+        "run on plain floats before they are recorded?",
+        "One state is stored at the start of each segment, so count the segments; a last, "
+        "shorter segment counts too, and every larger than n_steps gives one segment. Each "
+        "step is recorded once; the steps of every segment except the last also ran "
+        "before, on plain floats. So the steps run twice are all the steps except those of "
+        "the last segment: work out how long that one is.",
         "def checkpoint_counts(n_steps, every):\n"
         "    segments = math.ceil(n_steps / every)\n"
         "    last = n_steps - (segments - 1) * every\n"
@@ -137,15 +139,15 @@ def _peak_bytes(run: Callable[[], Any]) -> int:
     "08.2",
     "checkpointing with shared parameters",
     hints=(
-        "forward sweep on plain numbers: store the state at the start of each segment. "
-        "Backward sweep, last segment first: make the stored state and the parameters "
-        "fresh Variables, record only that segment, seed its end with the adjoint that "
-        "came from the segment after it (for example `(end * adjoint).backward()`), ADD "
-        "each parameter's .grad to a running total (they are used by every segment), and "
-        "pass start.grad on as the next adjoint.",
-        "The parameters appear in every segment, so their gradient is the sum of what each "
-        "segment's sweep gives. Keep one list of totals, and create new Variables for theta "
-        "in each segment. The last segment starts with adjoint 1.0.",
+        "start from checkpointed_loss_gradient in the section 'Checkpointing': the same "
+        "two sweeps, with one difference: here every segment uses the same parameters.",
+        "Forward, on plain numbers: store the state at the start of each segment. Then "
+        "backwards, last segment first: make fresh Variables for that segment's stored "
+        "state and for the parameters, record that segment only, and sweep back from its "
+        "end seeded with the adjoint handed over by the segment after it (1 for the last "
+        "segment). The parameters are used by every segment, so ADD each one's gradient to "
+        "a running total; hand the gradient of the segment's start on to the segment "
+        "before it.",
         "def checkpointed_shared_gradient(step, x0, theta, n_steps, every):\n"
         "    states, x = [], x0\n"
         "    for start in range(0, n_steps, every):\n"
@@ -209,9 +211,9 @@ def check_checkpointed_shared(checkpointed_shared_gradient: Callable[..., Any]) 
             "before recording the next."
         )
     return (
-        f"the gradient matches plain reverse mode to 12 digits, each step is recorded once, "
-        f"and the peak memory for {n_steps} steps was {yours / plain_peak:.0%} of plain "
-        "reverse mode's."
+        "the gradient matches plain reverse mode to 12 digits, each step is recorded once, "
+        f"and the peak memory for {n_steps} steps stayed under a quarter of plain reverse "
+        "mode's."
     )
 
 
@@ -242,17 +244,19 @@ class _Defining:
     "08.3",
     "softplus as a primitive",
     hints=(
-        "call define_primitive with three functions: `real` computes the value on a float "
-        "without overflow (for large x, log(1 + e^x) is x + log(1 + e^-x)); `partials(x, "
-        "out)` returns a tuple with the one partial, written with adlearn's functions so "
-        "that it nests; `complex_` computes the value on a complex number with cmath.",
-        "The partial of softplus is the sigmoid: `partials=lambda x, out: (sigmoid(x),)` "
-        "with adlearn's sigmoid. A stable real version: `max(x, 0.0) + "
-        "math.log1p(math.exp(-abs(x)))`. The complex version: `cmath.log(1 + cmath.exp(z))`.",
+        "how control_step is defined with define_primitive in 'Custom derivative "
+        "rules': a value on floats, its partials written with adlearn's functions, and a "
+        "version for complex numbers.",
+        "The value: log(1 + e^x) overflows for large x, so take the larger of x and 0 out "
+        "of the logarithm first; then the exponential only ever sees a number that is not "
+        "positive (log1p keeps the small remainder accurate). The partial: differentiate "
+        "log(1 + e^x) by hand and recognise a function adlearn already has; write it with "
+        "that function so that it nests. The complex version may use the plain formula "
+        "with cmath: the complex step only evaluates it near the real line, at moderate x.",
         "def make_softplus():\n"
         "    return define_primitive(\n"
         '        "my_softplus",\n'
-        "        real=lambda x: max(x, 0.0) + math.log1p(math.exp(-abs(x))),\n"
+        "        value=lambda x: max(x, 0.0) + math.log1p(math.exp(-abs(x))),\n"
         "        partials=lambda x, out: (sigmoid(x),),\n"
         "        complex_=lambda z: cmath.log(1 + cmath.exp(z)),\n"
         "    )",
@@ -324,11 +328,12 @@ def check_softplus(make_softplus: Callable[[], Any]) -> str:
     "08.4",
     "stop-gradient at every level",
     hints=(
-        "stop_gradient(x) must give x's plain value with no derivative for ANY derivative, "
-        "inner or outer. x.value removes only the outermost level: inside a nested "
-        "derivative, that value is itself a Dual that carries the other derivative's tangent.",
-        "Unwrap until you reach a plain number: `while isinstance(x, (Dual, Variable)): "
-        "x = x.value`.",
+        "the end of the section 'Stop-gradient': .value removes one level only. "
+        "Inside a nested derivative, what kind of number is x.value?",
+        "Inside nested derivatives x is a dual number (or Variable) whose value part is "
+        "again a dual number (or Variable) of the other derivative, and so on down to a "
+        "plain number. Keep taking the value part until what you hold is a plain number, "
+        "and return that.",
         "def stop_gradient(x):\n"
         "    while isinstance(x, (Dual, Variable)):\n"
         "        x = x.value\n"

@@ -1,0 +1,234 @@
+"""The engine is plain Python a learner can read, and the code it shows is the code that runs.
+
+* No generated code: no eval, exec, compile or frame tricks in the engine's files.
+* Every operator of `Dual` and `Variable` has source code in the package.
+* What lessons 02 and 09 print (`show_code`, the operators' source) runs: a profiler
+  counts the calls of exactly those code objects.
+* The package's import graph has no cycle.
+* A differential test: every row of the table, in both modes and nested, agrees with
+  a slow reference that calls the row's own functions on floats, at seeded random points.
+"""
+
+import ast
+import inspect
+import io
+import math
+import random
+import re
+import sys
+import textwrap
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import pytest
+
+import adlearn
+from adlearn import RULES, Dual, Variable, derivative, gradient
+from adlearn.higher import hessian, hessian_vector_product, second_derivative
+
+PACKAGE = Path(adlearn.__file__).parent
+ENGINE_FILES = sorted(PACKAGE.glob("*.py"))  # the engine; adlearn/checks is the graders'
+
+
+def test_no_generated_code_in_the_engine():
+    pattern = re.compile(r"\b(exec|eval|compile)\(|_getframe")
+    for path in ENGINE_FILES:
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            assert not pattern.search(line), f"{path.name}:{number}: {line.strip()}"
+
+
+OPERATORS = ["add", "sub", "mul", "truediv", "pow", "radd", "rsub", "rmul", "rtruediv", "rpow"]
+
+
+@pytest.mark.parametrize("kind", [Dual, Variable])
+@pytest.mark.parametrize("method", [*OPERATORS, "neg", "abs"])
+def test_every_operator_has_source_in_the_package(kind, method):
+    function = getattr(kind, f"__{method}__")
+    source = inspect.getsource(function)
+    where = Path(inspect.getsourcefile(function)).name
+    assert where in {"dual.py", "variable.py", "core.py"}, where
+    if where != "core.py":  # the reflected ones swap the operands in core.reflected
+        assert where == f"{kind.__name__.lower()}.py"
+        assert "value(" in source and "partials(" in source  # the row's functions, called
+
+
+def calls_of(code_objects, run):
+    """How often each code object is entered while `run()` runs (a profiler counts)."""
+    counts = dict.fromkeys(code_objects, 0)
+
+    def profile(frame, event, arg):
+        if event == "call" and frame.f_code in counts:
+            counts[frame.f_code] += 1
+
+    sys.setprofile(profile)
+    try:
+        run()
+    finally:
+        sys.setprofile(None)
+    return counts
+
+
+def lesson02_f(x):
+    return 3 * adlearn.sin(x * x) ** 2 / 2 - 2 ** (x - 3) / 8
+
+
+@pytest.mark.parametrize("kind", [Dual, Variable])
+def test_the_operators_shown_are_the_code_that_runs(kind):
+    mul, sin = kind.__mul__, RULES["sin"].operations[kind]
+    mul_code, sin_code = mul.__code__, sin.__code__
+    point = kind(3.0, 1.0) if kind is Dual else kind(3.0)
+    counts = calls_of([mul_code, sin_code], lambda: lesson02_f(point))
+    assert counts[mul_code] >= 1 and counts[sin_code] == 1, counts
+    # and show_code prints exactly that source
+    printed = io.StringIO()
+    with redirect_stdout(printed):
+        adlearn.show_code("mul")
+    assert textwrap.dedent(inspect.getsource(mul)).strip() in printed.getvalue()
+    assert 'mul = define_primitive(\n    "mul",' in printed.getvalue()  # the whole row
+
+
+def test_derivative_runs_the_forward_code_once_per_operation():
+    mul_code = Dual.__mul__.__code__
+    counts = calls_of([mul_code], lambda: derivative(lambda x: x * x * x, 2.0))
+    assert counts[mul_code] == 2
+
+
+def test_the_sweep_lesson_04_prints_is_the_one_backward_runs():
+    code = adlearn.variable.backpropagate.__code__
+    x = Variable(2.0)
+    y = x * x
+    assert calls_of([code], y.backward)[code] == 1
+
+
+def imports_of(path):
+    """The adlearn modules `path` imports, at any depth of its code."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            if node.module:
+                found.add(node.module.split(".")[0])
+            else:
+                found.update(alias.name for alias in node.names)
+    return found - {"checks"}
+
+
+def test_the_import_graph_has_no_cycle():
+    graph = {path.stem: imports_of(path) for path in ENGINE_FILES}
+    state = {}
+
+    def visit(module, path):
+        if state.get(module) == "done":
+            return
+        assert state.get(module) != "open", f"import cycle: {' -> '.join([*path, module])}"
+        state[module] = "open"
+        for other in sorted(graph.get(module, ())):
+            visit(other, [*path, module])
+        state[module] = "done"
+
+    for module in sorted(graph):
+        visit(module, [])
+
+
+# --- the differential test ------------------------------------------------------------
+
+# Where each row is tried: a range of points where it is defined and smooth.
+RANGES = {
+    "log": (0.1, 4.0),
+    "sqrt": (0.1, 4.0),
+    "tan": (-1.2, 1.2),
+    "pow": (0.2, 3.0),
+    "div": (0.3, 3.0),
+    "abs": (0.2, 3.0),
+    "relu": (0.2, 3.0),
+}
+
+
+def points(name, arity, count=5):
+    rng = random.Random(f"{name}-{arity}")  # seeded per row
+    low, high = RANGES.get(name, (-2.5, 2.5))
+    for _ in range(count):
+        xs = [rng.uniform(low, high) for _ in range(arity)]
+        if name in {"abs", "relu"} and rng.random() < 0.5:
+            xs = [-v for v in xs]  # both sides of the kink
+        yield xs
+
+
+def reference(row, xs):
+    """The row's own functions on floats: (value, partials)."""
+    out = row.value(*xs)
+    return out, tuple(float(p) for p in row.partials(*xs, out))
+
+
+def second_reference(row, xs, i, j, h=1e-5):
+    """d/dx_j of the i-th partial, by central differences of the row's functions."""
+
+    def partial_at(shift):
+        moved = list(xs)
+        moved[j] += shift
+        return reference(row, moved)[1][i]
+
+    return (partial_at(h) - partial_at(-h)) / (2 * h)
+
+
+def close(a, b, rel=1e-12, abs_=1e-12):
+    return math.isclose(a, b, rel_tol=rel, abs_tol=abs_)
+
+
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_every_row_in_both_modes_agrees_with_its_own_functions(name):
+    row = RULES[name]
+    f = row.evaluate
+    for xs in points(name, row.arity):
+        out, partials = reference(row, xs)
+        # forward mode, one input moved at a time, and with the others constant
+        for i in range(row.arity):
+            args = [Dual(v, 1.0 if k == i else 0.0) for k, v in enumerate(xs)]
+            result = f(*args)
+            assert close(result.value, out) and close(result.derivative, partials[i]), (xs, i)
+            constants = [Dual(v, 1.0) if k == i else v for k, v in enumerate(xs)]
+            assert close(f(*constants).derivative, partials[i]), (xs, i)
+        # reverse mode
+        leaves = [Variable(v) for v in xs]
+        y = f(*leaves)
+        y.backward()
+        assert close(y.value, out)
+        for leaf, partial in zip(leaves, partials):
+            assert close(leaf.grad, partial), xs
+        # the whole-function entry points
+        assert all(close(g, p) for g, p in zip(gradient(f, xs), partials))
+
+
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_every_row_nested_agrees_with_its_own_functions(name):
+    row = RULES[name]
+    f = row.evaluate
+    for xs in points(name, row.arity):
+        if row.arity == 1:
+            want = second_reference(row, xs, 0, 0)
+            for got in (
+                second_derivative(f, xs[0]),  # forward over forward
+                hessian(f, xs)[0][0],  # forward over reverse
+            ):
+                assert math.isclose(got, want, rel_tol=1e-6, abs_tol=1e-6), (xs, got, want)
+            continue
+        H = hessian(f, xs)
+        for i in range(2):
+            for j in range(2):
+                want = second_reference(row, xs, i, j)
+                assert math.isclose(H[i][j], want, rel_tol=1e-6, abs_tol=1e-6), (xs, i, j)
+        v = [0.3, -0.7]
+        Hv = hessian_vector_product(f, xs, v)
+        for i in range(2):
+            want = sum(second_reference(row, xs, i, j) * v[j] for j in range(2))
+            assert math.isclose(Hv[i], want, rel_tol=1e-6, abs_tol=1e-6), (xs, i)
+        # reverse over forward by hand: a Variable inside a Dual's value is a constant
+        # to the Dual, and the tangent is d/dx_0 of f; its gradient is row 0 of H.
+        leaves = [Variable(v) for v in xs]
+        inner = f(Dual(leaves[0], 1.0, tag=adlearn.new_tag()), leaves[1]).derivative
+        if isinstance(inner, Variable):
+            inner.backward()
+        else:  # a constant partial (add, sub): nothing depends on the inputs
+            assert inner == reference(row, xs)[1][0]
+        for j in range(2):
+            want = second_reference(row, xs, 0, j)
+            assert math.isclose(leaves[j].grad, want, rel_tol=1e-6, abs_tol=1e-6), (xs, j)

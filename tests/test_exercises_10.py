@@ -1,0 +1,233 @@
+"""The exercises of lesson 10: worked solutions pass; wrong answers and shortcuts do not.
+
+The lesson's scaffolding (``Node``, ``backward``) and its worked solutions are read
+from the notebook and run in ``__main__``, where a notebook's code lives; the wrong
+answers are the worked solutions with one typical slip each.
+"""
+
+import sys
+import textwrap
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+import adlearn
+from adlearn.checks import CheckFailed, lesson10
+from adlearn.checks.exercise import EXERCISES
+
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "10-from-numbers-to-arrays.ipynb"
+CELLS = nbformat.read(NOTEBOOK, as_version=4).cells
+SCAFFOLD = [c.source for c in CELLS if c.cell_type == "code" and c.source.startswith("class Node")]
+
+
+def _solution(name: str) -> str:
+    """The worked solution cell that defines `name`, without the marker lines."""
+    for cell in CELLS:
+        if "solution" in cell.metadata.get("tags", []) and f"def {name}(" in cell.source:
+            lines = cell.source.splitlines()
+            return "\n".join(line for line in lines if "### " not in line) + "\n"
+    raise AssertionError(f"no solution cell defines {name}")
+
+
+TANH = _solution("tanh")
+MATMUL = _solution("matmul")
+BROADCASTING = _solution("add")
+CROSS_ENTROPY = _solution("softmax_cross_entropy")
+SOLVED = (TANH, MATMUL, BROADCASTING, CROSS_ENTROPY)
+
+
+@pytest.fixture
+def lesson(monkeypatch):
+    """Run sources in __main__ as notebook cells; the lesson's scaffolding first."""
+    namespace = vars(sys.modules["__main__"])
+    before = set(namespace)
+    monkeypatch.setitem(namespace, "np", np)
+    monkeypatch.setitem(namespace, "adlearn", adlearn)
+    monkeypatch.setitem(namespace, "Tensor", adlearn.Tensor)
+
+    def run(*sources):
+        for source in sources:
+            exec(textwrap.dedent(source), namespace)
+        return namespace
+
+    run(*SCAFFOLD)
+    yield run
+    for key in set(namespace) - before:
+        namespace.pop(key, None)
+
+
+def checks(ns):
+    return {
+        "10.1": lambda: lesson10.check_tanh(ns["tanh"], ns["Node"]),
+        "10.2": lambda: lesson10.check_matmul(ns["matmul"], ns["Node"]),
+        "10.3": lambda: lesson10.check_broadcasting(ns["add"], ns["total"], ns["Node"]),
+        "10.4": lambda: lesson10.check_cross_entropy(ns["softmax_cross_entropy"], ns["Node"]),
+    }
+
+
+SAID = {
+    "10.1": "a node used twice gets both shares",
+    "10.2": "A @ A collects both shares",
+    "10.3": "broadcast in every way",
+    "10.4": "logits of 1000 do not overflow",
+}
+
+
+def test_the_scaffolding_is_found():
+    assert len(SCAFFOLD) == 1 and "def backward(output)" in SCAFFOLD[0]
+
+
+@pytest.mark.parametrize("key", sorted(SAID))
+def test_worked_solution_passes(lesson, key):
+    result = checks(lesson(*SOLVED))[key]()
+    assert result and SAID[key] in repr(result)
+
+
+TANH_BY_TENSOR = """
+def tanh(x):
+    t = Tensor(x.value)
+    y = adlearn.tanh(t)
+    def vjp(g):
+        y.backward(g)
+        return t.grad
+    return Node(y.value, (x,), (vjp,), "tanh")
+"""
+
+TANH_BY_TENSOR_MODULE = TANH_BY_TENSOR.replace("Tensor(x.value)", "adlearn.tensor.Tensor(x.value)")
+
+TANH_ADDS_ITSELF = """
+def tanh(x):
+    y = np.tanh(x.value)
+    def vjp(g):
+        share = g * (1 - y**2)
+        x.grad = share if x.grad is None else x.grad + share
+        return share
+    return Node(y, (x,), (vjp,), "tanh")
+"""
+
+CROSS_ENTROPY_BY_ADLEARN = """
+def softmax_cross_entropy(logits, labels):
+    t = Tensor(logits.value)
+    loss = adlearn.cross_entropy(t, labels)
+    def vjp(g):
+        loss.backward(g)
+        return t.grad
+    return Node(loss.value, (logits,), (vjp,), "cross-entropy")
+"""
+
+WRONG = [  # exercise, a typical wrong answer or shortcut, the message
+    ("10.1", TANH.replace("g * (1 - y**2)", "g * (1 - x.value**2)"), "1 - x² with the input x"),
+    ("10.1", TANH.replace("g * (1 - y**2)", "np.sum(g * (1 - y**2))"), r"shape \(\)"),
+    ("10.1", TANH_ADDS_ITSELF, "The gradient of a tanh node of shape"),
+    ("10.1", TANH_BY_TENSOR, r"Tensor\(\) is switched off"),
+    ("10.1", TANH_BY_TENSOR_MODULE, "operations are switched off"),
+    ("10.2", MATMUL.replace("g @ b.value.T", "g @ b.value"), "a transpose is missing"),
+    ("10.2", MATMUL.replace("a.value.T @ g", "a.value @ g"), "a transpose is missing"),
+    ("10.2", MATMUL.replace("a.value.T @ g", "g.T @ a.value"), "B̄ for A of shape"),
+    (
+        "10.2",
+        "def matmul(a, b):\n    t, u = Tensor(a.value), Tensor(b.value)\n    return t @ u",
+        r"Tensor\(\) is switched off",
+    ),
+    (
+        "10.3",
+        BROADCASTING.replace("lambda g: unbroadcast(g, b.value.shape)", "lambda g: g"),
+        "summed over the broadcast axes",
+    ),
+    (
+        "10.3",
+        BROADCASTING.replace("g = g.sum(axis=axis, keepdims=True)", "pass"),
+        "summed over the broadcast axes",
+    ),
+    (
+        "10.3",
+        BROADCASTING.replace("np.broadcast_to(g, x.value.shape).copy()", "g"),
+        "The VJP of sum for input 1 returned an array of shape",
+    ),
+    ("10.4", CROSS_ENTROPY.replace("g * grad / len(labels)", "g * grad"), "n times too large"),
+    (
+        "10.4",
+        CROSS_ENTROPY.replace("z - z.max(axis=1, keepdims=True)", "z"),
+        "exp\\(1000\\) overflows",
+    ),
+    ("10.4", CROSS_ENTROPY.replace("grad[rows, labels] -= 1", "pass"), "The gradient of the loss"),
+    ("10.4", CROSS_ENTROPY_BY_ADLEARN, r"Tensor\(\) is switched off"),
+]
+
+
+@pytest.mark.parametrize("key, source, said", WRONG)
+def test_wrong_answer_or_shortcut_is_rejected_with_a_hint(lesson, key, source, said):
+    ns = lesson(*SOLVED, source)
+    with pytest.raises(CheckFailed, match=said) as caught:
+        checks(ns)[key]()
+    message = str(caught.value)
+    assert "switched off" in message or "Where to look" in message
+
+
+def test_the_sweep_catches_a_double_counted_fan_out(lesson):
+    # the same slip, seen where it matters most: a node used twice
+    ns = lesson(*SOLVED, TANH_ADDS_ITSELF)
+    x = ns["Node"](np.array([0.5, -1.0]))
+    y = ns["tanh"](x)
+    lesson10.sweep(y, np.ones(2), ns["Node"])
+    assert np.allclose(x.grad, 2 * (1 - np.tanh(x.value) ** 2))  # twice the truth
+
+
+STUBS = {
+    "10.1": "def tanh(x):\n    raise NotImplementedError",
+    "10.2": "def matmul(a, b):\n    raise NotImplementedError",
+    "10.3": "def add(a, b):\n    raise NotImplementedError",
+    "10.4": "def softmax_cross_entropy(logits, labels):\n    raise NotImplementedError",
+}
+
+
+@pytest.mark.parametrize("key", sorted(STUBS))
+def test_the_stub_is_not_done_yet(lesson, key):
+    result = checks(lesson(*SOLVED, STUBS[key]))[key]()
+    assert not result and not result.done and "Not done yet" in repr(result)
+
+
+def test_tensor_works_again_after_a_check(lesson):
+    ns = lesson(*SOLVED, TANH_BY_TENSOR)
+    with pytest.raises(CheckFailed):
+        checks(ns)["10.1"]()
+    x = adlearn.Tensor([1.0, 2.0])
+    (x * x).sum().backward()
+    assert x.grad.tolist() == [2.0, 4.0]
+    assert adlearn.Tensor is adlearn.tensor.Tensor
+
+
+def test_the_training_cell_waits_for_the_rules(lesson):
+    ns = lesson(*SOLVED, STUBS["10.4"])
+
+    def build():
+        return ns["softmax_cross_entropy"](ns["Node"](np.zeros((2, 3))), np.array([0, 1]))
+
+    note = lesson10.when_ready(build, lambda loss: loss)
+    assert repr(note).startswith("… Not ready yet: finish exercises 10.1 to 10.4")
+    ns = lesson(*SOLVED)
+    loss = lesson10.when_ready(build, lambda loss: loss)
+    assert float(loss.value) == pytest.approx(np.log(3))
+
+
+@pytest.mark.parametrize("key", sorted(SAID))
+def test_three_hints_a_nudge_first(key):
+    entry = EXERCISES[key]
+    assert len(entry.hints) == 3
+    assert "def " not in entry.hints[0] and "def " not in entry.hints[1]
+    assert "def " in entry.hints[2]
+
+
+def test_a_patched_tensor_cannot_become_the_reference(lesson):
+    # the learner's matmul agrees with a Tensor whose rows they replaced: refused
+    rows = dict(adlearn.tensor.ARRAY_RULES)
+    ns = lesson(*SOLVED, MATMUL.replace("g @ b.value.T", "g @ b.value"))
+    try:
+        adlearn.tensor.ARRAY_RULES["matmul"] = adlearn.tensor.ARRAY_RULES["add"]
+        with pytest.raises(CheckFailed, match="array rules were changed"):
+            checks(ns)["10.2"]()
+    finally:
+        adlearn.tensor.ARRAY_RULES.clear()
+        adlearn.tensor.ARRAY_RULES.update(rows)

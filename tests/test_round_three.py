@@ -1,0 +1,261 @@
+"""No silent wrong numbers, round three (issue 22): each class with instances of its own.
+
+What f returns, constant zero bases and unmoved inputs under nesting, overflow inside
+a partial, nested error messages, NumPy numbers on both sides, and the rule table's
+guard. Derivatives are compared with sympy at points chosen here (not the issue's).
+"""
+
+import math
+
+import numpy as np
+import pytest
+import sympy
+
+import adlearn
+from adlearn import (
+    RULES,
+    Dual,
+    Variable,
+    define_primitive,
+    derivative,
+    gradient,
+    hessian,
+    hessian_vector_product,
+    jacobian_forward,
+    jacobian_reverse,
+    jvp,
+    log,
+    second_derivative,
+    sin,
+    sqrt,
+    vjp,
+)
+
+X, Y = sympy.symbols("x y")
+
+
+def exact(expression, point, *wrt):
+    """A derivative of a sympy expression at a point, as a float (50 digits inside)."""
+    value = sympy.diff(expression, *wrt).subs(dict(zip((X, Y), point)))
+    return float(value.evalf(50))
+
+
+# --- 1. every entry point checks what f returned, with the same message ------------------
+
+ENTRY_POINTS = {
+    "derivative": lambda f: derivative(lambda x: f(x, 2.0), 1.5),
+    "second_derivative": lambda f: second_derivative(lambda x: f(x, 2.0), 1.5),
+    "gradient": lambda f: gradient(f, [1.5, 2.0]),
+    "hessian": lambda f: hessian(f, [1.5, 2.0]),
+    "hessian_vector_product": lambda f: hessian_vector_product(f, [1.5, 2.0], [1.0, -1.0]),
+    "jacobian_forward": lambda f: jacobian_forward(f, [1.5, 2.0]),
+    "jacobian_reverse": lambda f: jacobian_reverse(f, [1.5, 2.0]),
+    "jvp": lambda f: jvp(f, [1.5, 2.0], [1.0, 0.0]),
+    "vjp": lambda f: vjp(f, [1.5, 2.0], [1.0]),
+}
+
+
+def forgot_return(x, y):
+    x * y  # noqa: B018 (the mistake under test)
+
+
+@pytest.mark.parametrize("entry", sorted(ENTRY_POINTS))
+@pytest.mark.parametrize(
+    "f",
+    [forgot_return, lambda x, y: "x * y", lambda x, y: complex(2, 1), lambda x, y: {"x": x}],
+)
+def test_every_entry_point_refuses_what_is_not_a_number(entry, f):
+    with pytest.raises(TypeError, match="which is not a number.*forget `return`"):
+        ENTRY_POINTS[entry](f)
+
+
+@pytest.mark.parametrize("entry", sorted(ENTRY_POINTS))
+@pytest.mark.parametrize("constant", [4.25, 7, np.float64(0.5)])
+def test_a_constant_output_has_zero_derivatives_everywhere(entry, constant):
+    result = ENTRY_POINTS[entry](lambda x, y: constant)
+    flat = result if isinstance(result, (list, tuple)) else [result]
+    flat = [v for row in flat for v in (row if isinstance(row, list) else [row])]
+    assert flat and all(v == 0.0 for v in flat)
+
+
+# --- 5. a constant zero base under nesting ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda t: 0.0 ** (t * t + 1),
+        lambda t: 0.0 ** sqrt(t) * 3 + t,
+        lambda t: t * 0 ** (2 + sin(t)),
+        lambda t: 0 ** (t * 0.5 + 1) * t + 2 * t,
+    ],
+)
+@pytest.mark.parametrize("point", [0.8, 1.7])
+def test_a_constant_zero_base_under_nesting_gives_the_right_second_derivative(make, point):
+    # 0 ** (a positive exponent) is 0 near these points, so each function is linear there
+    # (sympy's own derivative of 0 ** g(x) says NaN: it differentiates log(0)).
+    assert second_derivative(make, point) == 0.0
+    assert hessian(lambda t: make(t), [point])[0][0] == 0.0
+    slope = (make(point + 1e-6) - make(point - 1e-6)) / 2e-6
+    assert derivative(make, point) == pytest.approx(slope, abs=1e-9)
+
+
+# --- 6. an input a derivative does not move, under nesting --------------------------------
+
+
+@pytest.mark.parametrize("point", [(0.0, 2.0), (0.0, -0.5)])
+def test_an_unmoved_input_contributes_nothing_even_through_an_infinite_partial(point):
+    # d/dy of sqrt(x) * y at x = 0 is sqrt(0) = 0; the x column is infinite (from the right).
+    f = lambda x, y: sqrt(x) * y  # noqa: E731
+    assert jacobian_forward(f, list(point))[0][1] == 0.0
+    assert jvp(f, list(point), [0.0, 1.0]) == 0.0
+    # nested: the y-derivative of the y-derivative is 0, never NaN
+    assert derivative(lambda y: derivative(lambda s: f(point[0], s), y), point[1]) == 0.0
+    # forward over reverse along y only: H·(0, 1) has a 0 in the y entry
+    hv = hessian_vector_product(lambda a, b: sqrt(a + 1) * b * b, [0.0, point[1]], [0.0, 1.0])
+    assert hv[1] == pytest.approx(2.0) and not any(math.isnan(v) for v in hv)
+
+
+@pytest.mark.parametrize(
+    ("inner", "slot", "seeded", "want"),
+    [
+        # d/dt of d(x*y)/dx = y = 2, with x = sqrt(t - 1): the partial towards y is x,
+        # whose tangent in t is infinite at t = 1; y does not move, so it adds nothing
+        (lambda x, y: x * y, 0, "x", 0.0),
+        (lambda x, y: x * y + y, 0, "x", 0.0),
+        (lambda x, y: sin(x) * y, 1, "y", 0.0),
+    ],
+)
+def test_an_unmoved_input_under_an_outer_derivative_adds_no_nan(inner, slot, seeded, want):
+    def point(t):
+        root = sqrt(t - 1)  # value 0, tangent infinite at t = 1
+        return [root, 2.0] if seeded == "x" else [2.0, root]
+
+    column = lambda t: jacobian_forward(inner, point(t))[0][slot]  # noqa: E731
+    along = [1.0, 0.0] if slot == 0 else [0.0, 1.0]
+    assert derivative(column, 1.0) == want
+    assert derivative(lambda t: jvp(inner, point(t), along), 1.0) == want
+
+
+# --- 7. overflow inside a partial ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("x", [5e-324, 1e-320, 2e-310])
+def test_a_partial_that_overflows_alone_is_computed_another_way(x):
+    # d/dx x**x = x**x (log x + 1): the base's partial x * x**(x - 1) overflows in between
+    want = x**x * (math.log(x) + 1)
+    assert derivative(lambda t: t**t, x) == pytest.approx(want, rel=1e-12)
+    assert gradient(lambda t: t**t, [x])[0] == pytest.approx(want, rel=1e-12)
+
+
+def test_a_partial_that_cannot_be_computed_says_so():
+    scaled = define_primitive(
+        "overflowing_slope",
+        value=lambda x: math.tanh(x),
+        partials=lambda x, out: (math.cosh(x) ** -2 if abs(x) < 700 else math.exp(x),),
+    )
+    try:
+        with pytest.raises(OverflowError, match=r"overflowing_slope\(800.0\) = 1.0, but a local"):
+            gradient(scaled, [800.0])
+        assert scaled(800.0) == 1.0  # the value alone is fine
+    finally:
+        adlearn.remove_primitive("overflowing_slope")
+
+
+# --- 8. nested errors keep the innermost reason -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("f", "point", "reason"),
+    [
+        (lambda x: log(x - 2), 2.0, "log is only defined for positive numbers"),
+        (lambda x: 1 / (x * x - 4), 2.0, "no inverse"),  # a division by a Dual at 0
+        (lambda x: (x - 2) ** 3 / log(x - 2), 2.0, "log is only defined"),
+        (lambda x: sqrt(x - 3), 3.0, "sqrt has no second derivative at 0"),
+    ],
+)
+def test_a_nested_error_keeps_the_inner_reason_and_says_where(f, point, reason):
+    with pytest.raises((ValueError, ZeroDivisionError)) as error:
+        second_derivative(f, point)
+    message = str(error.value)
+    assert reason in message
+    assert "a negative base needs" not in message
+    assert "one derivative further out" in message  # at which level
+
+
+# --- 9. NumPy numbers on both sides of every operator, arrays refused ----------------------
+
+NUMPY_NUMBERS = [np.float32(2.5), np.float64(-1.25), np.int64(3), np.int8(2)]
+OPERATORS = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b,
+    "**": lambda a, b: a**b,
+}
+
+
+@pytest.mark.parametrize("number", NUMPY_NUMBERS, ids=repr)
+@pytest.mark.parametrize("symbol", sorted(OPERATORS))
+@pytest.mark.parametrize("kind", ["Dual", "Variable"])
+def test_numpy_numbers_work_on_both_sides(number, symbol, kind):
+    op = OPERATORS[symbol]
+    base = 1.75
+    plain = float(number)
+    for left in (True, False):
+        if symbol == "**" and not left and plain < 0:
+            continue  # a negative base with a real exponent has no real value
+        args = (X, plain) if left else (plain, X)
+        expression = op(*args)
+        want_value = float(expression.subs(X, base))
+        want_slope = exact(expression, [base], X)
+        if kind == "Dual":
+            x = Dual(base, 1.0)
+            y = op(x, number) if left else op(number, x)
+            got_value, got_slope = y.value, y.derivative
+        else:
+            x = Variable(base)
+            y = op(x, number) if left else op(number, x)
+            y.backward()
+            got_value, got_slope = y.value, x.grad
+        assert got_value == pytest.approx(want_value, rel=1e-6)  # float32 has 7 digits
+        assert got_slope == pytest.approx(want_slope, rel=1e-6)
+
+
+@pytest.mark.parametrize("number", NUMPY_NUMBERS, ids=repr)
+def test_entry_points_take_numpy_numbers(number):
+    point = abs(float(number))
+    assert derivative(lambda x: x * x, type(number)(point)) == pytest.approx(2 * point)
+    assert gradient(lambda x, y: x * y, [type(number)(point), 2.0])[0] == 2.0
+    assert gradient(lambda x, y: x * y, np.array([point, 2.0]))[1] == pytest.approx(point)
+
+
+@pytest.mark.parametrize("kind", [Dual, Variable])
+def test_arrays_are_refused_with_a_pointer_to_tensor(kind):
+    x = kind(2.0)
+    for attempt in (lambda: x * np.array([1.0, 2.0]), lambda: np.array([1.0, 2.0]) + x):
+        with pytest.raises(TypeError, match="adlearn.Tensor"):
+            attempt()
+
+
+# --- 10 and 3: the table -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["soft plus", "2x", "a-b", "def", ""])
+def test_an_unusable_rule_name_leaves_no_row_behind(name):
+    before = dict(RULES)
+    with pytest.raises(ValueError, match="must be a Python name"):
+        define_primitive(name, value=lambda x: x, partials=lambda x, out: (1.0,))
+    assert before == RULES
+
+
+def test_rows_named_eq_and_init_leave_equality_and_construction_alone():
+    eq = define_primitive("eq", value=lambda x: 2 * x, partials=lambda x, out: (2.0,))
+    init = define_primitive("init", value=lambda x: x + 1, partials=lambda x, out: (1.0,))
+    try:
+        assert Variable(2.0) == Variable(2.0) and Dual(1.0) == 1.0
+        assert Variable(5.0).value == 5.0 and Dual(5.0, 2.0).derivative == 2.0
+        assert derivative(eq, 1.0) == 2.0 and gradient(init, [1.0]) == (1.0,)
+    finally:
+        adlearn.remove_primitive("eq")
+        adlearn.remove_primitive("init")
