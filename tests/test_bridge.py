@@ -310,3 +310,14 @@ def test_run_sh_installs_the_cpu_build_of_the_pinned_pytorch():
     assert f'TORCH_VERSIONS="torch>={low[0]}.{low[1]},<{high[0]}.{high[1]}"' in script
     assert 'TORCH_CPU_INDEX="https://download.pytorch.org/whl/cpu"' in script
     assert "--timeout 10 --retries 0" in script  # an unreachable index fails in seconds
+
+
+def test_an_if_or_max_runs_under_plain_grad_but_not_under_jit_or_vmap():  # hint 2 of 11.1
+    def relu_by_if(x):
+        return x if x > 0 else 0.0 * x
+
+    assert float(jax.grad(relu_by_if)(2.0)) == 1.0
+    assert float(jax.grad(lambda x: max(x, 0.0))(0.0)) == 1.0  # the first argument wins
+    for transform in (jax.jit, jax.vmap):
+        with pytest.raises(jax.errors.TracerBoolConversionError):
+            transform(relu_by_if)(jnp.asarray([2.0]) if transform is jax.vmap else 2.0)

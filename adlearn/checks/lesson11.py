@@ -70,10 +70,10 @@ def _port_points() -> list[tuple[float, float]]:
 
 def _port_failed(library: str, error: Exception, use: str) -> Wrong:
     """A port that fails on its own library's numbers: say so, with the library's words."""
-    said = str(error).split("\n")[0]
+    said = str(error).split("\n")[0].split(". ")[0].rstrip(".")
     return Wrong(
         f"your {library} port failed on {library}'s own numbers ({type(error).__name__}: "
-        f"{said[:160]}). A port uses its library's operations throughout: {use}"
+        f"{said}). A port uses its library's operations throughout: {use}"
     )
 
 
