@@ -86,6 +86,27 @@ python_identity() {
   "$1" -c 'import sys; print(sys.base_prefix, *sys.version_info[:3])' 2>/dev/null || echo none
 }
 
+# On Linux, PyPI's PyTorch wheel brings several GB of NVIDIA GPU libraries that no lesson
+# needs. So before the first install of the bridge extra, when .venv has no torch yet,
+# install PyTorch's CPU build from PyTorch's own index (the same versions as pyproject.toml);
+# the install that follows keeps it. If that index cannot be reached (offline, behind a
+# proxy), give up quickly, say so in one line, and let the normal install take PyPI's build.
+TORCH_CPU_INDEX="https://download.pytorch.org/whl/cpu"
+TORCH_VERSIONS="torch>=2.13,<2.14"
+install_cpu_torch() {
+  [ "$(uname -s)" = Linux ] || return 0
+  case ",$1," in *,bridge,*) ;; *) return 0 ;; esac
+  if "$VENV/bin/python" -c 'import importlib.util as u, sys; sys.exit(u.find_spec("torch") is None)' \
+      2>/dev/null; then
+    return 0
+  fi
+  say "installing PyTorch's CPU build from $TORCH_CPU_INDEX"
+  if ! "$VENV/bin/python" -m pip install --quiet --timeout 10 --retries 0 \
+      --index-url "$TORCH_CPU_INDEX" "$TORCH_VERSIONS" >"$VENV/pip-torch-cpu.log" 2>&1; then
+    say "PyTorch's CPU index cannot be reached: installing PyPI's PyTorch instead (with GPU libraries)"
+  fi
+}
+
 setup_python() {
   local extras="$1" stamp
   if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
@@ -117,8 +138,13 @@ setup_python() {
   if ! installed_already "$extras"; then
     say "installing adlearn and its Python packages into $VENV (about a minute the first time)"
     # pip's own messages go to a log, shown only when something goes wrong.
-    if ! { "$VENV/bin/python" -m pip install --quiet --upgrade pip \
-        && "$VENV/bin/python" -m pip install --quiet -e ".[$extras]"; } >"$VENV/pip.log" 2>&1; then
+    if ! "$VENV/bin/python" -m pip install --quiet --upgrade pip >"$VENV/pip.log" 2>&1; then
+      tail -n 30 "$VENV/pip.log" >&2
+      say "upgrading pip failed; the whole log is in $VENV/pip.log"
+      exit 1
+    fi
+    install_cpu_torch "$extras"
+    if ! "$VENV/bin/python" -m pip install --quiet -e ".[$extras]" >>"$VENV/pip.log" 2>&1; then
       tail -n 30 "$VENV/pip.log" >&2
       say "installing the Python packages failed; the whole log is in $VENV/pip.log"
       exit 1

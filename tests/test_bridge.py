@@ -228,3 +228,96 @@ def test_a_jaxpr_lists_the_operations_in_the_order_the_program_ran():
     z = x * adlearn.sin(x * y) + adlearn.exp(-y)
     order = [n.primitive.name for n in adlearn.topological_order(z) if n.primitive]
     assert order == ["mul", "sin", "mul", "neg", "exp", "add"]
+
+
+# --- claims added after the review of lesson 11 ------------------------------------------
+
+
+def test_abs_at_zero_has_slope_1_in_jax_and_adlearn_but_0_in_pytorch_and_clamp_passes_1():
+    assert derivative(abs, 0.0) == 1.0
+    assert float(jax.grad(jnp.abs)(0.0)) == 1.0
+    assert torch_grad(torch.abs, 0.0) == [0.0]  # the minimum-norm subgradient
+    assert torch_grad(lambda x: torch.clamp(x, min=0), 0.0) == [1.0]  # not minimum-norm
+
+
+def sinc_where(x, lib):
+    return lib.where(x == 0, 1.0, lib.sin(x) / x)
+
+
+def sinc_double_where(x, lib):
+    safe = lib.where(x == 0, 1.0, x)
+    return lib.where(x == 0, 1.0, lib.sin(safe) / safe)
+
+
+def test_the_lessons_sinc_needs_a_double_where_too():
+    assert math.isnan(float(jax.grad(lambda x: sinc_where(x, jnp))(0.0)))
+    assert math.isnan(torch_grad(lambda x: sinc_where(x, torch), 0.0)[0])
+    assert float(jax.grad(lambda x: sinc_double_where(x, jnp))(0.0)) == 0.0
+    assert torch_grad(lambda x: sinc_double_where(x, torch), 0.0) == [0.0]
+    closed_form = (0.5 * math.cos(0.5) - math.sin(0.5)) / 0.25
+    assert float(jax.grad(lambda x: sinc_double_where(x, jnp))(0.5)) == pytest.approx(
+        closed_form, rel=1e-14)
+
+
+def test_a_function_with_setup_context_works_under_torch_func_and_the_old_form_does_not():
+    class New(torch.autograd.Function):
+        @staticmethod
+        def forward(x):
+            return x * x
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(inputs[0])
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2 * g * x
+
+    class Old(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2 * g * x
+
+    assert torch.func.grad(New.apply)(tensor(3.0, grad=False)).item() == 6.0
+    assert torch_grad(Old.apply, 3.0) == [6.0]
+    with pytest.raises(RuntimeError, match="setup_context"):
+        torch.func.grad(Old.apply)(tensor(3.0, grad=False))
+
+
+def test_a_second_backward_needs_retain_graph_only_when_a_step_saved_values():
+    a = tensor(1.0)
+    loss = a + 1  # an addition saves nothing
+    loss.backward()
+    loss.backward()
+    assert a.grad.item() == 2.0
+
+
+def test_softplus_overflow_is_a_value_of_inf_and_a_derivative_of_nan():
+    assert math.isinf(float(jnp.log(1 + jnp.exp(800.0))))
+    assert math.isinf(torch.log(1 + torch.exp(tensor(800.0, grad=False))).item())
+
+
+def test_run_sh_installs_the_cpu_build_of_the_pinned_pytorch():
+    script = (ROOT / "run.sh").read_text()
+    low, high = pinned("torch")
+    assert f'TORCH_VERSIONS="torch>={low[0]}.{low[1]},<{high[0]}.{high[1]}"' in script
+    assert 'TORCH_CPU_INDEX="https://download.pytorch.org/whl/cpu"' in script
+    assert "--timeout 10 --retries 0" in script  # an unreachable index fails in seconds
+
+
+def test_an_if_or_max_runs_under_plain_grad_but_not_under_jit_or_vmap():  # hint 2 of 11.1
+    def relu_by_if(x):
+        return x if x > 0 else 0.0 * x
+
+    assert float(jax.grad(relu_by_if)(2.0)) == 1.0
+    assert float(jax.grad(lambda x: max(x, 0.0))(0.0)) == 1.0  # the first argument wins
+    for transform in (jax.jit, jax.vmap):
+        with pytest.raises(jax.errors.TracerBoolConversionError):
+            transform(relu_by_if)(jnp.asarray([2.0]) if transform is jax.vmap else 2.0)

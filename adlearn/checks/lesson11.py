@@ -68,18 +68,31 @@ def _port_points() -> list[tuple[float, float]]:
     return [(math.copysign(x, s), y) for x, y, s in zip(xs, ys, signs)]
 
 
+def _port_failed(library: str, error: Exception, use: str) -> Wrong:
+    """A port that fails on its own library's numbers: say so, with the library's words."""
+    said = str(error).split("\n")[0].split(". ")[0].rstrip(".")
+    return Wrong(
+        f"your {library} port failed on {library}'s own numbers ({type(error).__name__}: "
+        f"{said}). A port uses its library's operations throughout: {use}"
+    )
+
+
 def _jax_gradient(jax: Any, jnp: Any, port: Callable[..., Any], x: float, y: float) -> Any:
     """Value and gradient of a JAX port, with an error that says what JAX could not do."""
     args = (jnp.asarray(x), jnp.asarray(y))
-    value = _float(port(*args), f"kink_and_cone_jax({x:.3g}, {y:.3g})")
+    use = "jax.nn.relu and jnp.sqrt, no torch, NumPy or math"
     try:
+        value = _float(port(*args), f"kink_and_cone_jax({x:.3g}, {y:.3g})")
         slopes = jax.grad(port, argnums=(0, 1))(*args)
-    except (jax.errors.ConcretizationTypeError, jax.errors.TracerBoolConversionError):
+    except (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError):
         raise Wrong(
-            "jax.grad could not run your JAX port: it calls something that needs a plain "
-            "number (math.sqrt, float(), max() or an if on the value), but under jax.grad "
-            "the inputs are tracers. Use jax.nn.relu and jnp.sqrt"
+            "jax.grad could not run your JAX port: it hands a tracer to something that needs "
+            "a plain number or a NumPy array (math.sqrt, float(), np.sqrt). Under jax.grad "
+            "the inputs are tracers, which only JAX's own operations accept. Use "
+            "jax.nn.relu and jnp.sqrt"
         ) from None
+    except (TypeError, AttributeError) as error:
+        raise _port_failed("JAX", error, use) from None
     return value, [_float(s, "a partial derivative") for s in slopes]
 
 
@@ -87,13 +100,22 @@ def _torch_gradient(torch: Any, port: Callable[..., Any], x: float, y: float) ->
     """Value and gradient of a PyTorch port, recorded and swept by torch.autograd."""
     a = torch.tensor(x, dtype=torch.float64, requires_grad=True)
     b = torch.tensor(y, dtype=torch.float64, requires_grad=True)
-    out = port(a, b)
+    try:
+        out = port(a, b)
+    except (TypeError, AttributeError) as error:
+        raise _port_failed("PyTorch", error, "torch.relu and torch.sqrt, no jnp or math") from None
     value = _float(out, f"kink_and_cone_torch({x:.3g}, {y:.3g})")
     if not isinstance(out, torch.Tensor) or not out.requires_grad:
         raise Wrong(
             f"kink_and_cone_torch({x:.3g}, {y:.3g}) returns a number that PyTorch did not "
             "record (a plain float, .item(), or math.* on a tensor): autograd can only "
             "differentiate operations on tensors. Use torch.relu and torch.sqrt"
+        )
+    if out.dtype != torch.float64:
+        raise Wrong(
+            f"kink_and_cone_torch gets float64 tensors but returns {out.dtype}: a cast to "
+            "float32 keeps only about 7 digits, so its numbers cannot agree with adlearn's. "
+            "Keep float64 (do not call .float())"
         )
     slopes = torch.autograd.grad(out, (a, b), allow_unused=True)
     return value, [0.0 if s is None else _float(s, "a partial derivative") for s in slopes]
@@ -121,8 +143,10 @@ def _gradients_at(jax: Any, jnp: Any, torch: Any, port_jax: Any, port_torch: Any
         "at the section on the slope at a kink.",
         "Write the same expression twice. In the JAX version every operation comes from "
         "jax (the relu of jax.nn, the square root of jax.numpy); in the PyTorch version from "
-        "torch. Use no math.* function, no Python max and no if: they would give plain "
-        "numbers that neither library can differentiate, or another convention at the kink.",
+        "torch. No math.* function: it needs a plain number, which neither library can "
+        "differentiate. No Python max and no if either: under plain jax.grad they run (its "
+        "tracers still hold numbers), but they pick one side at the kink, another convention, "
+        "and under jax.jit or jax.vmap they fail.",
         "def kink_and_cone_jax(x, y):\n"
         "    return jax.nn.relu(2 * x) - jax.nn.relu(-x) + 3 * x + y + jnp.sqrt(x * x + y * y)\n\n"
         "def kink_and_cone_torch(x, y):\n"
@@ -160,8 +184,21 @@ def check_ports(
             raise Wrong(
                 f"at the kink (0, {y0:.3g}), your {library} port gives ∂/∂x = {got[0]:g}, but "
                 f"written with {relu_name} it is {want[0]:g}. A maximum splits a tie half and "
-                "half, and a clamp passes the whole slope: port the relu with the library's "
-                "own relu, so that you see its convention"
+                "half, a clamp or Python's max passes the whole slope, and any other hand-made "
+                "relu has a convention of its own: port the relu with the library's own relu, "
+                "so that you see its convention"
+            )
+    tip = (
+        ("JAX", _jax_gradient(jax, jnp, kink_and_cone_jax, 0.0, 0.0)[1], "jnp.sqrt"),
+        ("PyTorch", _torch_gradient(torch, kink_and_cone_torch, 0.0, 0.0)[1], "torch.sqrt"),
+    )
+    for library, got, sqrt_name in tip:
+        if not all(math.isnan(g) for g in got):
+            raise Wrong(
+                f"at the cone's tip (0, 0), your {library} port's gradient is ({got[0]:g}, "
+                f"{got[1]:g}), but written with {sqrt_name}(x * x + y * y) it is (nan, nan): "
+                "the square root has no slope there. An epsilon, hypot or another repair "
+                "hides what the prediction is about: port the square root as it is"
             )
     shown = [
         _gradients_at(jax, jnp, torch, kink_and_cone_jax, kink_and_cone_torch, x, y)
@@ -180,9 +217,17 @@ def check_ports(
 def _norm_points() -> tuple[list[float], list[float]]:
     xs = unseen_points("11.2 x", 8, -3.0, 3.0)
     ys = unseen_points("11.2 y", 8, -3.0, 3.0)
-    xs += [xs[0], 0.0, 1e-100 * xs[2], 0.0]
-    ys += [0.0, ys[1], 1e-100 * ys[2], 0.0]
+    # on the axes, at the origin, at r ~ 1e-100 and at r ~ 1e-151, where x*x + y*y ~ 1e-302
+    # is still a normal float but an epsilon of 1e-300 (or a floor of it) is not negligible
+    xs += [xs[0], 0.0, 1e-100 * xs[2], 1e-151 * xs[3], 0.0]
+    ys += [0.0, ys[1], 1e-100 * ys[2], 1e-151 * ys[3], 0.0]
     return xs, ys
+
+
+def _goes_complex(jax: Any, safe_norm_jax: Callable[..., Any]) -> bool:
+    """Does the function compute with complex numbers (jnp.abs(x + 1j*y), say)?"""
+    program = jax.make_jaxpr(safe_norm_jax)(0.5, 0.25)
+    return "c128" in str(program) or "c64" in str(program)
 
 
 @exercise(
@@ -191,12 +236,14 @@ def _norm_points() -> tuple[list[float], list[float]]:
     hints=(
         "Under jax.vmap there is no single value to branch on, so both branches are "
         "computed and jnp.where picks one. Look at the section on where: why is the "
-        "gradient NaN at the origin even though the square root's value is thrown away?",
-        "The gradient of where sends 0 to the branch not taken, and 0 times the infinite "
-        "slope of the square root at 0 is NaN. So make sure the square root never sees 0: a "
-        "first where replaces x*x + y*y by a harmless positive number where it is 0, and a "
-        "second where returns x*x + y*y itself there (value 0, gradient (2x, 2y) = (0, 0)). "
-        "No epsilon: the value must stay exact.",
+        "gradient of sin(x)/x NaN at 0 even though that branch's value is thrown away, and "
+        "how does the second where stop it?",
+        "The gradient of where sends 0 to the branch not taken, and inside that branch the "
+        "square root's rule multiplies this 0 by its infinite slope at 0: NaN, which flows "
+        "on to x and y. So cut that path at the origin: a first where hands the square root "
+        "a constant there (a harmless positive number, so no NaN is even made) instead of "
+        "x*x + y*y, and a second where returns x*x + y*y itself there (value 0, gradient "
+        "(2x, 2y) = (0, 0)). No epsilon and no floor: the value must stay exact.",
         "def safe_norm_jax(x, y):\n    r2 = x * x + y * y\n"
         "    safe = jnp.where(r2 == 0, 1.0, r2)\n"
         "    return jnp.where(r2 == 0, r2, jnp.sqrt(safe))",
@@ -209,13 +256,32 @@ def check_safe_norm_jax(safe_norm_jax: Callable[..., Any]) -> str:
     xs, ys = _norm_points()
     x_arr, y_arr = jnp.asarray(xs), jnp.asarray(ys)
     try:
+        if _goes_complex(jax, safe_norm_jax):
+            raise Wrong(
+                "your function computes with complex numbers (jnp.abs of x + iy, say): a "
+                "library shortcut whose rule at 0 someone else wrote. The exercise is the "
+                "repair itself: real x and y, jnp.where and jnp.sqrt"
+            )
         values = jax.vmap(safe_norm_jax)(x_arr, y_arr)
         slopes = jax.vmap(jax.grad(safe_norm_jax, argnums=(0, 1)))(x_arr, y_arr)
     except (jax.errors.ConcretizationTypeError, jax.errors.TracerBoolConversionError):
         raise Wrong(
-            "your function uses an if (or float(), math.*) on its input, but under jax.vmap "
-            "the input is a whole array of points: there is no single value to branch on. "
-            "Compute both branches and choose with jnp.where"
+            "your function uses an if (or max(), float(), math.*) on its input, but under "
+            "jax.vmap the input is a whole array of points: there is no single value to branch "
+            "on. Compute both branches and choose with jnp.where"
+        ) from None
+    except jax.errors.TracerArrayConversionError:
+        raise Wrong(
+            "your function hands JAX's tracers to NumPy (np.sqrt, np.where): under jax.vmap "
+            "and jax.grad only jax.numpy accepts them. Use jnp throughout"
+        ) from None
+    except (TypeError, AttributeError) as error:
+        if "Tracer" not in str(error) and "jax" not in str(error).lower():
+            raise
+        raise Wrong(
+            f"your function hands JAX's tracers to another library ({type(error).__name__}: "
+            f"{str(error).splitlines()[0][:120]}). Under jax.vmap and jax.grad only jax.numpy "
+            "accepts them: use jnp throughout, no torch, NumPy or math"
         ) from None
     if getattr(values, "shape", None) != (len(xs),):
         raise Wrong(f"under jax.vmap your function should give one number per point, but "
@@ -226,14 +292,21 @@ def check_safe_norm_jax(safe_norm_jax: Callable[..., Any]) -> str:
         if r == 0.0 and got != 0.0:
             raise Wrong(f"safe_norm_jax(0, 0) is {got:.3g}, but it should be exactly 0: an "
                         "epsilon changes the value")
+        if 0.0 < r < 1e-100 and not math.isclose(got, r, rel_tol=1e-14):
+            raise Wrong(
+                f"safe_norm_jax({x:.3g}, {y:.3g}) is {got:.6g}, but it should be {r:.6g}: near "
+                "the origin an epsilon (added to x*x + y*y, or as a floor with jnp.maximum) "
+                "changes the value. Keep the value exact and repair only the gradient"
+            )
         _compare(got, r, f"safe_norm_jax({x:.3g}, {y:.3g})", rtol=1e-14)
         want = (x / r, y / r) if r > 0 else (0.0, 0.0)
         for k, name in enumerate("xy"):
             slope = _float(slopes[k][i], "a partial derivative")
             if math.isnan(slope):
                 raise Wrong(
-                    f"the derivative in {name} at ({x:.3g}, {y:.3g}) is nan: the square root "
-                    "still sees 0 there, and where multiplies its infinite slope by 0"
+                    f"the derivative in {name} at ({x:.3g}, {y:.3g}) is nan: the square "
+                    "root's rule multiplies where's 0 by its infinite slope at 0, and nothing "
+                    "stops that NaN on its way back to x and y"
                 )
             _compare(slope, want[k], f"the derivative in {name} at ({x:.3g}, {y:.3g})",
                      rtol=1e-12)
