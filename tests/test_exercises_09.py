@@ -639,6 +639,16 @@ REVIEWED = [  # exercise, the reviewer's attempt, what the message must say
     ),
     ("09.1", SUBMODULE_PARTIALS, "the partials function of div only works on floats"),
     (
+        "09.1",
+        FILL_TABLE.replace("x**p * log(x) if x > 0 else math.nan", "x**p * log(x)"),
+        r"the rule for pow at \(-.*, 2\) raised ValueError .* return math.nan",
+    ),
+    (
+        "09.1",
+        FILL_TABLE.replace("p * x ** (p - 1)", "p * exp((p - 1) * log(x))"),
+        r"the rule for pow at \(-.*, 2\) raised ValueError .*negative base",
+    ),
+    (
         "09.2",
         FORWARD_APPLY.replace("TABLE[name][1](*values)", "TABLE[name][1](*args)"),
         "called the partials function of sin on Forward.* the same level again",

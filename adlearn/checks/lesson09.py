@@ -260,9 +260,11 @@ def check_table(fill_table: Callable[[dict[str, Any]], Any], table: dict[str, An
         for name in NAMES:
             for k in range(0, 12, 2):
                 args = tuple(points[k : k + ARITY[name]])
-                _expect_rule(mine[name], name, args, *_expected(name, args))
+                with _says_where(name, args):
+                    _expect_rule(mine[name], name, args, *_expected(name, args))
         args = (-points[0], 2.0)  # a negative base: x ** 2 is fine, its partial in p is not
-        _expect_rule(mine["pow"], "pow", args, *_expected("pow", args))
+        with _says_where("pow", args):
+            _expect_rule(mine["pow"], "pow", args, *_expected("pow", args))
         for name, through in {**THROUGH_THE_TABLE, "pow": "log"}.items():
             with _counted_rules(table) as counts:
                 mine[name][1](*points[: ARITY[name]])
@@ -277,6 +279,24 @@ def check_table(fill_table: Callable[[dict[str, Any]], Any], table: dict[str, An
             if Forward is not None:
                 _partials_take_forward_numbers(mine, Forward, points)
     return f"all {len(NAMES)} rules are right at points you have not seen; TABLE holds them now."
+
+
+@contextmanager
+def _says_where(name: str, args: tuple[float, ...]) -> Iterator[None]:
+    """A rule that raises names itself and the point, and for pow, the negative base."""
+    try:
+        yield
+    except (ValueError, ArithmeticError) as error:
+        shown = ", ".join(f"{a:.3g}" for a in args)
+        more = (
+            ": at a negative base the partial in p must not take log(x); return math.nan "
+            "there, and use only operations that exist there for the partial in x"
+            if name == "pow" and args[0] < 0
+            else ""
+        )
+        raise Wrong(
+            f"the rule for {name} at ({shown}) raised {type(error).__name__} ({error}){more}"
+        ) from None
 
 
 VARYING = {
