@@ -617,6 +617,22 @@ def train(steps, lr=3.0):
     return [n.value for n in nodes]
 """
 
+DIFFERENCED_FORWARD = """
+def forward_apply(name, *args):
+    tag = max(a.tag for a in args if isinstance(a, Forward))
+    live = [isinstance(a, Forward) and a.tag == tag for a in args]
+    values = [a.value if l else a for a, l in zip(args, live)]
+    value = apply(name, *values)
+    tangent = 0.0
+    h = 1e-7
+    for i, l in enumerate(live):
+        if l:
+            up = list(values); up[i] = up[i] + h
+            dn = list(values); dn[i] = dn[i] - h
+            tangent = tangent + (apply(name, *up) - apply(name, *dn)) / (2 * h) * args[i].tangent
+    return Forward(value, tangent, tag)
+"""
+
 REVIEWED = [  # exercise, the reviewer's attempt, what the message must say
     ("09.4", FORWARD_SLOPE_BESIDE_DIFFERENCES, "ran flight_distance on the plain number 20.0"),
     ("09.4", ONE_FORWARD_SLOPE_THEN_CHORDS, "ran flight_distance on the plain number 20.0"),
@@ -654,6 +670,11 @@ REVIEWED = [  # exercise, the reviewer's attempt, what the message must say
         "called the partials function of sin on Forward.* the same level again",
     ),
     ("09.2", OWN_RULES, "never called the partials function that TABLE holds for mul"),
+    (
+        "09.2",
+        DIFFERENCED_FORWARD,
+        r"the tangent of Forward\(-1.5, 1.0\) \*\* 2.0 is -3.0+\d+, but it should be -3",
+    ),
     (
         "09.3",
         REVERSE_APPLY.replace("Reverse(apply(name, *values))", "Reverse(TABLE[name][0](*values))"),
