@@ -452,12 +452,14 @@ def check_forward(forward_apply: Callable[..., Any], Forward: Any, table: dict[s
     with _watched_rules(
         table,
         "forward_apply",
-        lambda a: isinstance(a, Forward) and a.tag == 917,
+        lambda a: isinstance(a, Forward),
         "Give the partials function the values (a.value for each live argument), not "
         "the Forward numbers: on a live Forward, the partial of {name} would run forward "
         "mode at the same level again, and that again, for ever",
     ):
-        forward_apply("sin", Forward(Forward(0.3, 1.0, 916), 1.0, 917))
+        forward_apply("sin", Forward(0.3, 1.0, 917))  # one level: partials get 0.3
+    with _watched_rules(table, "forward_apply", lambda a: False, ""):
+        forward_apply("sin", Forward(Forward(0.3, 1.0, 916), 1.0, 917))  # values via apply
     got = forward_apply("sub", 2.0, Forward(0.5, 1.0))
     if not isinstance(got, Forward):
         raise Wrong(
