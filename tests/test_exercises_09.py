@@ -721,10 +721,20 @@ REVIEWED = [  # exercise, the reviewer's attempt, what the message must say
         ),
         "keeps adding up over backward.. calls",
     ),
-    ("09.5", REUSED_NODES_FIT, "make new nodes at each step"),
+    ("09.5", REUSED_NODES_FIT, "a node reused from an earlier step"),
     ("09.6", HVP_LITERAL, "y's .grad is the plain number 3.0"),
     ("09.6", HVP.replace("f(*nodes)", "f(nodes)"), r"call f\(\*nodes\)"),
-    ("09.8", REUSED_NODES_TRAIN, "make new nodes at each step"),
+    ("09.8", REUSED_NODES_TRAIN, "a node reused from an earlier step"),
+    (
+        "09.5",
+        FIT.replace("    return params", "    return nodes"),
+        "returned Reverse.*not the nodes",
+    ),
+    (
+        "09.8",
+        TRAIN.replace("    return params", "    return nodes"),
+        "returned Reverse.*not the nodes",
+    ),
 ]
 
 
@@ -747,6 +757,13 @@ def test_the_table_check_leaves_the_learners_forward_apply_in_place(lesson):
     mine = ns["forward_apply"]
     assert lesson09.check_table(ns["fill_table"], ns["TABLE"])
     assert ns["forward_apply"] is mine
+
+
+def test_a_wrong_step_with_new_nodes_says_nothing_of_reused_ones(lesson):
+    ns = solved(lesson, TRAIN.replace("q - lr * n.grad", "q + lr * n.grad"))
+    with pytest.raises(CheckFailed, match="parameter 0 after train") as caught:
+        checks(ns)["09.8"]()
+    assert "reused" not in str(caught.value)
 
 
 def test_a_train_that_changes_start_is_named_and_start_is_put_back(lesson):

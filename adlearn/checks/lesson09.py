@@ -878,13 +878,19 @@ def _counted_backward(Reverse: Any, factor: float = 1.0) -> Iterator[list[int]]:
 
     Scaling by 2 is exact in floating point, so a method that moves by -lr × .grad
     gives exactly the steps of lr × 2, and one that takes its gradient elsewhere (a
-    closed form beside a sweep it never reads) does not.
+    closed form beside a sweep it never reads) does not. ``calls[1]`` counts the sweeps
+    that began with an input whose .grad was not 0: a node reused from an earlier step.
     """
-    calls = [0]
+    calls = [0, 0]
     original = Reverse.backward
 
     def counted(self: Any) -> Any:
         calls[0] += 1
+        if factor == 1.0 and any(
+            isinstance(leaf.grad, numbers.Real) and leaf.grad != 0
+            for leaf in _leaves(self, Reverse)
+        ):
+            calls[1] += 1
         result = original(self)
         if factor != 1.0:
             for leaf in _leaves(self, Reverse):
@@ -899,16 +905,31 @@ def _counted_backward(Reverse: Any, factor: float = 1.0) -> Iterator[list[int]]:
 
 
 @contextmanager
-def _new_nodes_each_step() -> Iterator[None]:
-    """A wrong step says what a reused node does (its .grad adds up over sweeps)."""
+def _new_nodes_each_step(reused: int) -> Iterator[None]:
+    """A wrong step, after `reused` sweeps that began with a used input, says what a
+    reused node does (its .grad adds up over sweeps)."""
     try:
         yield
     except Wrong as error:
+        if not reused:
+            raise
         raise Wrong(
-            f"{str(error).rstrip('.')}. If your steps reuse the same Reverse nodes, their "
-            ".grad keeps adding up over the sweeps, as an input's should: make new nodes "
-            "at each step"
+            f"{str(error).rstrip('.')}. {reused} of your sweeps began with an input whose "
+            ".grad was not 0: a node reused from an earlier step, whose .grad keeps adding "
+            "up over the sweeps, as an input's should. Make new nodes at each step"
         ) from None
+
+
+def _floats(result: Any, what: str) -> list[float]:
+    """The parameters a fit returned, as floats, or a message that says what they are."""
+    got = list(result)
+    for p in got:
+        if not isinstance(p, numbers.Real):
+            raise Wrong(
+                f"{what} returned {p!r} among its parameters: return the numbers (the "
+                "values), not the nodes"
+            )
+    return [float(p) for p in got]
 
 
 def _from_the_sweep(got: list[float], expected: list[float], what: str) -> None:
@@ -976,13 +997,13 @@ def check_fit(fit: Callable[..., Any], Reverse: Any) -> str:
     fit(1)  # a stub says "not done yet" here
     for steps, lr in ((3, 0.4), (7, 0.25)):
         with _counted_backward(Reverse) as calls:
-            params = [float(p) for p in fit(steps, lr)]
+            params = _floats(fit(steps, lr), f"fit({steps}, {lr})")
         if calls[0] != steps:
             raise Wrong(
                 f"fit({steps}, {lr}) called backward() {calls[0]} times; one sweep per "
                 "step gives all three partials"
             )
-        with _new_nodes_each_step():
+        with _new_nodes_each_step(calls[1]):
             for name, got, expected in zip("abc", params, _reference_fit(steps, lr)):
                 expect_close(
                     got, expected, f"{name} after fit({steps}, {lr})", rtol=1e-12, atol=1e-14
@@ -1289,7 +1310,7 @@ def check_train(train: Callable[..., Any], Reverse: Any, table: dict[str, Any]) 
     _needs_table(table, lambda: train(1), (*NAMES, "softplus", "tanh"))
     for steps, lr in ((2, 3.0), (3, 1.7)):
         with _counted_backward(Reverse) as calls:
-            params = [float(p) for p in train(steps, lr)]
+            params = _floats(train(steps, lr), f"train({steps}, {lr})")
         if isinstance(start, list) and start != network_start():
             start[:] = network_start()
             raise Wrong(
@@ -1304,7 +1325,7 @@ def check_train(train: Callable[..., Any], Reverse: Any, table: dict[str, Any]) 
             )
         if len(params) != 25:
             raise Wrong(f"train({steps}, {lr}) returned {len(params)} parameters, not 25")
-        with _new_nodes_each_step():
+        with _new_nodes_each_step(calls[1]):
             for i, (got, expected) in enumerate(zip(params, _reference_training(steps, lr))):
                 expect_close(
                     got,
