@@ -658,7 +658,7 @@ def _check_reverse(
     for attribute in ("value", "inputs", "partials", "op", "grad"):
         if not hasattr(node, attribute):
             raise Wrong(f"a node made by reverse_apply has no .{attribute}")
-    if node.op != "mul":
+    if not (type(node.op) is str and str.__eq__(node.op, "mul") is True):
         raise Wrong(
             f'reverse_apply("mul", x, 2.0).op should be the rule\'s name, "mul", not '
             f"{node.op!r}: drawings and step_through label the operation with it"
