@@ -93,13 +93,13 @@ def sweep(output):
 LAUNCH_ANGLE = """
 def launch_angle(target):
     angle = 20.0
-    for _ in range(20):
-        d = flight_distance(Forward(angle, 1.0))
+    for _ in range(50):
+        d = flight_distance(Forward(angle, 1.0, new_tag()))
         miss = d.value - target
         if abs(miss) < 1e-10:
-            break
+            return angle
         angle = angle - miss / d.tangent
-    return angle
+    raise ArithmeticError(f"no angle found for {target} m in 50 steps")
 """
 
 FIT = """
@@ -367,7 +367,8 @@ WRONG = [  # exercise, a typical wrong answer or shortcut, the message
             "Forward(apply(name, *values), tangent, tag)",
             "Forward(TABLE[name][0](*values), tangent, tag)",
         ),
-        "raised TypeError",
+        "forward_apply called the value function of sin on Forward.* Compute the value "
+        r"with apply\(name, \*values\)",
     ),
     (
         "09.2",
@@ -424,13 +425,24 @@ WRONG = [  # exercise, a typical wrong answer or shortcut, the message
     (
         "09.4",
         LAUNCH_ANGLE.replace(
-            "d = flight_distance(Forward(angle, 1.0))\n        miss = d.value - target",
+            "d = flight_distance(Forward(angle, 1.0, new_tag()))\n        miss = d.value - target",
             "d = flight_distance(angle)\n        miss = d - target",
         ).replace("miss / d.tangent", "miss / ((flight_distance(angle + 1e-6) - d) / 1e-6)"),
-        "never asked TABLE for the partials",
+        "ran flight_distance on the plain number 20.0",
     ),
-    ("09.4", LAUNCH_ANGLE.replace("range(20)", "range(2)"), "the ball lands at"),
-    ("09.4", LAUNCH_ANGLE.replace("Forward(angle, 1.0)", "Forward(angle, 0.0)"), "divided by zero"),
+    (
+        "09.4",
+        LAUNCH_ANGLE.replace("range(50)", "range(2)").replace(
+            '    raise ArithmeticError(f"no angle found for {target} m in 50 steps")',
+            "    return angle",
+        ),
+        "the ball lands at",
+    ),
+    (
+        "09.4",
+        LAUNCH_ANGLE.replace("Forward(angle, 1.0, new_tag())", "Forward(angle, 0.0)"),
+        "divided by zero",
+    ),
     (
         "09.4",
         "def launch_angle(target):\n    return derivative(math.sin, 1.0)",
@@ -514,6 +526,283 @@ def test_wrong_answer_or_shortcut_is_rejected_with_a_hint(lesson, key, source, s
         checks(ns)[key]()
     message = str(caught.value)
     assert "switched off" in message or "Where to look" in message
+
+
+# The attempts of the review of lesson 09 (/work/wt/notices/review-09.md), as typed.
+
+FORWARD_SLOPE_BESIDE_DIFFERENCES = """
+def launch_angle(target):
+    angle, h = 20.0, 1e-6
+    while True:
+        flight_distance(Forward(angle, 1.0, new_tag()))
+        d = flight_distance(angle)
+        if abs(d - target) < 1e-10: return angle
+        slope = (flight_distance(angle + h) - flight_distance(angle - h)) / (2 * h)
+        angle -= (d - target) / slope
+"""
+
+ONE_FORWARD_SLOPE_THEN_CHORDS = """
+def launch_angle(target):
+    angle = 20.0
+    slope = flight_distance(Forward(angle, 1.0, new_tag())).tangent
+    while True:
+        d = flight_distance(angle)
+        if abs(d - target) < 1e-10: return angle
+        angle -= (d - target) / slope
+"""
+
+SECANT = """
+def launch_angle(target):
+    a0, a1 = 20.0, 21.0
+    f0, f1 = flight_distance(a0) - target, flight_distance(a1) - target
+    while abs(f1) >= 1e-10:
+        a0, a1 = a1, a1 - f1 * (a1 - a0) / (f1 - f0)
+        f0, f1 = f1, flight_distance(a1) - target
+    return a1
+"""
+
+RETURNS_A_FORWARD = """
+def launch_angle(target):
+    angle = 20.0
+    while True:
+        d = flight_distance(Forward(angle, 1.0, new_tag()))
+        if abs(d.value - target) < 1e-10: return Forward(angle, d.tangent)
+        angle = angle - (d.value - target) / d.tangent
+"""
+
+SUBMODULE_PARTIALS = (
+    FILL_TABLE
+    + """
+import adlearn
+import adlearn.derivatives as _D
+_ft = fill_table
+def fill_table(table):
+    _ft(table)
+    table["div"] = (lambda x, y: x / y, lambda x, y: (_D.derivative(lambda t: t / y, x),
+                                                       _D.derivative(lambda t: x / t, y)))
+    table["log"] = (math.log, lambda x: (_D.derivative(adlearn.log, x),))
+"""
+)
+
+OWN_RULES = (
+    "RULES_MINE = {}\n"
+    + FILL_TABLE
+    + "fill_table(RULES_MINE)\n"
+    + FORWARD_APPLY.replace("TABLE[name]", "RULES_MINE[name]")
+)
+
+HVP_LITERAL = """
+def hvp(f, point, vector):
+    nodes = [Reverse(Forward(p, v)) for p, v in zip(point, vector)]
+    f(*nodes).backward()
+    return [0.0 if (not isinstance(n.grad, Forward) and n.grad == 0.0) else n.grad.tangent
+            for n in nodes]
+"""
+
+REUSED_NODES_FIT = """
+def fit(steps, lr=0.4):
+    nodes = [Reverse(0.0), Reverse(0.0), Reverse(0.0)]
+    for _ in range(steps):
+        fit_loss(*nodes).backward()
+        for n in nodes: n.value = n.value - lr * n.grad
+    return [n.value for n in nodes]
+"""
+
+REUSED_NODES_TRAIN = """
+def train(steps, lr=3.0):
+    nodes = [Reverse(q) for q in start]
+    for _ in range(steps):
+        network_loss(nodes).backward()
+        for n in nodes: n.value = n.value - lr * n.grad
+    return [n.value for n in nodes]
+"""
+
+DIFFERENCED_FORWARD = """
+def forward_apply(name, *args):
+    tag = max(a.tag for a in args if isinstance(a, Forward))
+    live = [isinstance(a, Forward) and a.tag == tag for a in args]
+    values = [a.value if l else a for a, l in zip(args, live)]
+    value = apply(name, *values)
+    tangent = 0.0
+    h = 1e-7
+    for i, l in enumerate(live):
+        if l:
+            up = list(values); up[i] = up[i] + h
+            dn = list(values); dn[i] = dn[i] - h
+            tangent = tangent + (apply(name, *up) - apply(name, *dn)) / (2 * h) * args[i].tangent
+    return Forward(value, tangent, tag)
+"""
+
+REVIEWERS_FORWARD_APPLY = """
+def forward_apply(name, *args):
+    tag = max(a.tag for a in args if isinstance(a, Forward))
+    live = [isinstance(a, Forward) and a.tag == tag for a in args]
+    values = [a.value if l else a for a, l in zip(args, live)]
+    value = apply(name, *values)
+    partials = TABLE[name][1](*values)
+    tangent = 0.0
+    for is_live, a, p in zip(live, args, partials):
+        if is_live:
+            tangent = tangent + p * a.tangent
+    return Forward(value, tangent, tag)
+"""
+
+REVIEWED = [  # exercise, the reviewer's attempt, what the message must say
+    ("09.4", FORWARD_SLOPE_BESIDE_DIFFERENCES, "ran flight_distance on the plain number 20.0"),
+    ("09.4", ONE_FORWARD_SLOPE_THEN_CHORDS, "ran flight_distance on the plain number 20.0"),
+    ("09.4", SECANT, "ran flight_distance on the plain number 20.0"),
+    ("09.4", RETURNS_A_FORWARD, "return the angle itself, a plain float"),
+    (
+        "09.1",
+        FILL_TABLE.replace("p * x ** (p - 1)", "p * math.pow(x, p - 1)"),
+        "the partials function of pow only works on floats.* raised TypeError",
+    ),
+    (
+        "09.1",
+        FILL_TABLE.replace("(1 / x,)", "(1 / float(x),)"),
+        "the partials function of log only works on floats",
+    ),
+    (
+        "09.1",
+        FILL_TABLE.replace("lambda x: (exp(x),)", "lambda x: (TABLE['exp'][0](x),)"),
+        "the partials function of exp only works on floats",
+    ),
+    ("09.1", SUBMODULE_PARTIALS, "the partials function of div only works on floats"),
+    (
+        "09.1",
+        FILL_TABLE.replace("x**p * log(x) if x > 0 else math.nan", "x**p * log(x)"),
+        r"the rule for pow at \(-.*, 2\) raised ValueError .* return math.nan",
+    ),
+    (
+        "09.1",
+        FILL_TABLE.replace("p * x ** (p - 1)", "p * exp((p - 1) * log(x))"),
+        r"the rule for pow at \(-.*, 2\) raised ValueError .*negative base",
+    ),
+    (
+        "09.2",
+        FORWARD_APPLY.replace("TABLE[name][1](*values)", "TABLE[name][1](*args)"),
+        "called the partials function of sin on Forward.* the same level again",
+    ),
+    (
+        "09.2",
+        REVIEWERS_FORWARD_APPLY.replace("TABLE[name][1](*values)", "TABLE[name][1](*args)"),
+        "called the partials function of sin on Forward.* the same level again",
+    ),
+    (
+        "09.2",
+        REVIEWERS_FORWARD_APPLY.replace("apply(name, *values)", "TABLE[name][0](*values)"),
+        "called the value function of sin on Forward.* Compute the value with apply",
+    ),
+    ("09.2", OWN_RULES, "never called the partials function that TABLE holds for mul"),
+    (
+        "09.2",
+        DIFFERENCED_FORWARD,
+        r"the tangent of Forward\(-1.5, 1.0\) \*\* 2.0 is -3.0+\d+, but it should be -3",
+    ),
+    (
+        "09.3",
+        REVERSE_APPLY.replace("Reverse(apply(name, *values))", "Reverse(TABLE[name][0](*values))"),
+        r"reverse_apply called the value function of sin.* Compute the value with apply",
+    ),
+    (
+        "09.3",
+        REVERSE_APPLY.replace("TABLE[name][1](*values)", "TABLE[name][1](*args)"),
+        "called the partials function of sin on Reverse.* on the arguments' values",
+    ),
+    (
+        "09.3",
+        REVERSE_APPLY.replace(", node.op = ", " = ").replace("(*values)), name", "(*values))"),
+        "should be the rule's name",
+    ),
+    (
+        "09.3",
+        SWEEP.replace(
+            "        if node.inputs:\n            node.grad = 0.0", "        node.grad = 0.0"
+        ),
+        "keeps adding up over backward.. calls",
+    ),
+    ("09.5", REUSED_NODES_FIT, "a node reused from an earlier step"),
+    ("09.6", HVP_LITERAL, "y's .grad is the plain number 3.0"),
+    ("09.6", HVP.replace("f(*nodes)", "f(nodes)"), r"call f\(\*nodes\)"),
+    ("09.8", REUSED_NODES_TRAIN, "a node reused from an earlier step"),
+    (
+        "09.5",
+        FIT.replace("    return params", "    return nodes"),
+        "returned Reverse.*not the nodes",
+    ),
+    (
+        "09.8",
+        TRAIN.replace("    return params", "    return nodes"),
+        "returned Reverse.*not the nodes",
+    ),
+]
+
+
+@pytest.mark.parametrize("key, source, said", REVIEWED)
+def test_the_reviews_attempts_are_rejected_with_the_reason(lesson, key, source, said):
+    test_wrong_answer_or_shortcut_is_rejected_with_a_hint(lesson, key, source, said)
+
+
+def test_a_partial_that_only_works_on_floats_fails_in_09_1_not_09_2(lesson):
+    ns = lesson(FILL_TABLE.replace("p * x ** (p - 1)", "p * math.pow(x, p - 1)"))
+    with pytest.raises(CheckFailed, match="the partials function of pow only works on floats"):
+        lesson09.check_table(ns["fill_table"], ns["TABLE"])
+    assert ns["TABLE"] == {}
+    ns = solved(lesson)
+    assert lesson09.check_forward(ns["forward_apply"], ns["Forward"], ns["TABLE"])
+
+
+def test_the_table_check_leaves_the_learners_forward_apply_in_place(lesson):
+    ns = lesson(FILL_TABLE, STUBS["09.2"])
+    mine = ns["forward_apply"]
+    assert lesson09.check_table(ns["fill_table"], ns["TABLE"])
+    assert ns["forward_apply"] is mine
+
+
+def test_a_wrong_step_with_new_nodes_says_nothing_of_reused_ones(lesson):
+    ns = solved(lesson, TRAIN.replace("q - lr * n.grad", "q + lr * n.grad"))
+    with pytest.raises(CheckFailed, match="parameter 0 after train") as caught:
+        checks(ns)["09.8"]()
+    assert "reused" not in str(caught.value)
+
+
+def test_a_train_that_changes_start_is_named_and_start_is_put_back(lesson):
+    in_place = TRAIN.replace("params = list(start)", "params = start").replace(
+        "        params = [q - lr * n.grad for q, n in zip(params, nodes)]\n",
+        "        for i, n in enumerate(nodes):\n            params[i] = params[i] - lr * n.grad\n",
+    )
+    ns = solved(lesson, in_place)
+    with pytest.raises(CheckFailed, match="changed start in place"):
+        checks(ns)["09.8"]()
+    assert ns["start"] == lesson09.network_start()
+    ns = lesson(TRAIN)  # the right train, in the same kernel, passes at once
+    assert checks(ns)["09.8"]()
+    ns["start"][0] += 1.0  # a start changed by an earlier run is named before any step
+    with pytest.raises(CheckFailed, match="Re-run the cell that defines start"):
+        checks(ns)["09.8"]()
+
+
+def test_the_reviewers_own_answers_pass(lesson):
+    ns = solved(lesson)
+    alternatives = [
+        ("09.1", FILL_TABLE.replace("-x / y**2", "-x / (y * y)")),
+        ("09.2", REVIEWERS_FORWARD_APPLY),
+        ("09.3", SWEEP.replace("output.grad += 1.0", "output.grad = 1.0")),
+        ("09.4", LAUNCH_ANGLE.replace("for _ in range(50):", "while True:")),
+    ]
+    for key, source in alternatives:
+        lesson(source)
+        assert checks(ns)[key](), key
+
+
+def test_a_demonstration_waits_for_a_missing_rule(lesson):
+    ns = solved(lesson)
+    del ns["TABLE"]["stop"]
+    note = lesson09.run_when_ready(lambda: ns["stop"](1.5), "09.7")
+    assert repr(note) == (
+        "… Not ready yet: TABLE has no rule 'stop' yet: finish exercises 09.7 (their checks "
+        "fill TABLE), then run this cell again."
+    )
 
 
 STUBS = {

@@ -16,7 +16,9 @@ expects the result to follow.
 from __future__ import annotations
 
 import math
+import numbers
 import random
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -125,6 +127,92 @@ def _installed(table: dict[str, Any], rows: dict[str, Any]) -> Iterator[None]:
         raise
 
 
+def _namespace(function: Any) -> dict[str, Any]:
+    """The globals the learner's function reads: the notebook's ``__main__``."""
+    found = getattr(function, "__globals__", None)
+    return found if isinstance(found, dict) else vars(sys.modules["__main__"])
+
+
+@contextmanager
+def _reference_forward_mode(namespace: dict[str, Any], table: dict[str, Any]) -> Iterator[Any]:
+    """A right ``forward_apply`` in the learner's namespace for a moment.
+
+    An exercise before (or beside) 09.2 can then try its rules on the learner's own
+    ``Forward`` numbers, whatever state 09.2 is in. Yields the learner's ``Forward``
+    class, or None when the lesson's scaffolding is not there.
+    """
+    Forward: Any = namespace.get("Forward")
+    apply: Any = namespace.get("apply")
+    if not (isinstance(Forward, type) and callable(apply)):
+        yield None
+        return
+
+    number: Any = Forward  # the learner's class, untyped
+
+    def forward_apply(name: str, *args: Any) -> Any:
+        tag = max(a.tag for a in args if isinstance(a, number))
+        live = [isinstance(a, number) and a.tag == tag for a in args]
+        values = [a.value if on else a for a, on in zip(args, live)]
+        partials = table[name][1](*values)
+        tangent = sum(p * a.tangent for p, a, on in zip(partials, args, live) if on)
+        return number(apply(name, *values), tangent, tag)
+
+    missing = object()
+    saved = namespace.get("forward_apply", missing)
+    namespace["forward_apply"] = forward_apply
+    try:
+        yield Forward
+    finally:
+        if saved is missing:
+            namespace.pop("forward_apply", None)
+        else:
+            namespace["forward_apply"] = saved
+
+
+@contextmanager
+def _watched_rules(
+    table: dict[str, Any], mode: str, live: Callable[[Any], bool], why_live: str
+) -> Iterator[None]:
+    """While inside, a value function refuses numbers of the engine (``apply`` only
+    ever gives it plain numbers), and a partials function refuses the arguments
+    `live` picks out, with a message that says which line of the mode is wrong."""
+    saved = dict(table)
+
+    def watched_value(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def value(*args: Any) -> Any:
+            for a in args:
+                if not isinstance(a, numbers.Real):
+                    raise Wrong(
+                        f"{mode} called the value function of {name} on {a!r}, a number of "
+                        "your engine, but a value function works on plain numbers only. "
+                        "Compute the value with apply(name, *values): when a value is "
+                        "itself a number of your engine, apply hands it on to its own level"
+                    )
+            return function(*args)
+
+        return value
+
+    def watched_partials(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def partials(*args: Any) -> Any:
+            for a in args:
+                if live(a):
+                    raise Wrong(
+                        f"{mode} called the partials function of {name} on {a!r} itself. "
+                        + why_live.format(name=name)
+                    )
+            return function(*args)
+
+        return partials
+
+    for name, (value, partials) in saved.items():
+        table[name] = (watched_value(name, value), watched_partials(name, partials))
+    try:
+        yield
+    finally:
+        table.clear()
+        table.update(saved)
+
+
 # --- 09.1: the rule table ------------------------------------------------------------
 
 
@@ -139,8 +227,8 @@ def _installed(table: dict[str, Any], rows: dict[str, Any]) -> Iterator[None]:
         "plain numbers. Write every partials function with the engine's own sin, cos, exp "
         "and log and with operators, never with math, so that given Forward numbers it "
         "returns Forward numbers. Return a tuple with one partial per input, even for one "
-        "input. The partial of x ** p in p exists only where x > 0; elsewhere return "
-        "math.nan.",
+        "input. Define the partial of x ** p in p only where x > 0, where the log is; "
+        "elsewhere return math.nan.",
         "def fill_table(table):\n    table.update({\n"
         '        "add": (lambda x, y: x + y, lambda x, y: (1.0, 1.0)),\n'
         '        "sub": (lambda x, y: x - y, lambda x, y: (1.0, -1.0)),\n'
@@ -172,9 +260,11 @@ def check_table(fill_table: Callable[[dict[str, Any]], Any], table: dict[str, An
         for name in NAMES:
             for k in range(0, 12, 2):
                 args = tuple(points[k : k + ARITY[name]])
-                _expect_rule(mine[name], name, args, *_expected(name, args))
+                with _says_where(name, args):
+                    _expect_rule(mine[name], name, args, *_expected(name, args))
         args = (-points[0], 2.0)  # a negative base: x ** 2 is fine, its partial in p is not
-        _expect_rule(mine["pow"], "pow", args, *_expected("pow", args))
+        with _says_where("pow", args):
+            _expect_rule(mine["pow"], "pow", args, *_expected("pow", args))
         for name, through in {**THROUGH_THE_TABLE, "pow": "log"}.items():
             with _counted_rules(table) as counts:
                 mine[name][1](*points[: ARITY[name]])
@@ -185,7 +275,72 @@ def check_table(fill_table: Callable[[dict[str, Any]], Any], table: dict[str, An
                     "the function that goes through apply, so that it also takes Forward "
                     "and Reverse numbers: that is what lets the modes nest"
                 )
+        with _reference_forward_mode(_namespace(fill_table), table) as Forward:
+            if Forward is not None:
+                _partials_take_forward_numbers(mine, Forward, points)
     return f"all {len(NAMES)} rules are right at points you have not seen; TABLE holds them now."
+
+
+@contextmanager
+def _says_where(name: str, args: tuple[float, ...]) -> Iterator[None]:
+    """A rule that raises names itself and the point, and for pow, the negative base."""
+    try:
+        yield
+    except (ValueError, ArithmeticError) as error:
+        shown = ", ".join(f"{a:.3g}" for a in args)
+        more = (
+            ": at a negative base the partial in p must not take log(x); return math.nan "
+            "there, and use only operations that exist there for the partial in x"
+            if name == "pow" and args[0] < 0
+            else ""
+        )
+        raise Wrong(
+            f"the rule for {name} at ({shown}) raised {type(error).__name__} ({error}){more}"
+        ) from None
+
+
+VARYING = {
+    "mul": (0, 1),
+    "div": (0, 1),
+    "pow": (0, 1),
+    "sin": (0,),
+    "cos": (0,),
+    "exp": (0,),
+    "log": (0,),
+}
+"""The partials that change with the inputs: given Forward numbers, they are Forward."""
+
+
+def _partials_take_forward_numbers(mine: dict[str, Any], Forward: Any, points: Any) -> None:
+    """Every partials function, called on the learner's Forward numbers, gives Forward
+    numbers with the right values (a partial written with math or float() cannot)."""
+    for name, varying in VARYING.items():
+        args = tuple(points[1 : 1 + ARITY[name]])
+        shown = ", ".join(f"Forward({a:.3g}, 1.0)" for a in args)
+        try:
+            got = mine[name][1](*(Forward(a, 1.0) for a in args))
+        except (TypeError, ValueError, AttributeError, ArithmeticError) as error:
+            raise Wrong(
+                f"the partials function of {name} only works on floats: on {shown} it "
+                f"raised {type(error).__name__} ({error}). Write it with the engine's "
+                "sin, cos, exp, log and operators, never math, float() or a value "
+                "function of the table, so that given Forward numbers it returns Forward "
+                "numbers: that is what lets the modes nest (exercise 09.2 runs it so)"
+            ) from None
+        for i in varying:
+            if not isinstance(got[i], Forward):
+                raise Wrong(
+                    f"the partial of {name} with respect to input {i}, on {shown}, is the "
+                    f"plain number {got[i]!r}, not a Forward number, so it only works on "
+                    "floats. Write it with the engine's functions and operators on the "
+                    "inputs themselves"
+                )
+            expect_close(
+                got[i].value,
+                _expected(name, args)[1][i],
+                f"the value of the partial of {name} with respect to input {i} on {shown}",
+                rtol=1e-13,
+            )
 
 
 # --- helpers shared by the checks of the engine --------------------------------------
@@ -294,12 +449,26 @@ def _tangent(number: Any, Forward: Any, tag: int) -> Any:
 )
 def check_forward(forward_apply: Callable[..., Any], Forward: Any, table: dict[str, Any]) -> str:
     _needs_table(table, lambda: forward_apply("add", Forward(1.0, 1.0), 2.0))
+    with _watched_rules(
+        table,
+        "forward_apply",
+        lambda a: isinstance(a, Forward),
+        "Give the partials function the values (a.value for each live argument), not "
+        "the Forward numbers: on a live Forward, the partial of {name} would run forward "
+        "mode at the same level again, and that again, for ever",
+    ):
+        forward_apply("sin", Forward(0.3, 1.0, 917))  # one level: partials get 0.3
+    with _watched_rules(table, "forward_apply", lambda a: False, ""):
+        forward_apply("sin", Forward(Forward(0.3, 1.0, 916), 1.0, 917))  # values via apply
     got = forward_apply("sub", 2.0, Forward(0.5, 1.0))
     if not isinstance(got, Forward):
         raise Wrong(
             f'forward_apply("sub", 2.0, Forward(0.5, 1.0)) should return a Forward, not {got!r}'
         )
     expect_close(got.tangent, -1.0, 'the tangent of forward_apply("sub", 2.0, Forward(0.5, 1.0))')
+    off = forward_apply("pow", Forward(-1.5, 1.0), 2.0).tangent  # off, but not by a nan:
+    if isinstance(off, numbers.Real) and not math.isnan(off):  # a plain mismatch
+        expect_close(off, -3.0, "the tangent of Forward(-1.5, 1.0) ** 2.0", rtol=1e-15)
     squared = forward_apply("pow", Forward(-1.5, 1.0), 2.0)
     if not squared.tangent == -3.0:
         raise Wrong(
@@ -364,6 +533,13 @@ def check_forward(forward_apply: Callable[..., Any], Forward: Any, table: dict[s
     )
     with _counted_rules(table) as counts:
         forward_apply("mul", Forward(1.5, 1.0), Forward(0.5, 0.0))
+    if 0 in counts["mul"]:
+        which = "value" if counts["mul"][0] == 0 else "partials"
+        raise Wrong(
+            f"one multiplication never called the {which} function that TABLE holds for "
+            "mul: read the rule from TABLE[name] at each call (the value through apply), "
+            "so that a rule added to TABLE later works at once"
+        )
     if counts["mul"] != [1, 1]:
         raise Wrong(
             f"one multiplication called the table's value function {counts['mul'][0]} "
@@ -381,7 +557,7 @@ def check_forward(forward_apply: Callable[..., Any], Forward: Any, table: dict[s
     return (
         "values and tangents agree with adlearn.Dual on 8 random programs, forward over "
         "forward gives their second derivatives, tags keep x · d/dy (x + y) at slope 1, "
-        "each rule is called once per operation, and a rule added to TABLE works at once."
+        "a multiplication calls its rule once, and a rule added to TABLE works at once."
     )
 
 
@@ -413,7 +589,8 @@ def _count_node_partials(output: Any) -> list[_CountedPartial]:
         "level) and the partials once from the table, and returns a Reverse with .inputs "
         "(the arguments, as a tuple), .partials (a tuple) and .op (the rule's name). The "
         "sweep lists the nodes with an explicit stack so that each comes after its "
-        "inputs, sets the adjoint of every node that has inputs to 0, seeds the output "
+        "inputs, sets the adjoint of every node that has inputs to 0 (an input's adjoint "
+        "keeps adding up over calls), seeds the output "
         "with 1, and walks the list backwards adding partial × the node's adjoint into "
         "each input that is a node.",
         "def reverse_apply(name, *args):\n"
@@ -491,6 +668,12 @@ def _check_reverse(
             f'reverse_apply("mul", x, 2.0).partials should be a tuple of 2 partials, '
             f"not {node.partials!r}"
         )
+    if not (type(node.op) is str and str.__eq__(node.op, "mul") is True):
+        raise Wrong(
+            f'reverse_apply("mul", x, 2.0).op should be the rule\'s name, "mul", not '
+            f"{node.op!r}: drawings and step_through label the operation with it"
+        )
+    _reverse_nests(reverse_apply, Reverse, table)
     x = Reverse(1.0)
     y = _doubling(x, 10)
     counted = _count_node_partials(y)
@@ -512,6 +695,13 @@ def _check_reverse(
             y.backward()
             for i, xi in enumerate(xs):
                 what = f"x{i}.grad after {twice} backward() call(s) on {where}"
+                if twice == 2 and expected[i] != 0 and xi.grad == expected[i]:
+                    raise Wrong(
+                        f"{what} is {xi.grad:.6g}, the gradient of one call, but it should "
+                        f"be {2 * expected[i]:.6g}: an input's .grad keeps adding up over "
+                        "backward() calls, as in lesson 04. Reset to 0 only the nodes that "
+                        "have inputs"
+                    )
                 expect_close(xi.grad, twice * expected[i], what, rtol=1e-12, atol=1e-14)
     with _added_rule(table, "softplus", SOFTPLUS):
         x = Reverse(0.3)
@@ -522,6 +712,29 @@ def _check_reverse(
         "the gradient through a rule that the check added to TABLE (softplus)",
         rtol=1e-13,
     )
+
+
+def _reverse_nests(reverse_apply: Callable[..., Any], Reverse: Any, table: dict[str, Any]) -> None:
+    """A node whose input holds a Forward number: its value and partial are Forward."""
+    with _reference_forward_mode(_namespace(reverse_apply), table) as Forward:
+        if Forward is None:
+            return
+        with _watched_rules(
+            table,
+            "reverse_apply",
+            lambda a: isinstance(a, Reverse),
+            "The partials are then nodes of the graph: call the partials function on the "
+            "arguments' values (a.value for a Reverse argument), not on the nodes",
+        ):
+            node = reverse_apply("sin", Reverse(Forward(0.3, 1.0)))
+        partial = tuple(node.partials)[0]
+        if not (isinstance(node.value, Forward) and isinstance(partial, Forward)):
+            raise Wrong(
+                'reverse_apply("sin", Reverse(Forward(0.3, 1.0))) should give a node whose '
+                f"value and partial are Forward numbers, not {node.value!r} and {partial!r}: "
+                "compute the value with apply(name, *values) and the partials from the "
+                "values, so that nested numbers go on to their own level"
+            )
 
 
 # --- 09.4: the launch angle, by your forward mode ------------------------------------
@@ -561,10 +774,12 @@ def _angle_by_bisection(target: float) -> float:
         "holds the angle and is seeded with tangent 1, so that the result carries the "
         "distance and its slope, and take lesson 00's Newton step with that slope; stop "
         "when the miss is below 1e-10 m, and return the angle as a float.",
-        "def launch_angle(target):\n    angle = 20.0\n    for _ in range(20):\n"
-        "        d = flight_distance(Forward(angle, 1.0))\n        miss = d.value - target\n"
-        "        if abs(miss) < 1e-10:\n            break\n"
-        "        angle = angle - miss / d.tangent\n    return angle",
+        "def launch_angle(target):\n    angle = 20.0\n    for _ in range(50):\n"
+        "        d = flight_distance(Forward(angle, 1.0, new_tag()))\n"
+        "        miss = d.value - target\n"
+        "        if abs(miss) < 1e-10:\n            return angle\n"
+        "        angle = angle - miss / d.tangent\n"
+        '    raise ArithmeticError(f"no angle found for {target} m in 50 steps")',
     ),
     forbid=ALL_SHORTCUTS,
     why="Use your own forward mode for the slope.",
@@ -574,7 +789,7 @@ def check_launch_angle(launch_angle: Callable[[float], Any], table: dict[str, An
     u = unseen_points("09.4", 3, 0.0, 1.0)  # one target in each of three bands, none at 50
     targets = [round(28 + 12 * u[0], 2), round(40 + 7 * u[1], 2), round(53 + 10 * u[2], 2)]
     for target in targets:
-        with _counted_rules(table) as counts:
+        with _counted_rules(table) as counts, _flights_on_forward_only(launch_angle) as floats:
             try:
                 angle = launch_angle(target)
             except ZeroDivisionError as error:
@@ -584,10 +799,17 @@ def check_launch_angle(launch_angle: Callable[[float], Any], table: dict[str, An
                     "the angle left 0° to 90°, because the step went the wrong way: Newton "
                     "moves the angle by minus the miss divided by the slope"
                 ) from None
+        if floats:
+            raise Wrong(_FLOAT_FLIGHT.format(floats[0]))
         if counts["sin"][1] + counts["cos"][1] == 0:
             raise Wrong(
                 "launch_angle never asked TABLE for the partials of sin or cos: the slope "
                 "should come from your Forward numbers running flight_distance"
+            )
+        if not isinstance(angle, numbers.Real):
+            raise Wrong(
+                f"launch_angle({target}) returned {angle!r}: return the angle itself, a "
+                "plain float in degrees (the value of your Forward number, not the number)"
             )
         angle = float(angle)
         landed = flight_distance(angle)
@@ -599,6 +821,39 @@ def check_launch_angle(launch_angle: Callable[[float], Any], table: dict[str, An
         expect_close(angle, _angle_by_bisection(target), f"launch_angle({target})", rtol=1e-9)
     shown = ", ".join(f"{t} m" for t in targets)
     return f"your forward mode finds the angle for {shown} to 1e-9 m."
+
+
+_FLOAT_FLIGHT = (
+    "launch_angle ran flight_distance on the plain number {!r}, and the check refuses "
+    "that: each Newton step runs it once, on a Forward number holding the angle, and "
+    "that one run gives both the distance (its value) and the slope (its tangent). A "
+    "slope from differences of nearby runs, or one slope kept for every step, is not "
+    "Newton's method by your forward mode"
+)
+
+
+@contextmanager
+def _flights_on_forward_only(launch_angle: Any) -> Iterator[list[Any]]:
+    """While inside, the notebook's flight_distance refuses plain numbers; the list
+    collects the angles refused (in case the learner's code swallows the error)."""
+    namespace = _namespace(launch_angle)
+    original = namespace.get("flight_distance")
+    refused: list[Any] = []
+    if not callable(original):
+        yield refused
+        return
+
+    def on_forward_only(angle: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(angle, numbers.Real):
+            refused.append(angle)
+            raise Wrong(_FLOAT_FLIGHT.format(angle))
+        return original(angle, *args, **kwargs)
+
+    namespace["flight_distance"] = on_forward_only
+    try:
+        yield refused
+    finally:
+        namespace["flight_distance"] = original
 
 
 # --- gradients that must come from the learner's sweep -------------------------------
@@ -624,13 +879,19 @@ def _counted_backward(Reverse: Any, factor: float = 1.0) -> Iterator[list[int]]:
 
     Scaling by 2 is exact in floating point, so a method that moves by -lr × .grad
     gives exactly the steps of lr × 2, and one that takes its gradient elsewhere (a
-    closed form beside a sweep it never reads) does not.
+    closed form beside a sweep it never reads) does not. ``calls[1]`` counts the sweeps
+    that began with an input whose .grad was not 0: a node reused from an earlier step.
     """
-    calls = [0]
+    calls = [0, 0]
     original = Reverse.backward
 
     def counted(self: Any) -> Any:
         calls[0] += 1
+        if factor == 1.0 and any(
+            isinstance(leaf.grad, numbers.Real) and leaf.grad != 0
+            for leaf in _leaves(self, Reverse)
+        ):
+            calls[1] += 1
         result = original(self)
         if factor != 1.0:
             for leaf in _leaves(self, Reverse):
@@ -642,6 +903,34 @@ def _counted_backward(Reverse: Any, factor: float = 1.0) -> Iterator[list[int]]:
         yield calls
     finally:
         Reverse.backward = original
+
+
+@contextmanager
+def _new_nodes_each_step(reused: int) -> Iterator[None]:
+    """A wrong step, after `reused` sweeps that began with a used input, says what a
+    reused node does (its .grad adds up over sweeps)."""
+    try:
+        yield
+    except Wrong as error:
+        if not reused:
+            raise
+        raise Wrong(
+            f"{str(error).rstrip('.')}. {reused} of your sweeps began with an input whose "
+            ".grad was not 0: a node reused from an earlier step, whose .grad keeps adding "
+            "up over the sweeps, as an input's should. Make new nodes at each step"
+        ) from None
+
+
+def _floats(result: Any, what: str) -> list[float]:
+    """The parameters a fit returned, as floats, or a message that says what they are."""
+    got = list(result)
+    for p in got:
+        if not isinstance(p, numbers.Real):
+            raise Wrong(
+                f"{what} returned {p!r} among its parameters: return the numbers (the "
+                "values), not the nodes"
+            )
+    return [float(p) for p in got]
 
 
 def _from_the_sweep(got: list[float], expected: list[float], what: str) -> None:
@@ -709,14 +998,17 @@ def check_fit(fit: Callable[..., Any], Reverse: Any) -> str:
     fit(1)  # a stub says "not done yet" here
     for steps, lr in ((3, 0.4), (7, 0.25)):
         with _counted_backward(Reverse) as calls:
-            params = [float(p) for p in fit(steps, lr)]
+            params = _floats(fit(steps, lr), f"fit({steps}, {lr})")
         if calls[0] != steps:
             raise Wrong(
                 f"fit({steps}, {lr}) called backward() {calls[0]} times; one sweep per "
                 "step gives all three partials"
             )
-        for name, got, expected in zip("abc", params, _reference_fit(steps, lr)):
-            expect_close(got, expected, f"{name} after fit({steps}, {lr})", rtol=1e-12, atol=1e-14)
+        with _new_nodes_each_step(calls[1]):
+            for name, got, expected in zip("abc", params, _reference_fit(steps, lr)):
+                expect_close(
+                    got, expected, f"{name} after fit({steps}, {lr})", rtol=1e-12, atol=1e-14
+                )
     with _counted_backward(Reverse, factor=2.0):
         doubled = [float(p) for p in fit(4, 0.2)]
     _from_the_sweep(doubled, _reference_fit(4, 0.4), "fit(4, 0.2)")
@@ -741,10 +1033,12 @@ def check_fit(fit: Callable[..., Any], Reverse: Any) -> str:
         "lesson 07's forward over reverse: run one reverse sweep on numbers that carry a "
         "tangent along v, and the gradient comes out carrying H·v.",
         "Make every input a Reverse node whose value is a Forward number: the point's "
-        "coordinate, with the vector's coordinate as its tangent. Run f on those nodes and "
-        "call backward() once: the sweep multiplies Forward partials, so each input's "
-        ".grad is a Forward whose tangent is one entry of H·v. Read those tangents (an "
-        "input f does not use keeps a plain 0.0), as a list.",
+        "coordinate, with the vector's coordinate as its tangent. Run f with the nodes as "
+        "its arguments, one per input, and call backward() once: the sweep multiplies "
+        "Forward partials, so each input's .grad is a Forward whose tangent is one entry "
+        "of H·v. Read those tangents, as a list. An input whose partials are all plain "
+        "numbers (f leaves it out, or uses it only linearly) ends with a plain number as "
+        "its .grad, and its entry is 0.",
         "def hvp(f, point, vector):\n"
         "    nodes = [Reverse(Forward(p, v)) for p, v in zip(point, vector)]\n"
         "    f(*nodes).backward()\n"
@@ -759,7 +1053,16 @@ def check_hvp(hvp: Callable[..., Any], Reverse: Any, apply: Callable[..., Any]) 
     def polynomial(x: Any, y: Any) -> Any:
         return x * x * y
 
-    hvp(polynomial, [1.0, 2.0], [1.0, 0.0])  # a stub says "not done yet" here
+    try:
+        hvp(polynomial, [1.0, 2.0], [1.0, 0.0])  # a stub says "not done yet" here
+    except TypeError as error:
+        if "positional argument" not in str(error):
+            raise
+        raise Wrong(
+            f"hvp(lambda x, y: x * x * y, ...) called f the wrong way ({error}): f takes "
+            "one argument per input, so call f(*nodes)"
+        ) from None
+
     for k, (point, program) in enumerate(_programs("09.6", 6)):
         vector = unseen_points(f"09.6 vector {k}", 3, -1.0, 1.0)
 
@@ -785,6 +1088,22 @@ def check_hvp(hvp: Callable[..., Any], Reverse: Any, apply: Callable[..., Any]) 
                 rtol=1e-10,
                 atol=1e-12,
             )
+
+    def linear_in_y(x: Any, y: Any) -> Any:
+        return x * x + 3 * y
+
+    point, vector = unseen_points("09.6 linear", 2, 0.5, 1.5), [0.75, -0.5]
+    try:
+        got = [float(h) for h in hvp(linear_in_y, point, vector)]
+    except AttributeError as error:
+        raise Wrong(
+            f"hvp(lambda x, y: x * x + 3 * y, ...) raised AttributeError ({error}). There, "
+            "y's .grad is the plain number 3.0: every partial on y's way is a plain number, "
+            "so no Forward ever reaches it. An input whose .grad is not a Forward number "
+            "has 0 as its entry of H·v, whether f leaves it out or uses it only linearly"
+        ) from None
+    for i, (g, e) in enumerate(zip(got, [2 * vector[0], 0.0])):
+        expect_close(g, e, f"entry {i} of H·v for x * x + 3 * y", rtol=1e-13, atol=1e-15)
     point, vector = unseen_points("09.6 doubled", 2, 0.5, 1.5), [0.5, -1.0]
     with _counted_backward(Reverse, factor=2.0):
         doubled = [float(h) for h in hvp(polynomial, point, vector)]
@@ -981,10 +1300,25 @@ def _reference_training(steps: int, lr: float) -> list[float]:
     why="Train with your own engine.",
 )
 def check_train(train: Callable[..., Any], Reverse: Any, table: dict[str, Any]) -> str:
+    namespace = _namespace(train)
+    start = namespace.get("start")
+    if isinstance(start, list) and start != network_start():
+        raise Wrong(
+            "start no longer holds lesson 06's starting weights: an earlier train updated "
+            "it in place. Re-run the cell that defines start, and let train work on a "
+            "copy, list(start)"
+        )
     _needs_table(table, lambda: train(1), (*NAMES, "softplus", "tanh"))
     for steps, lr in ((2, 3.0), (3, 1.7)):
         with _counted_backward(Reverse) as calls:
-            params = [float(p) for p in train(steps, lr)]
+            params = _floats(train(steps, lr), f"train({steps}, {lr})")
+        if isinstance(start, list) and start != network_start():
+            start[:] = network_start()
+            raise Wrong(
+                f"train({steps}, {lr}) changed start in place (params = start makes params "
+                "another name for the same list). Let train work on a copy, list(start). "
+                "The check has put the starting weights back"
+            )
         if calls[0] != steps:
             raise Wrong(
                 f"train({steps}, {lr}) called backward() {calls[0]} times; one sweep per "
@@ -992,10 +1326,15 @@ def check_train(train: Callable[..., Any], Reverse: Any, table: dict[str, Any]) 
             )
         if len(params) != 25:
             raise Wrong(f"train({steps}, {lr}) returned {len(params)} parameters, not 25")
-        for i, (got, expected) in enumerate(zip(params, _reference_training(steps, lr))):
-            expect_close(
-                got, expected, f"parameter {i} after train({steps}, {lr})", rtol=1e-10, atol=1e-12
-            )
+        with _new_nodes_each_step(calls[1]):
+            for i, (got, expected) in enumerate(zip(params, _reference_training(steps, lr))):
+                expect_close(
+                    got,
+                    expected,
+                    f"parameter {i} after train({steps}, {lr})",
+                    rtol=1e-10,
+                    atol=1e-12,
+                )
     with _counted_backward(Reverse, factor=2.0):
         doubled = [float(p) for p in train(2, 1.5)]
     _from_the_sweep(doubled, _reference_training(2, 3.0), "train(2, 1.5)")
@@ -1029,6 +1368,11 @@ def when_ready(
         node = build()
     except NotImplementedError:
         return NotReady(f"finish exercises {needs}, then run this cell again.")
+    except KeyError as error:  # TABLE has no such rule yet: a check fills it
+        return NotReady(
+            f"TABLE has no rule {error} yet: finish exercises {needs} (their checks fill "
+            "TABLE), then run this cell again."
+        )
     except Exception as error:  # the engine is there but not right yet
         return NotReady(
             f"your engine raised {type(error).__name__} ({error}); "
