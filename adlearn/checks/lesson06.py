@@ -177,14 +177,13 @@ def _refusing_backward(original: Callable[..., Any]) -> Callable[..., Any]:
 
 FORWARD_MODE_REFUSED = (
     "This exercise asks for the backward sweep by hand, with plain floats, so {what} "
-    "switched off while it is checked, however it is imported or written: one forward pass "
-    "per parameter (a dual number or a complex step, 25 times) gives the same numbers "
-    "without a backward sweep."
+    "switched off while it is checked: one forward pass per parameter (a dual number or a "
+    "complex step, 25 times) gives the same numbers without a backward sweep."
 )
 
 
 def _refuse_complex(*args: Any) -> Any:
-    raise ShortcutUsed(FORWARD_MODE_REFUSED.format(what="complex arithmetic is"))
+    raise ShortcutUsed(FORWARD_MODE_REFUSED.format(what="complex arithmetic on the parameters is"))
 
 
 def _real_only(name: str) -> Callable[..., Any]:
@@ -223,7 +222,9 @@ def _no_dual_numbers() -> Iterator[None]:
 
     def refusing(cls: type) -> Callable[..., None]:
         def refuse(self: Any, *args: Any, **kwargs: Any) -> None:
-            raise ShortcutUsed(FORWARD_MODE_REFUSED.format(what=f"{cls.__name__} is"))
+            raise ShortcutUsed(
+                FORWARD_MODE_REFUSED.format(what=f"{cls.__name__}, however imported, is")
+            )
 
         return refuse
 
