@@ -363,6 +363,58 @@ WRONG = [  # check, a typical wrong answer or shortcut, the name it defines, the
         "weighted_gradient",
         "is not the .grad that your backward",
     ),
+    (  # review 04-06, W1: a central difference is close, and the message says so
+        lesson04.check_prediction,
+        "def predicted_grad():\n"
+        "    y = lambda a: (a * 2.0 + a) * (a * 2.0)\n"
+        "    return (y(3.0 + 1e-5) - y(3.0 - 1e-5)) / 2e-5",
+        "predicted_grad",
+        r"36.0000000004135 is close to a.grad but not exact: a numerical estimate",
+    ),
+    (  # a one-sided difference is further off: printed with its digits, not as "36"
+        lesson04.check_prediction,
+        "def predicted_grad():\n"
+        "    y = lambda a: (a * 2.0 + a) * (a * 2.0)\n"
+        "    return (y(3.0 + 1e-7) - y(3.0)) / 1e-7",
+        "predicted_grad",
+        r"36.00000\d+ is close to a.grad but not exact",
+    ),
+    (  # review 04-06, N1: a breadth-first order is not a topological one
+        lesson04.check_backward,
+        """
+class SweepValue(NaiveValue):
+    def backward(self):
+        order, seen, queue = [], {id(self)}, [self]
+        while queue:
+            node = queue.pop(0)
+            order.append(node)
+            for x, _ in node.inputs:
+                if id(x) not in seen:
+                    seen.add(id(x))
+                    queue.append(x)
+        for node in order:
+            if node.inputs:
+                node.grad = 0.0
+        self.grad = 1.0
+        for node in order:
+            for x, partial in node.inputs:
+                x.grad += partial * node.grad
+""",
+        "SweepValue",
+        r"should be 114.*A queue \(breadth first\) does not give that",
+    ),
+    (  # review 04-06, N2: a hard-coded answer names a rule the table does not have
+        lesson04.check_first_wrong_partial,
+        "def first_wrong_partial(rules):\n    return ('div', 1)",
+        "first_wrong_partial",
+        "that name is not even in the table",
+    ),
+    (  # ... or names a rule of the table without testing it
+        lesson04.check_first_wrong_partial,
+        "def first_wrong_partial(rules):\n    return (next(iter(rules)), 0)",
+        "first_wrong_partial",
+        "without ever calling the partials",
+    ),
 ]
 
 

@@ -116,9 +116,21 @@ def test_prediction_of_a_true_slope_is_rejected(wrong):
 
 def test_prediction_other_wrong_number_gets_the_nudge():
     with pytest.raises(CheckFailed, match=r"not what AD gives.*one operation at a time"):
-        lesson05.check_kink_prediction(lambda: 0.0)
+        lesson05.check_kink_prediction(lambda: -1.0)
     with pytest.raises(CheckFailed, match="plain number"):
         lesson05.check_kink_prediction(lambda: "3")
+
+
+def test_prediction_of_pytorchs_answer_is_told_so():  # review 04-06, N3
+    with pytest.raises(CheckFailed, match=r"what PyTorch and JAX give.*adlearn's relu'\(0\) is 1"):
+        lesson05.check_kink_prediction(lambda: 0.0)
+
+
+def test_prediction_a_numerical_estimate_is_told_it_is_close_not_exact():  # review 04-06, W1
+    with pytest.raises(CheckFailed, match=r"You predicted 3.0000001, close to what AD gives"):
+        lesson05.check_kink_prediction(lambda: 3.0000001)
+    with pytest.raises(CheckFailed, match=r"You predicted 3.01, but that is not what AD gives"):
+        lesson05.check_kink_prediction(lambda: 3.01)
 
 
 # --- 05.2 ------------------------------------------------------------------------------
@@ -206,8 +218,20 @@ def test_data_gradient_with_a_fresh_variable_per_point_is_rejected():
             ((weight * x - y) ** 2).backward()
         return weight.grad
 
-    with pytest.raises(CheckFailed, match="but it should be"):
+    with pytest.raises(CheckFailed, match="the last point's contribution alone"):
         lesson05.check_data_gradient(fresh)
+
+
+def test_data_gradient_reset_between_points_is_named():  # review 04-06, N4
+    def reset_each_time(w, points):
+        weight = Variable(w)
+        for x, y in points:  # the reviewer's attempt
+            weight.zero_grad()
+            ((weight * x - y) ** 2).backward()
+        return weight.grad
+
+    with pytest.raises(CheckFailed, match=r"something reset .grad between points"):
+        lesson05.check_data_gradient(reset_each_time)
 
 
 def test_data_gradient_shortcut_is_switched_off():

@@ -42,7 +42,11 @@ def hand_gradient(params):
         hidden = [math.tanh(params[2 * j] * x1 + params[2 * j + 1] * x2 + params[2 * h + j])
                   for j in range(h)]
         z = params[4 * h] + sum(params[3 * h + j] * hidden[j] for j in range(h))
-        g = (1 / (1 + math.exp(-z)) - y) / n   # d mean_loss / dz for this point
+        if z >= 0:   # sigmoid(z), in the form that cannot overflow
+            s = 1 / (1 + math.exp(-z))
+        else:
+            s = math.exp(z) / (1 + math.exp(z))
+        g = (s - y) / n   # d mean_loss / dz for this point
         grads[4 * h] += g
         for j in range(h):
             grads[3 * h + j] += g * hidden[j]
@@ -165,9 +169,16 @@ def test_factor_with_the_wrong_sign_is_rejected():
 
 
 def test_factor_other_wrong_numbers_are_rejected():
-    for wrong in (0.0012 * 1352, 1 - 0.001 * 1352, 0.123456789):
+    for wrong in (1 - 0.001 * 1352, 0.123456789):
         with pytest.raises(CheckFailed, match="a run of gradient descent disagrees"):
             lesson06.check_factor(lambda wrong=wrong: wrong)
+
+
+def test_factor_the_two_typical_slips_are_named():  # review 04-06, N5
+    with pytest.raises(CheckFailed, match=r"0.1888, which uses half of L''\(4\)"):
+        lesson06.check_factor(lambda: 1 - 0.0012 * 676)  # L'' taken as p'(4)**2
+    with pytest.raises(CheckFailed, match=r"1.622, which is the learning rate times L''\(4\)"):
+        lesson06.check_factor(lambda: 0.0012 * 1352)
 
 
 # --- 06.2 ------------------------------------------------------------------------------
@@ -227,7 +238,7 @@ def test_hand_gradient_forgetting_the_tanh_slope_is_rejected():
 
 
 def test_hand_gradient_forgetting_the_mean_is_rejected():
-    source = HAND_GRADIENT.replace(" - y) / n", " - y)")
+    source = HAND_GRADIENT.replace("(s - y) / n", "(s - y)")
     with pytest.raises(CheckFailed, match="but it should be"):
         lesson06.check_hand_gradient(define(source, "hand_gradient"), mean_loss, SIZE)
 
@@ -331,6 +342,67 @@ def test_hand_gradient_forward_mode_is_switched_off():
     with pytest.raises(CheckFailed, match=r"switched off"):
         lesson06.check_hand_gradient(by_dual_seeding, mean_loss, SIZE)
     assert adlearn.derivative(lambda x: x * x, 3.0) == 6.0  # on again afterwards
+
+
+def test_hand_gradient_dual_from_its_submodule_is_switched_off():  # review 04-06, M1
+    # the reviewer's attempt: forbid= switches off names, so this reached the class
+    def by_submodule_dual(params):
+        import adlearn.dual as _d
+
+        out = []
+        for i in range(len(params)):
+            q = [_d.Dual(p, 1.0 if k == i else 0.0) for k, p in enumerate(params)]
+            out.append(mean_loss(q).derivative)
+        return out
+
+    with pytest.raises(
+        CheckFailed, match=r"Dual, however imported, is switched off while it is checked"
+    ):
+        lesson06.check_hand_gradient(by_submodule_dual, mean_loss, SIZE)
+
+    def by_adlearn_complex(params):
+        from adlearn.complex_number import Complex
+
+        return [Complex(p, 1e-30) for p in params]
+
+    with pytest.raises(CheckFailed, match=r"Complex, however imported, is switched off"):
+        lesson06.check_hand_gradient(by_adlearn_complex, mean_loss, SIZE)
+    # the classes work again afterwards
+    assert adlearn.Dual(2.0, 1.0) * adlearn.Dual(2.0, 1.0) == 4.0
+    assert (adlearn.Dual(2.0, 1.0) ** 2).derivative == 4.0
+
+
+def test_hand_gradient_a_complex_step_of_its_own_is_switched_off():  # review 04-06, M1
+    # the reviewer's attempt: the network rewritten with cmath, one complex step per parameter
+    def by_complex_step(params):
+        import cmath
+
+        def loss(q):
+            total = 0
+            for (x1, x2), y in zip(train_points, train_labels):
+                h = (len(q) - 1) // 4
+                z = q[4 * h]
+                for j in range(h):
+                    a = q[2 * j] * x1 + q[2 * j + 1] * x2 + q[2 * h + j]
+                    z = z + q[3 * h + j] * cmath.tanh(a)
+                total += cmath.log(1 + cmath.exp(z)) - y * z
+            return total / len(train_points)
+
+        out = []
+        for i in range(len(params)):
+            q = list(params)
+            q[i] = q[i] + 1e-30j
+            out.append(loss(q).imag / 1e-30)
+        return out
+
+    with pytest.raises(CheckFailed, match=r"complex arithmetic on the parameters is switched off"):
+        lesson06.check_hand_gradient(by_complex_step, mean_loss, SIZE)
+
+    def by_complex_of_a_parameter(params):
+        return [complex(p, 1e-30).imag for p in params]
+
+    with pytest.raises(CheckFailed, match=r"complex arithmetic on the parameters is switched off"):
+        lesson06.check_hand_gradient(by_complex_of_a_parameter, mean_loss, SIZE)
 
 
 def test_train_step_finite_differences_without_a_sweep_are_rejected():

@@ -11,6 +11,7 @@ value leaves a tame range, or a domain, is drawn again.
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 import sys
@@ -177,8 +178,14 @@ def check_prediction(predicted_grad: Callable[[], float]) -> str:
             "has two parts too, and a's use by v adds one more"
         )
     if not math.isclose(guess, a.grad, rel_tol=1e-12):
+        if math.isclose(guess, a.grad, rel_tol=1e-6):
+            raise Wrong(
+                f"{guess:.15g} is close to a.grad but not exact: a numerical estimate (a finite "
+                "difference)? The graph gives an exact number, and so does a prediction "
+                "worked out from it"
+            )
         raise Wrong(
-            f"{guess:g} is not a.grad. Draw the graph: a is used twice, so its adjoint is "
+            f"{guess:.15g} is not a.grad. Draw the graph: a is used twice, so its adjoint is "
             "the sum of two contributions, one for each operation that uses it"
         )
     return f"a.grad is {a.grad:g}, as you predicted: one contribution per use of a."
@@ -370,9 +377,11 @@ def expect_diamond(make: Callable[[float], Any]) -> None:
     if x.grad != 114.0:  # d/dx (x² + x⁴) = 2x + 4x³ at 3
         raise Wrong(
             f"on b = x * x, a = b + b * b at x = 3, x.grad is {x.grad!r}, but it should be "
-            "114: b passed its adjoint back before b * b had added its part to it. In the "
-            "order, a node must come after every node it depends on: mark a node as "
-            "visited when you take it off the stack, not when you push it"
+            "114: b passed its adjoint back before b * b had added its part to it. The "
+            "sweep must reach a node only after every node that uses it: in the order, a "
+            "node comes after everything it depends on. A queue (breadth first) does not "
+            "give that; with a stack, mark a node as visited when you take it off the "
+            "stack, not when you push it"
         )
 
 
@@ -501,6 +510,22 @@ def _rules(**changes: Any) -> dict[str, tuple[Callable[..., Any], Callable[..., 
     return table
 
 
+def _asking_rules() -> tuple[dict[str, tuple[Callable[..., Any], Callable[..., Any]]], set[str]]:
+    """The correct table, and the set of the names whose partials were asked for."""
+    asked: set[str] = set()
+
+    def asking(name: str, partials: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(partials)
+        def partials_asked(*args: Any) -> Any:
+            asked.add(name)
+            return partials(*args)
+
+        return partials_asked
+
+    table = {name: (value, asking(name, partials)) for name, (value, partials) in _rules().items()}
+    return table, asked
+
+
 PLANTED = {
     "minus": ((lambda x, y: x - y, lambda x, y: (1.0, 1.0)), 1),
     "over": ((lambda x, y: x / y, lambda x, y: (1 / y, -1 / y**2)), 1),
@@ -543,11 +568,25 @@ PLANTED = {
 def check_first_wrong_partial(
     first_wrong_partial: Callable[[dict[str, Any]], Any], lesson_table: dict[str, Any]
 ) -> str:
-    if first_wrong_partial(_rules()) is not None:
+    clean, asked = _asking_rules()
+    found = first_wrong_partial(clean)
+    if found is not None:
+        name = found[0] if isinstance(found, (tuple, list)) and found else None
+        if not isinstance(name, str) or name not in clean:
+            raise Wrong(
+                f"on a table with no bug, first_wrong_partial returned {found!r}, but it "
+                "should return None, and that name is not even in the table it was given. "
+                "Test every rule of the table you receive numerically; don't name one"
+            )
+        if name not in asked:
+            raise Wrong(
+                f"on a table with no bug, first_wrong_partial returned {found!r} without "
+                f"ever calling the partials of {name!r}. Test every rule numerically; "
+                "don't name one"
+            )
         raise Wrong(
-            f"on a table with no bug, first_wrong_partial returned "
-            f"{first_wrong_partial(_rules())!r}, but it should return None (is your "
-            "tolerance too tight for a central difference?)"
+            f"on a table with no bug, first_wrong_partial returned {found!r}, but it "
+            "should return None (is your tolerance too tight for a central difference?)"
         )
     for name, (rule, index) in PLANTED.items():
         found, expected = first_wrong_partial(_rules(**{name: rule})), (name, index)

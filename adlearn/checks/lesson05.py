@@ -70,8 +70,19 @@ def check_kink_prediction(my_prediction: Any) -> str:
             f"You predicted {predicted:g}, a slope the function really has near 0 (or their "
             "mean), but AD does not look at the function near 0: it follows the program"
         )
+    if predicted == 0.0:
+        raise Wrong(
+            "You predicted 0, which is what PyTorch and JAX give (their relu'(0) is 0), but "
+            "adlearn's relu'(0) is 1, and the question is what adlearn's AD gives"
+        )
     if abs(predicted - forward) > 1e-9:
-        raise Wrong(f"You predicted {predicted:g}, but that is not what AD gives at 0")
+        if abs(predicted - forward) <= 1e-6 * abs(forward):
+            raise Wrong(
+                f"You predicted {predicted:.15g}, close to what AD gives but not exact: a "
+                "numerical estimate? AD gives an exact number here, and so does a "
+                "prediction made with the chain rule"
+            )
+        raise Wrong(f"You predicted {predicted:.15g}, but that is not what AD gives at 0")
     return (
         f"AD gives {forward:g} at 0 in both modes, although the slopes of relu(2x) - relu(-x) "
         "are 1 on the left and 2 on the right: correct almost everywhere, not at every point."
@@ -252,6 +263,17 @@ def check_data_gradient(data_gradient: Callable[..., Any]) -> str:
         want = sum(2 * (w * x - y) * x for x, y in points)
         with _recording_backward() as sweeps:
             got = data_gradient(w, points)
+        x_last, y_last = points[-1]
+        last = 2 * (w * x_last - y_last) * x_last
+        number = got.value if isinstance(got, Variable) else got
+        plain = isinstance(number, (int, float)) and not isinstance(number, bool)
+        if plain and math.isclose(number, last, rel_tol=1e-12) and not math.isclose(number, want):
+            raise Wrong(
+                f"data_gradient({w:.3g}, <{len(points)} points>) is {number!r}, the last "
+                "point's contribution alone: something reset .grad between points "
+                "(zero_grad(), or a new Variable each time). Let every backward() add "
+                "into the same .grad"
+            )
         _agree(got, want, 1e-12, f"data_gradient({w:.3g}, <{len(points)} points>)")
         if len(sweeps) != len(points):
             raise Wrong(

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
+from ..complex_number import Complex
 from ..derivatives import derivative, gradient, jacobian_forward, jacobian_reverse, jvp, vjp
 from ..dual import Dual
 from ..higher import hessian, hessian_vector_product, second_derivative
@@ -80,6 +82,18 @@ def check_factor(my_factor: Any) -> str:
             f"You predicted {predicted:.4g}, the right size but the wrong sign: does x stay "
             "on its side of 4 or jump over it?"
         )
+    curvature = derivative(lambda x: derivative(_polynomial_loss, x), 4.0)  # L''(4)
+    if abs(predicted - (1 - 0.0012 * curvature / 2)) < 0.01:
+        raise Wrong(
+            f"You predicted {predicted:.4g}, which uses half of L''(4): the derivative of a "
+            "square brings a factor 2 (the section 'Steps that are too large' computes "
+            "L'' with nested AD)"
+        )
+    if abs(predicted - 0.0012 * curvature) < 0.01:
+        raise Wrong(
+            f"You predicted {predicted:.4g}, which is the learning rate times L''(4): the part "
+            "of the distance to 4 that one step takes away, not the factor that is left"
+        )
     if abs(predicted - measured) > 0.01:
         raise Wrong(f"You predicted {predicted:.4g}, but a run of gradient descent disagrees")
     return (
@@ -116,7 +130,7 @@ def _converges(loss: Callable[[Any], Any], x_star: float, lr: float) -> bool:
     hints=(
         "the section 'Steps that are too large' gives the limit in terms of the loss's "
         "curvature at the minimum. The curvature is a derivative of a derivative: which "
-        "tool of lesson 05 or 06 gives a derivative of anything you can write as a "
+        "tool of lessons 02 and 03 gives a derivative of anything you can write as a "
         "function of one number?",
         "Make a function of one number that returns the derivative of the loss there, "
         "differentiate that function at x_star (that is the second derivative), and "
@@ -161,6 +175,68 @@ def _refusing_backward(original: Callable[..., Any]) -> Callable[..., Any]:
     return refuse
 
 
+FORWARD_MODE_REFUSED = (
+    "This exercise asks for the backward sweep by hand, with plain floats, so {what} "
+    "switched off while it is checked: one forward pass per parameter (a dual number or a "
+    "complex step, 25 times) gives the same numbers without a backward sweep."
+)
+
+
+def _refuse_complex(*args: Any) -> Any:
+    raise ShortcutUsed(FORWARD_MODE_REFUSED.format(what="complex arithmetic on the parameters is"))
+
+
+def _real_only(name: str) -> Callable[..., Any]:
+    base = getattr(float, name)
+
+    def operation(self: float, other: Any) -> Any:
+        if isinstance(other, complex) or "complex" in type(other).__name__.lower():
+            _refuse_complex()
+        return base(self, other)
+
+    return operation
+
+
+class _RealParameter(float):
+    """A parameter that refuses to become complex: the complex step is not a sweep."""
+
+    __complex__ = _refuse_complex
+    __add__ = _real_only("__add__")
+    __radd__ = _real_only("__radd__")
+    __sub__ = _real_only("__sub__")
+    __rsub__ = _real_only("__rsub__")
+    __mul__ = _real_only("__mul__")
+    __rmul__ = _real_only("__rmul__")
+    __truediv__ = _real_only("__truediv__")
+    __rtruediv__ = _real_only("__rtruediv__")
+
+
+@contextmanager
+def _no_dual_numbers() -> Iterator[None]:
+    """While inside, creating a Dual or an adlearn Complex raises ShortcutUsed.
+
+    Switching off the names (``forbid=``) misses ``adlearn.dual.Dual``; this switches off
+    the classes themselves.
+    """
+    originals = {cls: cls.__dict__["__init__"] for cls in (Dual, Complex)}
+
+    def refusing(cls: type) -> Callable[..., None]:
+        def refuse(self: Any, *args: Any, **kwargs: Any) -> None:
+            raise ShortcutUsed(
+                FORWARD_MODE_REFUSED.format(what=f"{cls.__name__}, however imported, is")
+            )
+
+        return refuse
+
+    try:
+        for cls in originals:
+            cls.__init__ = refusing(cls)  # type: ignore[method-assign]
+        yield
+    finally:
+        for cls, init in originals.items():
+            cls.__init__ = init  # type: ignore[method-assign]
+
+
 def _unseen_weights(key: str, size: int) -> list[float]:
     generator = random.Random(f"adlearn exercise {key}")
     return [generator.gauss(0.0, 0.8) for _ in range(size)]
@@ -188,7 +264,10 @@ def _unseen_weights(key: str, size: int) -> list[float]:
         "        hidden = [math.tanh(params[2 * j] * x1 + params[2 * j + 1] * x2 "
         "+ params[2 * h + j]) for j in range(h)]\n"
         "        z = params[4 * h] + sum(params[3 * h + j] * hidden[j] for j in range(h))\n"
-        "        g = (1 / (1 + math.exp(-z)) - y) / n\n        grads[4 * h] += g\n"
+        "        if z >= 0:  # sigmoid(z), without overflow for large |z|\n"
+        "            s = 1 / (1 + math.exp(-z))\n        else:\n"
+        "            s = math.exp(z) / (1 + math.exp(z))\n"
+        "        g = (s - y) / n\n        grads[4 * h] += g\n"
         "        for j in range(h):\n            grads[3 * h + j] += g * hidden[j]\n"
         "            a = g * params[3 * h + j] * (1 - hidden[j] ** 2)\n"
         "            grads[2 * j] += a * x1\n            grads[2 * j + 1] += a * x2\n"
@@ -213,8 +292,8 @@ def check_hand_gradient(
 ) -> str:
     for key in ("06.3 a", "06.3 b"):
         params = _unseen_weights(key, size)
-        with backward_replaced(_refusing_backward):
-            got = hand_gradient(list(params))
+        with backward_replaced(_refusing_backward), _no_dual_numbers():
+            got = hand_gradient([_RealParameter(p) for p in params])
         if not isinstance(got, (list, tuple)):
             raise Wrong(f"hand_gradient should return a list of {size} numbers, not {got!r}")
         want = gradient(lambda *q: mean_loss(list(q)), params)
@@ -224,7 +303,8 @@ def check_hand_gradient(
             _near(_plain(g, f"partial {i}"), w, f"the partial derivative {i}", 1e-9, 1e-12)
     return (
         f"all {size} partial derivatives agree with reverse mode at two sets of weights you "
-        "had not seen: you have done a backward sweep by hand."
+        "had not seen, computed without backward(), dual numbers or complex numbers: a "
+        "backward sweep by hand."
     )
 
 
