@@ -156,7 +156,12 @@ WRONG = [  # key, a typical wrong answer or shortcut, what the message must say
         "    n = len(point)\n"
         "    columns = [my_hvp(f, point, [float(i == j) for i in range(n)]) for j in range(n)]\n"
         "    return float(max(numpy.linalg.eigvalsh(numpy.array(columns))))",
-        "evaluated f 3 times in 40 rounds",
+        "evaluated f 3 times in 40 rounds; expected exactly 40.*formed H",
+    ),
+    (  # review 07-08, N7: adlearn's Hessian-vector product instead of your own my_hvp
+        "07.5",
+        EIGEN.replace("my_hvp(f, point, v)", "adlearn.hessian_vector_product(f, point, v)"),
+        r"hessian_vector_product\(\) is switched off",
     ),
     (  # one round only: the first estimate, v·Hv for the starting vector
         "07.5",
@@ -187,6 +192,23 @@ WRONG = [  # key, a typical wrong answer or shortcut, what the message must say
         "07.2",
         NESTED.replace("isinstance(result, Dual) and result.tag == t", "isinstance(result, Dual)"),
         "belongs to another call",
+    ),
+    (  # review 07-08, I5: an untagged hand-nested Dual; right alone, wrong inside a derivative
+        "07.2",
+        NESTED.replace(
+            "return my_derivative(lambda t: my_derivative(f, t), x)",
+            "return f(Dual(Dual(x, 1.0), 1.0)).derivative.derivative",
+        ),
+        "outer derivative take over",
+    ),
+    (  # the same with one tag made once, before the check's derivative: too old
+        "07.2",
+        "OLD = new_tag()\n"
+        + NESTED.replace(
+            "return my_derivative(lambda t: my_derivative(f, t), x)",
+            "return f(Dual(Dual(x, 1.0, tag=OLD), 1.0, tag=OLD)).derivative.derivative",
+        ),
+        "are your tags fresh",
     ),
     (  # a central difference of first derivatives is not nesting
         "07.2",
@@ -293,7 +315,7 @@ def test_switched_off_functions_work_again_afterwards(notebook):
 
 
 def test_one_shared_fresh_tag_per_step_is_accepted_in_07_4(notebook):
-    """Within one hand-nested number a shared tag is harmless (the lesson says why)."""
+    """Both levels of one nested seed may share a tag if it is fresh ("When do tags matter?")."""
     source = NEWTON.replace("t2 = new_tag()", "t2 = t1")
     result = run(lesson07.check_newton_one_pass, notebook(source), ["newton_minimum"])
     assert result, repr(result)
@@ -309,3 +331,14 @@ def test_the_first_hint_is_a_nudge_without_code():
             for code in ("def ", "tag=", "lambda", ".derivative", "a + 1", "3.0"):
                 assert code not in early, (key, code)
         assert "def " in hints[2]
+
+
+def test_one_shared_fresh_tag_is_accepted_in_07_2(notebook):
+    """A hand-nested second derivative with one fresh tag for both levels is right, also
+    inside another derivative, as the lesson's rule says."""
+    source = NESTED.replace(
+        "return my_derivative(lambda t: my_derivative(f, t), x)",
+        "t = new_tag()\n    return f(Dual(Dual(x, 1.0, tag=t), 1.0, tag=t)).derivative.derivative",
+    )
+    result = run(lesson07.check_nested_derivative, notebook(source), EXERCISES["07.2"][2])
+    assert result, repr(result)

@@ -190,6 +190,18 @@ def checkpointed_shared_gradient(step, x0, theta, n_steps, every):
         SOFTPLUS.replace("(sigmoid(x),)", "(1 / (1 + math.exp(-x)),)"),
         "TypeError",
     ),
+    (  # review 07-08, I4: never overflows, but log(1 + tiny) rounds where log1p would not
+        "08.3",
+        SOFTPLUS.replace("math.log1p(math.exp(-abs(x)))", "math.log(1 + math.exp(-abs(x)))"),
+        "log1p",
+    ),
+    (  # the naive formula: right digits where e^x is large, lost ones where it is tiny
+        "08.3",
+        SOFTPLUS.replace(
+            "max(x, 0.0) + math.log1p(math.exp(-abs(x)))", "math.log(1 + math.exp(x))"
+        ),
+        "softplus",
+    ),
     (  # no complex version: the complex step cannot verify it
         "08.3",
         SOFTPLUS.replace("        complex_=lambda z: cmath.log(1 + cmath.exp(z)),\n", ""),

@@ -69,7 +69,7 @@ def _naive_derivative(f: Callable[[Any], Any], x: float) -> Any:
     "predict perturbation confusion",
     hints=(
         "follow the ε by hand, as the section 'Perturbation confusion' does for x + y, "
-        "but with a general point a instead of 2: write down what x and y are inside the "
+        "but with a general point a instead of 1: write down what x and y are inside the "
         "inner call when both carry the same ε.",
         "The outer call makes x a dual number with value a and tangent 1; the inner call "
         "makes y a dual number with value 1 and tangent 1, and with one shared ε nothing "
@@ -209,10 +209,27 @@ def check_nested_derivative(
         "(the inner function does not depend on y; does your derivative read a tangent "
         "that belongs to another call?)",
     )
+    # my_second_derivative inside another derivative, whose variable a appears in f:
+    # d/da [d²/dy² (a·y³ + y²)] at y0 = d/da [6·a·y0 + 2] = 6·y0. An old tag, or none,
+    # lets the outer derivative record the operations instead of the nested seed.
+    y0 = points[2]
+
+    def second_of(a: Any) -> Any:
+        return my_second_derivative(lambda y: a * y**3 + y * y, y0)
+
+    outer = _derivative(second_of, points[3])
+    what = (
+        f"d/da of my_second_derivative(lambda y: a*y**3 + y*y, {y0:.4g}), with "
+        "my_second_derivative inside another derivative (are your tags fresh, made by "
+        "new_tag() at each call? An older tag, or none, lets the outer derivative take over)"
+    )
+    if isinstance(outer, bool) or not isinstance(outer, (int, float)):
+        raise Wrong(f"{what} is {outer!r}, but it should be the plain number {6 * y0!r}.")
+    expect_close(float(outer), 6 * y0, what, rtol=1e-12)
     return (
         "first and second derivatives agree with closed forms to 12 digits at unseen "
         "points, f runs once per second derivative, and nested calls keep their "
-        "perturbations apart."
+        "perturbations apart, also inside another derivative."
     )
 
 
@@ -436,7 +453,7 @@ def _rosenbrock(x: Any, y: Any) -> Any:
         "the section 'What Hv looks like': H stretches some directions more than others. "
         "What happens to a vector if you multiply it by H again and again?",
         "Power iteration: start from a unit vector with no zero component, and repeat: "
-        "compute w = Hv with a Hessian-vector product (one evaluation of f), estimate the "
+        "compute w = Hv with your own Hessian-vector product (one evaluation of f), estimate the "
         "eigenvalue as the dot product of v and w (v has length 1), and make v the unit "
         "vector along w. Never form H: each round is one product, nothing more.",
         "def largest_eigenvalue(f, point, rounds):\n"
@@ -449,8 +466,13 @@ def _rosenbrock(x: Any, y: Any) -> Any:
         "        v = [b / length for b in w]\n"
         "    return estimate",
     ),
-    forbid=(adlearn.hessian, adlearn.jacobian_forward, adlearn.jacobian_reverse),
-    why="Use Hessian-vector products only: power iteration never forms H.",
+    forbid=(
+        adlearn.hessian,
+        adlearn.hessian_vector_product,
+        adlearn.jacobian_forward,
+        adlearn.jacobian_reverse,
+    ),
+    why="Use your own my_hvp only: power iteration never forms H.",
 )
 def check_largest_eigenvalue(largest_eigenvalue: Callable[..., Any]) -> str:
     import numpy as np
@@ -487,14 +509,27 @@ def check_largest_eigenvalue(largest_eigenvalue: Callable[..., Any]) -> str:
             f"largest_eigenvalue for {name}",
         )
         if counted.calls != rounds:
+            few = (
+                f" {counted.calls} evaluations suggest that you formed H (one column per "
+                "input) and used its eigenvalues."
+                if counted.calls < rounds
+                else ""
+            )
             raise Wrong(
-                f"largest_eigenvalue evaluated f {counted.calls} times in {rounds} rounds. "
-                "Power iteration needs one Hessian-vector product per round (one evaluation "
-                "of f each), and never the whole Hessian."
+                f"largest_eigenvalue evaluated f {counted.calls} times in {rounds} rounds; "
+                f"expected exactly {rounds}: power iteration needs one Hessian-vector product "
+                f"per round (one evaluation of f each), and never the whole Hessian.{few}"
             )
         expected = float(np.linalg.eigvalsh(np.array(hessian))[-1])
-        expect_close(got, expected, f"the largest eigenvalue of H for {name}", rtol=1e-9)
+        expect_close(
+            got,
+            expected,
+            f"the eigenvalue of largest size of H for {name} (positive definite here, so "
+            "that is the largest eigenvalue)",
+            rtol=1e-9,
+        )
     return (
-        f"{rounds} rounds of power iteration, one Hv each, give the largest eigenvalue of H "
-        "to 9 digits, without ever forming H."
+        f"{rounds} rounds of power iteration, one Hv each, give the eigenvalue of H of "
+        "largest size (here the largest, as H is positive definite) to 9 digits, without "
+        "ever forming H."
     )
