@@ -241,7 +241,15 @@ def softmax_cross_entropy(logits, labels):
 LOSS_SIGN_FLIPPED = LOSS_BODY.replace("(p - onehot)", "(onehot - p)")
 LOSS_IS_A_SUM = LOSS_BODY.replace("np.mean(", "np.sum(").replace("(p - onehot) / n", "(p - onehot)")
 
+MATMUL_2D_ONLY = """
+def matmul(a, b):
+    return Node(a.value @ b.value, (a, b),
+                (lambda g: g @ b.value.T, lambda g: a.value.T @ g), "@")
+"""
+
 REVIEWED = [  # the review's attempt, the message that now names what is wrong
+    # the first key's matmul (I10): the exercise now asks for a vector a too, not in the text
+    ("10.2", MATMUL_2D_ONLY, r"With a vector a of shape \(5,\).*write B̄\[k, j\] for one row"),
     ("10.1", TANH_BY_CENTRAL_DIFFERENCES, "close but not exact.*central differences"),
     ("10.1", TANH_DOUBLE_COUNTS, "exactly twice.*add into x.grad"),
     ("10.2", MATMUL_BY_CENTRAL_DIFFERENCES, "close but not exact.*central differences"),

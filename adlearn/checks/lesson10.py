@@ -270,9 +270,13 @@ def check_tanh(tanh: Callable[[Any], Any], Node: Any) -> str:
         "Write Ā[i, k] as the sum over j of G[i, j] times the partial of C[i, j] in "
         "A[i, k], and read that sum as a matrix product: which index of which matrix is "
         "summed over tells you which one must be transposed. Do the same for B̄. Then "
-        "check the shapes: Ā has A's shape, B̄ has B's.",
-        "def matmul(a, b):\n    return Node(a.value @ b.value, (a, b),\n"
-        '                (lambda g: g @ b.value.T, lambda g: a.value.T @ g), "@")',
+        "check the shapes: Ā has A's shape, B̄ has B's. For a vector a, C is a vector "
+        "too: write B̄[k, j] from the sums again, with one row only, and ask which "
+        "NumPy product of a and G has those entries.",
+        "def matmul(a, b):\n    def vjp_b(g):\n"
+        "        if a.value.ndim == 1:  # a vector: B̄[k, j] = a[k] G[j]\n"
+        "            return np.outer(a.value, g)\n        return a.value.T @ g\n\n"
+        '    return Node(a.value @ b.value, (a, b), (lambda g: g @ b.value.T, vjp_b), "@")',
     ),
     forbid=(adlearn.tensor.Tensor, *TABLE),
     why=SHORTCUT,
@@ -296,6 +300,25 @@ def check_matmul(matmul: Callable[[Any, Any], Any], Node: Any) -> str:
             raise Wrong("B̄ is A G, but it should be Aᵀ G: a transpose is missing.")
         _compare(A.grad, ga, f"Ā for A of shape {sa} and B of shape {sb}", gradient=True)
         _compare(B.grad, gb, f"B̄ for A of shape {sa} and B of shape {sb}", gradient=True)
+    vectors = [((5,), (5, 3)), ((3,), (3, 3))]  # a vector times a matrix: not in the text
+    for va, vb in vectors:
+        a, b = rng.normal(size=va), rng.normal(size=vb)
+        seed = rng.normal(size=vb[1:])
+        value, (ga, gb) = _reference(lambda p, q: p @ q, [a, b], seed)
+        what = f"With a vector a of shape {va} and b of shape {vb}"
+        try:
+            with _no_tensors():
+                A, B = Node(a), Node(b)
+                C = _node_of(Node, matmul(A, B), f"matmul of shapes {va} and {vb}")
+                _compare(C.value, value, f"The product of shapes {va} and {vb}")
+                sweep(C, seed, Node, [(C, "matmul(a, b)", ("a", "b"))])
+            _compare(A.grad, ga, "ā", gradient=True)
+            _compare(B.grad, gb, "B̄", gradient=True)
+        except Wrong as error:
+            raise Wrong(
+                f"{what}: {error} C is then a vector too; go back to the sums and write "
+                "B̄[k, j] for one row."
+            ) from None
     a = rng.normal(size=(3, 3))
     seed = rng.normal(size=(3, 3))
     numeric = _numeric(lambda m: float(np.sum(seed * (m @ m))), [a])[0]
@@ -307,8 +330,9 @@ def check_matmul(matmul: Callable[[Any, Any], Any], Node: Any) -> str:
         raise Wrong("The gradient of A @ A disagrees with central differences.")
     _PASSED["10.2"] = True
     return (
-        f"Ā = G Bᵀ and B̄ = Aᵀ G agree with adlearn.Tensor on {len(cases)} pairs of shapes "
-        "you have not seen, square ones included, and A @ A collects both shares."
+        f"your Ā and B̄ agree with adlearn.Tensor on {len(cases)} pairs of matrices you have "
+        f"not seen, square ones included, and on {len(vectors)} vectors times a matrix; "
+        "A @ A collects both shares."
     )
 
 
