@@ -178,8 +178,8 @@ elementwise("tan", ("G * (1 + y²)",))
 elementwise("exp", ("G * y",))
 elementwise("log", ("G / A",))
 elementwise("sqrt", ("G / (2y)",))
-elementwise("tanh", ("G * (1 - y²)",))
-elementwise("sigmoid", ("G * y (1 - y)",))
+elementwise("tanh", ("G * sech² A",))  # = 1 - y², in a form that keeps the tails
+elementwise("sigmoid", ("G * y σ(-A)",))  # = y (1 - y), in a form that keeps the tail
 elementwise("relu", ("G * (A ≥ 0)",))
 elementwise("abs", ("G * sign A",))
 

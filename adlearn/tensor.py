@@ -129,6 +129,8 @@ class Tensor:
                 if grad.shape != operand.value.shape:
                     grad = unbroadcast(grad, operand.value.shape)  # the one place
                 before = operand._grad
+                if before is None and operand.rule is None:  # a leaf keeps its own copy:
+                    grad = np.array(grad, dtype=float)  # a VJP may hand G to two leaves
                 operand._grad = grad if before is None else before + grad
             node._grad = None  # passed on: free it (memory holds activations, not gradients)
         for node in order:

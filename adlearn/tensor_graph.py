@@ -2,7 +2,7 @@
 
 Each operation shows its symbol and the shape of its result (``@  (128, 64)``); each
 input its name and shape; each edge the vector-Jacobian product that the backward
-sweep applies along it, as a formula (``G Bᵀ``, ``Aᵀ G``, ``G * (1 - y²)``), and, when
+sweep applies along it, as a formula (``G Bᵀ``, ``Aᵀ G``, ``G * sech² A``), and, when
 NumPy broadcast that input, the sum that undoes it (``sum over axis 0``). Constants
 are small grey boxes with dashed edges and no formula: no gradient flows to them.
 

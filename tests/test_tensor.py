@@ -408,6 +408,31 @@ def test_gradients_accumulate_and_zero_grad_starts_again() -> None:
     np.testing.assert_array_equal(W.grad, np.zeros((2, 3)))
 
 
+def test_no_two_leaves_share_a_gradient_array() -> None:
+    # add's VJP hands G itself to both inputs, and a transpose's VJP a view of G:
+    # scaling one leaf's gradient in place (clipping, weight decay) must not touch another's
+    rng = np.random.default_rng(20)
+    a, b = Tensor(rng.normal(size=(2, 3))), Tensor(rng.normal(size=(2, 3)))
+    c, d = Tensor(rng.normal(size=(3, 2))), Tensor(rng.normal(size=(2, 3)))
+    ((a + b) @ c).sum().backward()  # a and b are handed the same G
+    ((c + d.T) * c).sum().backward()  # d is handed a view of c's G
+    grads = [p.grad for p in (a, b, c, d)]
+    for i, g in enumerate(grads):
+        for h in grads[i + 1:]:
+            assert not np.shares_memory(g, h)
+    before = [g.copy() for g in grads]
+    for p in (a, b, c, d):
+        g = p.grad
+        g *= 0.5
+    for p, old in zip((a, b, c, d), before):
+        np.testing.assert_array_equal(p.grad, 0.5 * old)
+    seed = np.ones((2, 3))
+    e = Tensor(np.zeros((2, 3)))
+    (e + 1.0).backward(seed)
+    e.grad[0, 0] = 7.0
+    assert seed[0, 0] == 1.0  # nor with the caller's seed
+
+
 def test_a_non_scalar_output_takes_a_seed_of_its_shape() -> None:
     x = Tensor([1.0, 2.0, 3.0])
     y = x * x
@@ -561,7 +586,8 @@ def test_drawing_shows_shapes_on_nodes_and_vjps_on_edges() -> None:
     assert labels[("X  (128, 64)", "@  (128, 10)")] == "G Bᵀ"
     assert labels[("W  (64, 10)", "@  (128, 10)")] == "Aᵀ G"
     assert labels[("b  (10,)", "+  (128, 10)")] == "G, sum over axis 0"
-    assert labels[("+  (128, 10)", "tanh  (128, 10)")] == "G * (1 - y²)"
+    # what the rule computes (sech², which keeps its digits in the tails), not 1 - y²
+    assert labels[("+  (128, 10)", "tanh  (128, 10)")] == "G * sech² A"
     assert "result" in by_label.values() or "result" in nodes
 
 
