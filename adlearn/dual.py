@@ -49,7 +49,7 @@ class Dual(Node):
     two dual numbers are equal as dual numbers.
     """
 
-    __slots__ = ("derivative", "record")
+    __slots__ = ("value", "derivative", "record")
 
     zero_divisor = NO_INVERSE  # why dividing by a Dual whose value is 0 fails
     derivative: Any

@@ -47,20 +47,56 @@ class Variable(FlatNode):
     6.0
     """
 
-    __slots__ = ("grad",)  # and, from FlatNode: primitive, inputs a, b, partials pa, pb
+    __slots__ = ("_value", "grad", "born", "changed")  # and, from FlatNode: primitive,
+    # inputs a, b, partials pa, pb. `value` (below) reads and sets _value.
 
     grad: Any
     primitive: Primitive | None
 
     def __init__(self, value: Any, name: str | None = None, *, tag: Tag | None = None) -> None:
-        self.value = checked_number(value, "Variable")
+        self._value = checked_number(value, "Variable")
         self.grad = 0.0
         self.name = name
         if tag is None:  # made by hand: just above the number it holds, if any
-            tag = self.value.tag.wrapped() if isinstance(self.value, Node) else HAND_MADE_VARIABLE
+            tag = self._value.tag.wrapped() if isinstance(self._value, Node) else HAND_MADE_VARIABLE
         self.tag = tag
         self.primitive = None
         self.a = self.b = self.pa = self.pb = self.mark = None
+        self.born = self.changed = CHANGES
+
+    @property
+    def value(self) -> Any:
+        """The number this Variable holds.
+
+        An input's value may be changed between graphs, as a gradient step does
+        (``x.value -= lr * x.grad``, like PyTorch's ``optimizer.step()``). A graph
+        recorded before the change still holds partials taken at the old value, so
+        its ``backward()`` refuses (`check_unchanged`): record it again. A computed
+        Variable's value cannot be set: it is what its operation gave.
+        """
+        return self._value
+
+    @value.setter
+    def value(self, value: Any) -> None:
+        global CHANGES
+        if self.primitive is not None:
+            raise AttributeError(
+                f"This Variable was computed by {self.primitive.name}, so its value is what "
+                "that operation gave and cannot be set: the graph would no longer match its "
+                "numbers. Change an input Variable's value and record the computation again, "
+                "or make a new Variable."
+            )
+        new = checked_number(value, "Variable", "Setting a Variable's .value")
+        was_nested, nested = isinstance(self._value, Node), isinstance(new, Node)
+        if (was_nested or nested) and not (nested and new.tag.wrapped() is self.tag):
+            raise TypeError(
+                f"Setting .value to {new!r}: this Variable was made around "
+                f"{'a nested number' if was_nested else 'a plain number'}, and its place in "
+                "nested derivatives comes from that. Make a new Variable for the new value."
+            )
+        self._value = new
+        CHANGES += 1
+        self.changed = CHANGES  # graphs recorded before this moment are out of date
 
     def __repr__(self) -> str:
         text = f"Variable(value={self.value!r}, grad={self.grad!r}"
@@ -106,7 +142,7 @@ def reverse_operation(row: Primitive) -> Callable[..., Any]:
     nan_possible, new = row.partial_may_not_exist, object.__new__
 
     def unary(a: Variable) -> Any:
-        x = a.value
+        x = a._value
         try:
             out = value(x) if type(x) is float else evaluate(x)
             (pa,) = partials(x, out)
@@ -115,8 +151,9 @@ def reverse_operation(row: Primitive) -> Callable[..., Any]:
         if nan_possible and pa != pa and out == out:
             return apply(row, a)  # a partial that does not exist: apply says so
         node = new(Variable)  # a new node of the graph: value, input, partial
-        node.value = out
+        node._value = out
         node.grad = 0.0
+        node.born = CHANGES  # when it was recorded (see check_unchanged)
         node.tag = a.tag
         node.primitive = row
         node.mark = None
@@ -125,16 +162,16 @@ def reverse_operation(row: Primitive) -> Callable[..., Any]:
 
     def binary(a: Any, b: Any) -> Any:
         if type(a) is Variable:  # a op b; or a op 2.0
-            x, tag, kind = a.value, a.tag, type(b)
+            x, tag, kind = a._value, a.tag, type(b)
             if kind is float or kind is int:
                 y, plain = b, type(x) is float
             elif kind is Variable and b.tag is tag:  # in_graph, written out
-                y = b.value
+                y = b._value
                 plain = type(x) is float and type(y) is float
             else:
                 return apply(row, a, b)
         elif type(a) is float or type(a) is int:  # 2.0 op b, from b's __rmul__
-            x, y, tag = a, b.value, b.tag
+            x, y, tag = a, b._value, b.tag
             plain = type(y) is float
         else:
             return apply(row, a, b)
@@ -146,8 +183,9 @@ def reverse_operation(row: Primitive) -> Callable[..., Any]:
         if nan_possible and (pa != pa or pb != pb) and out == out:
             return apply(row, a, b)  # is the missing partial a live input's? apply decides
         node = new(Variable)  # a new node of the graph: value, inputs, partials
-        node.value = out
+        node._value = out
         node.grad = 0.0
+        node.born = CHANGES  # when it was recorded (see check_unchanged)
         node.tag = tag
         node.primitive = row
         node.mark = None
@@ -178,15 +216,15 @@ def arithmetic_operation(row: Primitive) -> Callable[..., Any]:
 
     def binary(a: Any, b: Any) -> Any:
         if type(a) is Variable:  # a op b; or a op 2.0
-            x, tag, kind = a.value, a.tag, type(b)
+            x, tag, kind = a._value, a.tag, type(b)
             if kind is float or kind is int:
                 y = b
             elif kind is Variable and b.tag is tag:  # in_graph, written out
-                y = b.value
+                y = b._value
             else:
                 return apply(row, a, b)
         elif type(a) is float or type(a) is int:  # 2.0 op b, from b's __rmul__
-            x, y, tag = a, b.value, b.tag
+            x, y, tag = a, b._value, b.tag
         else:
             return apply(row, a, b)
         try:  # the row's value(x, y) and partials(x, y, out), written in
@@ -199,8 +237,9 @@ def arithmetic_operation(row: Primitive) -> Callable[..., Any]:
         except (ArithmeticError, ValueError):  # 2.0 * 10**400 overflows, for one
             return apply(row, a, b)  # the same error again, with a message that explains it
         node = new(Variable)  # a new node of the graph: value, inputs, partials
-        node.value = out
+        node._value = out
         node.grad = 0.0
+        node.born = CHANGES  # when it was recorded (see check_unchanged)
         node.tag = tag
         node.primitive = row
         node.mark = None
@@ -215,7 +254,8 @@ def arithmetic_operation(row: Primitive) -> Callable[..., Any]:
 def _node(out: Any, tag: Tag, row: Primitive, a: Any, b: Any, pa: Any, pb: Any) -> Variable:
     """A new node of the graph: its value, its inputs a (and b) and their partials."""
     node = object.__new__(Variable)  # the value is already checked
-    node.value, node.grad, node.tag, node.primitive, node.mark = out, 0.0, tag, row, None
+    node._value, node.grad, node.tag, node.primitive, node.mark = out, 0.0, tag, row, None
+    node.born = CHANGES
     node.a, node.b, node.pa, node.pb = a, b, pa, pb
     return node
 
@@ -224,9 +264,15 @@ def backpropagate(outputs: Sequence[Variable], seeds: Sequence[Any]) -> None:
     """The reverse sweep: seed the outputs' adjoints, then visit nodes outputs-first."""
     order = topological_order(*outputs)
     earlier = []  # what earlier calls left in the inputs' .grad
+    latest = 0  # the latest change of an input's value (0: none was ever changed)
     for node in order:
         if node.primitive is None:
             earlier.append((node, node.grad))
+            if node.changed > latest:
+                latest = node.changed
+    if latest:
+        check_unchanged(order, latest)
+    for node in order:
         node.grad = 0.0  # this sweep's adjoints start from zero
     for output, seed in zip(outputs, seeds):
         output.grad = output.grad + seed
@@ -244,6 +290,39 @@ def backpropagate(outputs: Sequence[Variable], seeds: Sequence[Any]) -> None:
             b.grad = b.grad + (step if step == step else contribution(node.pb, grad))
     for leaf, before in earlier:
         leaf.grad = before + leaf.grad  # inputs accumulate across calls, as in PyTorch
+
+
+CHANGES = 0
+"""How many times an input Variable's value has been set: the clock of `check_unchanged`.
+Every node stores the clock's reading when it is recorded (``born``), every input
+the reading after its latest change (``changed``)."""
+
+
+def check_unchanged(order: Sequence[Variable], latest: int) -> None:
+    """Refuse a graph that used an input whose value was changed afterwards.
+
+    Its partials were taken at the old value, so its gradient would be silently
+    wrong. PyTorch refuses the same ("one of the variables needed for gradient
+    computation has been modified by an inplace operation"). Only called when an
+    input of the graph was ever changed; only nodes recorded before that change
+    are looked at.
+    """
+    for node in order:
+        if node.primitive is None or node.born >= latest:
+            continue
+        for operand in (node.a, node.b):
+            stale = type(operand) is Variable and operand.tag is node.tag
+            if stale and operand.primitive is None and operand.changed > node.born:
+                name = f" {operand.name!r}" if operand.name is not None else ""
+                raise RuntimeError(
+                    f"backward(): the input Variable{name} was given a new value "
+                    f"({operand.value!r}) after this graph used it (in {node.primitive.name}), "
+                    "so the partials stored in the graph belong to its old value and the "
+                    "gradient would be silently wrong. Record the computation again from "
+                    "the new value (call your function again), or make a new Variable "
+                    "instead of changing this one. A gradient step between two graphs "
+                    "(x.value -= lr * x.grad, then a new forward pass) is fine."
+                )
 
 
 MODES.append(Variable)
