@@ -46,7 +46,16 @@ class Tensor:
     """
 
     __slots__ = (
-        "_value", "_grad", "rule", "inputs", "args", "params", "name", "tangent", "born", "changed"
+        "_value",
+        "_grad",
+        "rule",
+        "inputs",
+        "args",
+        "params",
+        "name",
+        "tangent",
+        "born",
+        "changed",
     )  # `value` (below) reads and sets _value
 
     rule: ArrayRule | None
@@ -495,7 +504,6 @@ def _check_unchanged(order: Sequence[Tensor], latest: int) -> None:
                     "between two graphs (p.value -= rate * p.grad, then a new forward "
                     "pass) is fine."
                 )
-
 
 
 def _checked_array(value: Any) -> np.ndarray:
