@@ -270,10 +270,14 @@ def backpropagate(outputs: Sequence[Variable], seeds: Sequence[Any]) -> None:
             earlier.append((node, node.grad))
             if node.changed > latest:
                 latest = node.changed
-    if latest:
-        check_unchanged(order, latest)
-    for node in order:
         node.grad = 0.0  # this sweep's adjoints start from zero
+    if latest:  # an input was changed at some time: was it after this graph used it?
+        try:
+            check_unchanged(order, latest)
+        except RuntimeError:
+            for leaf, before in earlier:
+                leaf.grad = before  # refused: the inputs keep what they had
+            raise
     for output, seed in zip(outputs, seeds):
         output.grad = output.grad + seed
     for node in reversed(order):  # every node after all the nodes that use it
