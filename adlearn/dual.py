@@ -209,6 +209,7 @@ def arithmetic_operation(row: Primitive) -> Callable[..., Any]:
     nested too, that it gives exactly what the rows' own functions give.
     """
     name, new = row.name, object.__new__
+    is_mul, is_add = name == "mul", name == "add"  # or else sub: decided once, here
 
     def binary(a: Any, b: Any) -> Any:
         if type(a) is Dual:  # a op b; or a op 2.0
@@ -225,9 +226,9 @@ def arithmetic_operation(row: Primitive) -> Callable[..., Any]:
         else:
             return apply(row, a, b)
         try:  # the row's value(x, y) and partials(x, y, out), written in
-            if name == "mul":
+            if is_mul:
                 out, pa, pb = x * y, y, x  # d(xy)/dx = y, d(xy)/dy = x
-            elif name == "add":
+            elif is_add:
                 out, pa, pb = x + y, 1.0, 1.0
             else:
                 out, pa, pb = x - y, 1.0, -1.0
