@@ -116,8 +116,15 @@ def _power(x: Any, y: Any) -> Any:
 
 
 def _power_partials(x: Any, y: Any, out: Any) -> tuple[Any, Any]:
-    # d(x**y)/dx = y * x**(y - 1), the power rule; d(x**y)/dy = x**y * log(x).
-    # The shortcuts at 0 are taken only for plain numbers (see the top of this file).
+    """d(x**y)/dx = y * x**(y - 1), the power rule; d(x**y)/dy = x**y * log(x).
+
+    At a base of 0 the package's convention holds (the top of this file): the slope
+    from the right. So for 0 < y < 1 the partial in x is inf, as for sqrt:
+    ``Dual(0.0, 1.0) ** 0.5`` and ``sqrt(Dual(0.0, 1.0))`` both have the derivative
+    inf (a test checks they agree); y = 1 gives 1 and y > 1 gives 0. The shortcuts
+    at 0 are taken only for plain numbers (on a nested number they would throw its
+    inner derivative away).
+    """
     if (_is_array(x) or _is_array(y)) and not (_plain(x) and _plain(y)):
         return _power_partials_of_arrays(x, y, out)
     if _plain(y) and y == 0:

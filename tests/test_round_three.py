@@ -380,3 +380,16 @@ def test_a_tensor_changed_after_recording_is_refused_and_steps_still_work():
     loss = ((W @ v) ** 2).sum()
     loss.backward()
     assert np.allclose(W.grad, 2 * np.outer(W.value @ v, v), rtol=1e-14)
+
+
+# --- a zero base: the slope from the right, the same for ** and sqrt ---------------------
+
+
+@pytest.mark.parametrize("exponent", [0.5, 0.25, 1.0, 1.5, 2.0, 3.0])
+def test_a_power_at_zero_takes_the_slope_from_the_right_as_sqrt_does(exponent):
+    slope = (Dual(0.0, 1.0) ** exponent).derivative
+    right = float(sympy.limit(sympy.diff(X**sympy.nsimplify(exponent), X), X, 0, "+"))
+    assert slope == right  # inf for exponents below 1, as sympy's limit from the right
+    if exponent == 0.5:
+        assert slope == sqrt(Dual(0.0, 1.0)).derivative == math.inf
+        assert derivative(lambda x: x**0.5, 0.0) == derivative(sqrt, 0.0) == math.inf
