@@ -388,7 +388,7 @@ def test_a_tensor_changed_after_recording_is_refused_and_steps_still_work():
 @pytest.mark.parametrize("exponent", [0.5, 0.25, 1.0, 1.5, 2.0, 3.0])
 def test_a_power_at_zero_takes_the_slope_from_the_right_as_sqrt_does(exponent):
     slope = (Dual(0.0, 1.0) ** exponent).derivative
-    right = float(sympy.limit(sympy.diff(X**sympy.nsimplify(exponent), X), X, 0, "+"))
+    right = float(sympy.limit(sympy.diff(X ** sympy.nsimplify(exponent), X), X, 0, "+"))
     assert slope == right  # inf for exponents below 1, as sympy's limit from the right
     if exponent == 0.5:
         assert slope == sqrt(Dual(0.0, 1.0)).derivative == math.inf
