@@ -265,20 +265,11 @@ def backpropagate(outputs: Sequence[Variable], seeds: Sequence[Any]) -> None:
     """The reverse sweep: seed the outputs' adjoints, then visit nodes outputs-first."""
     order = topological_order(*outputs)
     earlier = []  # what earlier calls left in the inputs' .grad
-    latest = 0  # the latest change of an input's value (0: none was ever changed)
     for node in order:
         if node.primitive is None:
             earlier.append((node, node.grad))
-            if node.changed > latest:
-                latest = node.changed
         node.grad = 0.0  # this sweep's adjoints start from zero
-    if latest:  # an input was changed at some time: was it after this graph used it?
-        try:
-            check_unchanged(order, latest)
-        except RuntimeError:
-            for leaf, before in earlier:
-                leaf.grad = before  # refused: the inputs keep what they had
-            raise
+    check_unchanged(order, earlier)  # refuses if an input changed after it was used
     for output, seed in zip(outputs, seeds):
         output.grad = output.grad + seed
     for node in reversed(order):  # every node after all the nodes that use it
@@ -303,21 +294,27 @@ Every node stores the clock's reading when it is recorded (``born``), every inpu
 the reading after its latest change (``changed``)."""
 
 
-def check_unchanged(order: Sequence[Variable], latest: int) -> None:
+def check_unchanged(order: Sequence[Variable], earlier: list[tuple[Variable, Any]]) -> None:
     """Refuse a graph that used an input whose value was changed afterwards.
 
     Its partials were taken at the old value, so its gradient would be silently
     wrong. PyTorch refuses the same ("one of the variables needed for gradient
-    computation has been modified by an inplace operation"). Only called when an
-    input of the graph was ever changed; only nodes recorded before that change
-    are looked at.
+    computation has been modified by an inplace operation"). `earlier` holds the
+    graph's inputs with the ``.grad`` they had, given back before refusing. Only
+    the inputs are looked at, unless one of them was ever changed; then only the
+    nodes recorded before its latest change.
     """
+    latest = max((leaf.changed for leaf, _ in earlier), default=0)
+    if not latest:
+        return  # no input of this graph was ever changed
     for node in order:
         if node.primitive is None or node.born >= latest:
             continue
         for operand in (node.a, node.b):
             stale = type(operand) is Variable and operand.tag is node.tag
             if stale and operand.primitive is None and operand.changed > node.born:
+                for leaf, before in earlier:
+                    leaf.grad = before  # refused: the inputs keep what they had
                 name = f" {operand.name!r}" if operand.name is not None else ""
                 raise RuntimeError(
                     f"backward(): the input Variable{name} was given a new value "
