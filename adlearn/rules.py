@@ -325,17 +325,14 @@ def _relu_value(x: float) -> float:
     return x if not x <= 0 else 0.0  # written so that relu(nan) stays nan
 
 
-def _step(x: Any) -> Any:
+def _relu_partials(x: Any, out: Any) -> tuple[Any]:
+    # the step function: 1 for x >= 0 (from the right at 0), 0 below, NaN stays NaN
     if type(x) is float:
-        return 1.0 if x >= 0 else (0.0 if x < 0 else math.nan)
+        return (1.0 if x >= 0 else (0.0 if x < 0 else math.nan),)
     if _is_array(x):
         np = _numpy()
-        return np.where(x >= 0, 1.0, np.where(x < 0, 0.0, np.nan))
-    return 1.0 if x >= 0 else (0.0 if x < 0 else math.nan)
-
-
-def _relu_partials(x: Any, out: Any) -> tuple[Any]:
-    return (_step(x),)  # a named function, not a lambda around _step: one call fewer
+        return (np.where(x >= 0, 1.0, np.where(x < 0, 0.0, np.nan)),)
+    return (1.0 if x >= 0 else (0.0 if x < 0 else math.nan),)
 
 
 relu = define_primitive(
