@@ -218,10 +218,10 @@ def arithmetic_operation(row: Primitive) -> Callable[..., Any]:
     def binary(a: Any, b: Any) -> Any:
         if type(a) is Variable:  # a op b; or a op 2.0
             x, tag, kind = a._value, a.tag, type(b)
-            if kind is float or kind is int:
-                y = b
-            elif kind is Variable and b.tag is tag:  # in_graph, written out
+            if kind is Variable and b.tag is tag:  # in_graph, written out
                 y = b._value
+            elif kind is float or kind is int:
+                y = b
             else:
                 return apply(row, a, b)
         elif type(a) is float or type(a) is int:  # 2.0 op b, from b's __rmul__
