@@ -47,8 +47,9 @@ class Variable(FlatNode):
     6.0
     """
 
-    __slots__ = ("_value", "grad", "born", "changed")  # and, from FlatNode: primitive,
-    # inputs a, b, partials pa, pb. `value` (below) reads and sets _value.
+    __slots__ = ("_value", "grad", "stamp")  # and, from FlatNode: primitive, inputs a,
+    # b, partials pa, pb. `value` (below) reads and sets _value. `stamp`: the clock
+    # CHANGES when a node was recorded; for an input, after its latest change (0: never).
 
     grad: Any
     primitive: Primitive | None
@@ -62,7 +63,7 @@ class Variable(FlatNode):
         self.tag = tag
         self.primitive = None
         self.a = self.b = self.pa = self.pb = self.mark = None
-        self.born = self.changed = CHANGES
+        self.stamp = 0  # an input never changed
 
     @property
     def value(self) -> Any:
@@ -96,7 +97,7 @@ class Variable(FlatNode):
             )
         self._value = new
         CHANGES += 1
-        self.changed = CHANGES  # graphs recorded before this moment are out of date
+        self.stamp = CHANGES  # graphs recorded before this moment are out of date
 
     def __repr__(self) -> str:
         text = f"Variable(value={self.value!r}, grad={self.grad!r}"
@@ -153,7 +154,7 @@ def reverse_operation(row: Primitive) -> Callable[..., Any]:
         node = new(Variable)  # a new node of the graph: value, input, partial
         node._value = out
         node.grad = 0.0
-        node.born = CHANGES  # when it was recorded (see check_unchanged)
+        node.stamp = CHANGES  # when it was recorded (see check_unchanged)
         node.tag = a.tag
         node.primitive = row
         node.mark = None
@@ -185,7 +186,7 @@ def reverse_operation(row: Primitive) -> Callable[..., Any]:
         node = new(Variable)  # a new node of the graph: value, inputs, partials
         node._value = out
         node.grad = 0.0
-        node.born = CHANGES  # when it was recorded (see check_unchanged)
+        node.stamp = CHANGES  # when it was recorded (see check_unchanged)
         node.tag = tag
         node.primitive = row
         node.mark = None
@@ -240,7 +241,7 @@ def arithmetic_operation(row: Primitive) -> Callable[..., Any]:
         node = new(Variable)  # a new node of the graph: value, inputs, partials
         node._value = out
         node.grad = 0.0
-        node.born = CHANGES  # when it was recorded (see check_unchanged)
+        node.stamp = CHANGES  # when it was recorded (see check_unchanged)
         node.tag = tag
         node.primitive = row
         node.mark = None
@@ -256,7 +257,7 @@ def _node(out: Any, tag: Tag, row: Primitive, a: Any, b: Any, pa: Any, pb: Any) 
     """A new node of the graph: its value, its inputs a (and b) and their partials."""
     node = object.__new__(Variable)  # the value is already checked
     node._value, node.grad, node.tag, node.primitive, node.mark = out, 0.0, tag, row, None
-    node.born = CHANGES
+    node.stamp = CHANGES
     node.a, node.b, node.pa, node.pb = a, b, pa, pb
     return node
 
@@ -290,8 +291,8 @@ def backpropagate(outputs: Sequence[Variable], seeds: Sequence[Any]) -> None:
 
 CHANGES = 0
 """How many times an input Variable's value has been set: the clock of `check_unchanged`.
-Every node stores the clock's reading when it is recorded (``born``), every input
-the reading after its latest change (``changed``)."""
+Every node stores the clock's reading when it is recorded, every input the reading
+after its latest change (0 if it never changed), in its ``stamp``."""
 
 
 def check_unchanged(order: Sequence[Variable], earlier: list[tuple[Variable, Any]]) -> None:
@@ -304,15 +305,15 @@ def check_unchanged(order: Sequence[Variable], earlier: list[tuple[Variable, Any
     the inputs are looked at, unless one of them was ever changed; then only the
     nodes recorded before its latest change.
     """
-    latest = max((leaf.changed for leaf, _ in earlier), default=0)
+    latest = max((leaf.stamp for leaf, _ in earlier), default=0)
     if not latest:
         return  # no input of this graph was ever changed
     for node in order:
-        if node.primitive is None or node.born >= latest:
+        if node.primitive is None or node.stamp >= latest:
             continue
         for operand in (node.a, node.b):
             stale = type(operand) is Variable and operand.tag is node.tag
-            if stale and operand.primitive is None and operand.changed > node.born:
+            if stale and operand.primitive is None and operand.stamp > node.stamp:
                 for leaf, before in earlier:
                     leaf.grad = before  # refused: the inputs keep what they had
                 name = f" {operand.name!r}" if operand.name is not None else ""
