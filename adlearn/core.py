@@ -172,7 +172,7 @@ class Node:
     * ``op``: the operation's symbol, ``None`` for an input; ``name``: a label.
     """
 
-    __slots__ = ("value", "label", "tag")
+    __slots__ = ("label", "tag")  # and value: a slot of Dual, a property of Variable
 
     value: Any
     label: str | None
@@ -647,14 +647,15 @@ def contribution(partial: Any, weight: Any) -> Any:
     return product
 
 
-def checked_number(value: Any, kind: str) -> Any:
-    """Check a value given to ``Dual(...)`` or ``Variable(...)``; ints become floats."""
+def checked_number(value: Any, kind: str, call: str | None = None) -> Any:
+    """Check a value given to ``Dual(...)`` or ``Variable(...)`` (or, with `call`, to
+    ``x.value = ...``); ints become floats."""
     if isinstance(value, Node):
         return value  # nesting, for higher derivatives
     if is_real(value):
         return float(value)
     if hasattr(value, "item") and getattr(value, "shape", None) == ():
-        return checked_number(value.item(), kind)  # a numpy scalar
+        return checked_number(value.item(), kind, call)  # a numpy scalar
     if isinstance(value, (list, tuple)):
         advice = f"For several numbers, make one {kind} each: [{kind}(v) for v in values]."
     elif isinstance(value, str):
@@ -663,9 +664,11 @@ def checked_number(value: Any, kind: str) -> Any:
         advice = "adlearn differentiates real-valued functions; use the real part, or Complex."
     elif value is None:
         advice = "Did a function forget to return its result?"
+    elif type(value).__name__ == "ndarray":
+        advice = f"A {kind} holds one number; for arrays with derivatives, use adlearn.Tensor."
     else:
         advice = "Pass an int or a float."
     raise TypeError(
-        f"{kind}(...) needs a real number, but got {value!r} "
+        f"{call or kind + '(...)'} needs a real number, but got {value!r} "
         f"(of type {type(value).__name__}). {advice}"
     )

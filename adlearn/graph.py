@@ -48,6 +48,10 @@ def format_number(x: Any, digits: int = 2) -> str:
         )
     while isinstance(x, core.Node):  # nested: the number inside
         x = x.value
+    tangent = getattr(x, "tangent", getattr(x, "derivative", None))
+    if not isinstance(x, numbers.Real) and hasattr(x, "value") and tangent is not None:
+        # a dual number of your own (inside a node of your own): primal + tangent ε
+        return f"{format_number(x.value, digits)} + {format_number(tangent, digits)}ε"
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         return str(x)
     try:
@@ -264,14 +268,19 @@ class Annotations:
 
     ``tangents`` and ``adjoints`` map node positions to the numbers known so far;
     ``highlight_nodes`` and ``highlight_edges`` mark what the current step touches
-    (an edge is a pair: input position, node position). ``caption`` explains the step;
-    ``note`` says what the picture leaves out.
+    (an edge is a pair: input position, node position); with ``flow="backward"`` a
+    highlighted edge points back, the way the adjoint flows. ``values`` are the
+    positions whose value is known at this step (None: all of them, as after a
+    forward pass). ``caption`` explains the step; ``note`` says what the picture
+    leaves out.
     """
 
     tangents: dict[int, Any] = field(default_factory=dict)
     adjoints: dict[int, Any] = field(default_factory=dict)
     highlight_nodes: frozenset[int] = frozenset()
     highlight_edges: frozenset[tuple[int, int]] = frozenset()
+    values: frozenset[int] | None = None
+    flow: str = "forward"
     caption: str = ""
     note: str = ""
 
@@ -397,7 +406,9 @@ def draw(
     under it, its value (blue). Each edge carries ``∂`` and the local partial
     derivative of the receiving operation with respect to that input (vermillion),
     read from the rule table. A constant (the ``6`` in ``x + 6``) is a small grey
-    circle with a dashed grey edge and no partial: no derivative flows back to it.
+    circle with a dashed grey edge and no partial: no derivative flows back to it
+    (in forward mode: its tangent is 0, so its partial is never used); a named one,
+    such as a Dual of another derivative, shows its name above its value.
     A Dual's nodes also show ``ẋ``, the tangent carried forward (purple). After
     ``backward()`` a Variable's nodes show ``grad``, the adjoint d(result)/d(node)
     (green), computed for this result by one reverse sweep: an input's ``.grad``
@@ -518,7 +529,8 @@ def _node_label(graph: Graph, k: int, notes: Annotations, names: str, digits: in
         if name:
             title = f"{name}: {title}"
         lines = [f'<font point-size="14"><b>{_text(title)}</b></font>']
-    lines.append(_font(VALUE_COLOUR, format_number(node.value, digits)))
+    if notes.values is None or k in notes.values:  # not yet computed: no number
+        lines.append(_font(VALUE_COLOUR, format_number(node.value, digits)))
     if k in notes.tangents:
         lines.append(_font(TANGENT_COLOUR, "ẋ " + format_number(notes.tangents[k], digits)))
     if k in notes.adjoints:
@@ -608,9 +620,12 @@ def _drawing(
     for edge in edges:
         if edge.constant:  # its own small grey leaf at its use; nothing flows back
             name = fresh("c")
+            label = _text(format_number(edge.operand, digits))
+            if drawn_name(edge.operand):  # a named node (say, a Dual of another derivative)
+                label = f"<b>{_text(drawn_name(edge.operand) or '')}</b><br/>{label}"
             node(
                 name,
-                label=f"<{_text(format_number(edge.operand, digits))}>",
+                label=f"<{label}>",
                 shape="circle",
                 fillcolor="#f2f2f2",
                 color=CONSTANT_COLOUR,
@@ -625,6 +640,8 @@ def _drawing(
         attributes = {"label": f"<{_font(PARTIAL_COLOUR, partial)}>"}
         if (edge.source, edge.target) in notes.highlight_edges:
             attributes.update(color=HIGHLIGHT_COLOUR, penwidth="3")
+            if notes.flow == "backward":  # the arrow points the way the adjoint flows
+                attributes["dir"] = "back"
         if edge.source < 0:  # from the part of the graph not drawn
             name = fresh("cut")
             node(name, label="<…>", shape="plaintext", style="")
@@ -637,7 +654,8 @@ def _drawing(
             name = f"n{edge.source}"
         link(name, f"n{edge.target}", **attributes)
 
-    result = format_number(graph.output.value, digits)
+    known = notes.values is None or len(nodes) - 1 in notes.values
+    result = format_number(graph.output.value, digits) if known else "?"
     node(
         "result",
         shape="box",
@@ -674,7 +692,14 @@ def _legend(graph: Graph, notes: Annotations, names: str, constants: bool) -> st
         parts.append(f"<b>{_text(notes.caption, 300)}</b>")
     parts.append(_font(VALUE_COLOUR, "number in a node: its value"))
     parts.append(_font(PARTIAL_COLOUR, "∂ on an edge: local partial of the receiving operation"))
-    if constants:
+    if constants and notes.tangents and not notes.adjoints:  # forward mode: tangents
+        parts.append(
+            _font(
+                CONSTANT_COLOUR,
+                "dashed grey edge: a constant: its tangent is 0, so its partial is never used",
+            )
+        )
+    elif constants:
         parts.append(_font(CONSTANT_COLOUR, "dashed grey edge: a constant, nothing flows back"))
     if notes.tangents:
         parts.append(_font(TANGENT_COLOUR, "ẋ: tangent, the derivative carried forward"))

@@ -45,13 +45,24 @@ class Tensor:
     [[1.0, 1.0], [1.0, 1.0]]
     """
 
-    __slots__ = ("value", "_grad", "rule", "inputs", "args", "params", "name", "tangent")
+    __slots__ = (
+        "_value",
+        "_grad",
+        "rule",
+        "inputs",
+        "args",
+        "params",
+        "name",
+        "tangent",
+        "born",
+        "changed",
+    )  # `value` (below) reads and sets _value
 
-    value: np.ndarray
     rule: ArrayRule | None
 
     def __init__(self, value: Any, name: str | None = None) -> None:
-        self.value = _checked_array(value)
+        self._value = _checked_array(value)
+        self.born = self.changed = CHANGES
         self._grad: Array = None
         self.rule = None
         self.inputs: tuple[Any, ...] = ()
@@ -61,6 +72,40 @@ class Tensor:
         self.tangent: Array = None
 
     # --- what a node holds ----------------------------------------------------------
+
+    @property
+    def value(self) -> np.ndarray:
+        """The array this Tensor holds.
+
+        An input's value may be changed between graphs, as a gradient step does
+        (``p.value -= rate * p.grad``, like PyTorch's ``optimizer.step()``). A graph
+        recorded before the change saved the old numbers (NumPy changes them in
+        place), so its ``backward()`` refuses: record it again. A computed Tensor's
+        value cannot be set. (Setting single entries, ``p.value[0] = 1.0``, goes
+        past this check: change the whole array instead.)
+        """
+        return self._value
+
+    @value.setter
+    def value(self, value: Any) -> None:
+        global CHANGES
+        if self.rule is not None:
+            raise AttributeError(
+                f"This Tensor was computed by {self.rule.name}, so its value is what that "
+                "operation gave and cannot be set: the graph would no longer match its "
+                "numbers. Change an input Tensor's value and record the computation again, "
+                "or make a new Tensor."
+            )
+        new = _checked_array(value)
+        if new.shape != self._value.shape:
+            raise ValueError(
+                f"Setting .value: the new array has shape {new.shape}, this Tensor "
+                f"{self._value.shape}. A gradient step keeps the shape; for an input of "
+                "another shape, make a new Tensor."
+            )
+        self._value = new
+        CHANGES += 1
+        self.changed = CHANGES  # graphs recorded before this moment are out of date
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -113,6 +158,9 @@ class Tensor:
         """
         seed = _checked_seed(self, seed)
         order = topological_order(self)
+        latest = max((node.changed for node in order if node.rule is None), default=0)
+        if latest:  # an input was changed at some time: was it after this graph used it?
+            _check_unchanged(order, latest)
         for node in order:
             if node.rule is not None:
                 node._grad = None  # this sweep's adjoints start from nothing
@@ -288,7 +336,8 @@ def record(name: str, *operands: Any, **params: Any) -> Tensor:
     if type(out) is not np.ndarray:
         out = np.asarray(out, dtype=float)  # NumPy returns a bare number for 0-d results
     node = object.__new__(Tensor)
-    node.value, node._grad, node.rule, node.inputs = out, None, rule, operands
+    node._value, node._grad, node.rule, node.inputs = out, None, rule, operands
+    node.born = CHANGES  # when it was recorded (see _check_unchanged)
     node.args, node.params, node.name, node.tangent = args, params, None, None
     if _forward_mode[0]:
         tangents = tuple(o.tangent if type(o) is Tensor else None for o in operands)
@@ -433,6 +482,30 @@ def jacobian(f: Callable[[Tensor], Any], x: Any, mode: str = "reverse") -> np.nd
 
 
 # --- checks that teach ---------------------------------------------------------------------
+
+CHANGES = 0
+"""How many times an input Tensor's value has been set: the clock of `_check_unchanged`."""
+
+
+def _check_unchanged(order: Sequence[Tensor], latest: int) -> None:
+    """Refuse a graph that used an input whose value was changed afterwards: its saved
+    arrays are the new numbers or its partials belong to the old ones, either way
+    the gradient would be silently wrong (PyTorch refuses the same)."""
+    for node in order:
+        if node.rule is None or node.born >= latest:
+            continue
+        for operand in node.inputs:
+            if type(operand) is Tensor and operand.rule is None and operand.changed > node.born:
+                name = f" {operand.name!r}" if operand.name is not None else ""
+                raise RuntimeError(
+                    f"backward(): the input Tensor{name} was given a new value after this "
+                    f"graph used it (in {node.rule.name}), so the graph's saved numbers no "
+                    "longer match and the gradient would be silently wrong. Record the "
+                    "computation again from the new value (call your function again), or "
+                    "make a new Tensor instead of changing this one. A gradient step "
+                    "between two graphs (p.value -= rate * p.grad, then a new forward "
+                    "pass) is fine."
+                )
 
 
 def _checked_array(value: Any) -> np.ndarray:

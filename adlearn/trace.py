@@ -85,10 +85,12 @@ def has_tangents(graph: Graph) -> bool:
 class Sweep:
     """The steps of a forward or a backward sweep over a graph, worked out once.
 
-    Step 0 shows values only. A forward sweep (tangents needed) then reveals the
-    tangents node by node. A backward sweep seeds the output with 1, then passes
-    adjoints back edge by edge. ``annotations(step)`` costs only what one picture
-    shows: the sweep is never replayed.
+    A forward sweep (tangents needed) computes value and tangent together: step 0
+    shows the inputs with their seeded tangents, then each step computes one
+    operation's value and tangent (nothing else has a number yet). A backward sweep
+    starts after the forward pass, so step 0 shows every value; it seeds the output
+    with 1, then passes adjoints back edge by edge. ``annotations(step)`` costs only
+    what one picture shows: the sweep is never replayed.
     """
 
     def __init__(self, graph: Graph, direction: str | None = None, digits: int = 2) -> None:
@@ -107,7 +109,10 @@ class Sweep:
         self.direction = direction
         self.digits = digits
         if direction == "forward":
-            self.length = len(graph.nodes)
+            nodes = graph.nodes
+            self.inputs = [k for k in range(len(nodes)) if not nodes[k].inputs]
+            self.operations = [k for k in range(len(nodes)) if nodes[k].inputs]
+            self.length = len(self.operations)  # one step per operation
             return
         self.steps = list(reverse_steps(graph))
         self.length = len(self.steps) + 1  # the seed, then each update
@@ -119,23 +124,32 @@ class Sweep:
             totals.append(step.total)
 
     def annotations(self, step: int) -> Annotations:
-        """What the picture shows after `step` steps (0 shows values only)."""
+        """What the picture shows after `step` steps (see the class)."""
         total = self.length
         if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= total:
             raise ValueError(f"step must be a whole number between 0 and {total}, not {step!r}.")
-        if step == 0:
-            return Annotations(
-                caption=f"Step 0 of {total}: values only; the {self.direction} sweep starts next."
-            )
         graph = self.graph
         if self.direction == "forward":
-            k = step - 1
+            known = frozenset(self.inputs + self.operations[:step])
             tangents = tangents_by_position(graph)
+            if step == 0:
+                return Annotations(
+                    tangents={i: tangents[i] for i in self.inputs},
+                    values=known,
+                    caption=f"Step 0 of {total}: the inputs, with their seeded tangents; "
+                    "each step next computes one operation's value and tangent.",
+                )
+            k = self.operations[step - 1]
             return Annotations(
-                tangents={i: tangents[i] for i in range(step)},
+                tangents={i: tangents[i] for i in known},
+                values=known,
                 highlight_nodes=frozenset([k]),
                 highlight_edges=frozenset((j, k) for j, _ in graph.inputs_of(k)),
                 caption=f"Step {step} of {total}: " + tangent_text(graph, k, self.digits),
+            )
+        if step == 0:
+            return Annotations(
+                caption=f"Step 0 of {total}: values only; the backward sweep starts next."
             )
         last = len(graph.nodes) - 1
         adjoints: dict[int, Any] = {last: 1.0}
@@ -155,6 +169,7 @@ class Sweep:
             adjoints=adjoints,
             highlight_nodes=frozenset([current.input]),
             highlight_edges=frozenset([(current.input, current.node)]),
+            flow="backward",
             caption=f"Step {step} of {total}: " + adjoint_text(graph, current, self.digits),
         )
 

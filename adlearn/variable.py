@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from . import rules  # noqa: F401  (the table: loaded before Variable makes its code for it)
 from .core import (
     HAND_MADE_VARIABLE,
     MODES,
@@ -46,20 +47,57 @@ class Variable(FlatNode):
     6.0
     """
 
-    __slots__ = ("grad",)  # and, from FlatNode: primitive, inputs a, b, partials pa, pb
+    __slots__ = ("_value", "grad", "stamp")  # and, from FlatNode: primitive, inputs a,
+    # b, partials pa, pb. `value` (below) reads and sets _value. `stamp`: the clock
+    # CHANGES when a node was recorded; for an input, after its latest change (0: never).
 
     grad: Any
     primitive: Primitive | None
 
     def __init__(self, value: Any, name: str | None = None, *, tag: Tag | None = None) -> None:
-        self.value = checked_number(value, "Variable")
+        self._value = checked_number(value, "Variable")
         self.grad = 0.0
         self.name = name
         if tag is None:  # made by hand: just above the number it holds, if any
-            tag = self.value.tag.wrapped() if isinstance(self.value, Node) else HAND_MADE_VARIABLE
+            tag = self._value.tag.wrapped() if isinstance(self._value, Node) else HAND_MADE_VARIABLE
         self.tag = tag
         self.primitive = None
         self.a = self.b = self.pa = self.pb = self.mark = None
+        self.stamp = 0  # an input never changed
+
+    @property
+    def value(self) -> Any:
+        """The number this Variable holds.
+
+        An input's value may be changed between graphs, as a gradient step does
+        (``x.value -= lr * x.grad``, like PyTorch's ``optimizer.step()``). A graph
+        recorded before the change still holds partials taken at the old value, so
+        its ``backward()`` refuses (`check_unchanged`): record it again. A computed
+        Variable's value cannot be set: it is what its operation gave.
+        """
+        return self._value
+
+    @value.setter
+    def value(self, value: Any) -> None:
+        global CHANGES
+        if self.primitive is not None:
+            raise AttributeError(
+                f"This Variable was computed by {self.primitive.name}, so its value is what "
+                "that operation gave and cannot be set: the graph would no longer match its "
+                "numbers. Change an input Variable's value and record the computation again, "
+                "or make a new Variable."
+            )
+        new = checked_number(value, "Variable", "Setting a Variable's .value")
+        was_nested, nested = isinstance(self._value, Node), isinstance(new, Node)
+        if (was_nested or nested) and not (nested and new.tag.wrapped() is self.tag):
+            raise TypeError(
+                f"Setting .value to {new!r}: this Variable was made around "
+                f"{'a nested number' if was_nested else 'a plain number'}, and its place in "
+                "nested derivatives comes from that. Make a new Variable for the new value."
+            )
+        self._value = new
+        CHANGES += 1
+        self.stamp = CHANGES  # graphs recorded before this moment are out of date
 
     def __repr__(self) -> str:
         text = f"Variable(value={self.value!r}, grad={self.grad!r}"
@@ -96,12 +134,16 @@ def reverse_operation(row: Primitive) -> Callable[..., Any]:
     uses them later). An operand is a node of this graph when it is a Variable with
     the same tag (`core.in_graph`); a plain number is a constant. Anything else, and
     any error, goes to `core.apply`, which handles every mix and explains errors.
+    ``x + y``, ``x - y`` and ``x * y`` run the same code with the row's formulas
+    written in: `arithmetic_operation`.
     """
+    if any(row is built_in for built_in in ARITHMETIC):
+        return arithmetic_operation(row)
     value, partials, evaluate = row.value, row.partials, row.evaluate
     nan_possible, new = row.partial_may_not_exist, object.__new__
 
     def unary(a: Variable) -> Any:
-        x = a.value
+        x = a._value
         try:
             out = value(x) if type(x) is float else evaluate(x)
             (pa,) = partials(x, out)
@@ -110,8 +152,9 @@ def reverse_operation(row: Primitive) -> Callable[..., Any]:
         if nan_possible and pa != pa and out == out:
             return apply(row, a)  # a partial that does not exist: apply says so
         node = new(Variable)  # a new node of the graph: value, input, partial
-        node.value = out
+        node._value = out
         node.grad = 0.0
+        node.stamp = CHANGES  # when it was recorded (see check_unchanged)
         node.tag = a.tag
         node.primitive = row
         node.mark = None
@@ -120,16 +163,16 @@ def reverse_operation(row: Primitive) -> Callable[..., Any]:
 
     def binary(a: Any, b: Any) -> Any:
         if type(a) is Variable:  # a op b; or a op 2.0
-            x, tag, kind = a.value, a.tag, type(b)
+            x, tag, kind = a._value, a.tag, type(b)
             if kind is float or kind is int:
                 y, plain = b, type(x) is float
             elif kind is Variable and b.tag is tag:  # in_graph, written out
-                y = b.value
+                y = b._value
                 plain = type(x) is float and type(y) is float
             else:
                 return apply(row, a, b)
         elif type(a) is float or type(a) is int:  # 2.0 op b, from b's __rmul__
-            x, y, tag = a, b.value, b.tag
+            x, y, tag = a, b._value, b.tag
             plain = type(y) is float
         else:
             return apply(row, a, b)
@@ -141,8 +184,9 @@ def reverse_operation(row: Primitive) -> Callable[..., Any]:
         if nan_possible and (pa != pa or pb != pb) and out == out:
             return apply(row, a, b)  # is the missing partial a live input's? apply decides
         node = new(Variable)  # a new node of the graph: value, inputs, partials
-        node.value = out
+        node._value = out
         node.grad = 0.0
+        node.stamp = CHANGES  # when it was recorded (see check_unchanged)
         node.tag = tag
         node.primitive = row
         node.mark = None
@@ -155,10 +199,65 @@ def reverse_operation(row: Primitive) -> Callable[..., Any]:
     return operation
 
 
+ARITHMETIC = (RULES["add"], RULES["sub"], RULES["mul"])
+"""The rows of ``rules.py`` whose formulas `arithmetic_operation` writes in."""
+
+
+def arithmetic_operation(row: Primitive) -> Callable[..., Any]:
+    """Variable's code for ``x + y``, ``x - y`` and ``x * y``: `reverse_operation`'s
+    binary case with the row's value and partials written in.
+
+    These three rows are most of what any program computes, and calling a row's two
+    functions costs more than the arithmetic itself. Only the rows of ``rules.py``
+    run this code (a row you define yourself runs reverse_operation's), and a test
+    checks at random points, nested too, that it gives exactly what the rows' own
+    functions give.
+    """
+    name, new = row.name, object.__new__
+    is_mul, is_add = name == "mul", name == "add"  # or else sub: decided once, here
+
+    def binary(a: Any, b: Any) -> Any:
+        if type(a) is Variable:  # a op b; or a op 2.0
+            x, tag, kind = a._value, a.tag, type(b)
+            if kind is Variable and b.tag is tag:  # in_graph, written out
+                y = b._value
+            elif kind is float or kind is int:
+                y = b
+            else:
+                return apply(row, a, b)
+        elif type(a) is float or type(a) is int:  # 2.0 op b, from b's __rmul__
+            x, y, tag = a, b._value, b.tag
+        else:
+            return apply(row, a, b)
+        try:  # the row's value(x, y) and partials(x, y, out), written in
+            if is_mul:
+                out, pa, pb = x * y, y, x  # d(xy)/dx = y, d(xy)/dy = x
+            elif is_add:
+                out, pa, pb = x + y, 1.0, 1.0
+            else:
+                out, pa, pb = x - y, 1.0, -1.0
+        except (ArithmeticError, ValueError):  # 2.0 * 10**400 overflows, for one
+            return apply(row, a, b)  # the same error again, with a message that explains it
+        node = new(Variable)  # a new node of the graph: value, inputs, partials
+        node._value = out
+        node.grad = 0.0
+        node.stamp = CHANGES  # when it was recorded (see check_unchanged)
+        node.tag = tag
+        node.primitive = row
+        node.mark = None
+        node.a, node.b, node.pa, node.pb = a, b, pa, pb
+        return node
+
+    binary.__name__ = binary.__qualname__ = f"{name}_on_Variable"
+    binary.__doc__ = f"adlearn.RULES[{name!r}] on Variables, its formulas written in."
+    return binary
+
+
 def _node(out: Any, tag: Tag, row: Primitive, a: Any, b: Any, pa: Any, pb: Any) -> Variable:
     """A new node of the graph: its value, its inputs a (and b) and their partials."""
     node = object.__new__(Variable)  # the value is already checked
-    node.value, node.grad, node.tag, node.primitive, node.mark = out, 0.0, tag, row, None
+    node._value, node.grad, node.tag, node.primitive, node.mark = out, 0.0, tag, row, None
+    node.stamp = CHANGES
     node.a, node.b, node.pa, node.pb = a, b, pa, pb
     return node
 
@@ -171,6 +270,7 @@ def backpropagate(outputs: Sequence[Variable], seeds: Sequence[Any]) -> None:
         if node.primitive is None:
             earlier.append((node, node.grad))
         node.grad = 0.0  # this sweep's adjoints start from zero
+    check_unchanged(order, earlier)  # refuses if an input changed after it was used
     for output, seed in zip(outputs, seeds):
         output.grad = output.grad + seed
     for node in reversed(order):  # every node after all the nodes that use it
@@ -187,6 +287,45 @@ def backpropagate(outputs: Sequence[Variable], seeds: Sequence[Any]) -> None:
             b.grad = b.grad + (step if step == step else contribution(node.pb, grad))
     for leaf, before in earlier:
         leaf.grad = before + leaf.grad  # inputs accumulate across calls, as in PyTorch
+
+
+CHANGES = 0
+"""How many times an input Variable's value has been set: the clock of `check_unchanged`.
+Every node stores the clock's reading when it is recorded, every input the reading
+after its latest change (0 if it never changed), in its ``stamp``."""
+
+
+def check_unchanged(order: Sequence[Variable], earlier: list[tuple[Variable, Any]]) -> None:
+    """Refuse a graph that used an input whose value was changed afterwards.
+
+    Its partials were taken at the old value, so its gradient would be silently
+    wrong. PyTorch refuses the same ("one of the variables needed for gradient
+    computation has been modified by an inplace operation"). `earlier` holds the
+    graph's inputs with the ``.grad`` they had, given back before refusing. Only
+    the inputs are looked at, unless one of them was ever changed; then only the
+    nodes recorded before its latest change.
+    """
+    latest = max((leaf.stamp for leaf, _ in earlier), default=0)
+    if not latest:
+        return  # no input of this graph was ever changed
+    for node in order:
+        if node.primitive is None or node.stamp >= latest:
+            continue
+        for operand in (node.a, node.b):
+            stale = type(operand) is Variable and operand.tag is node.tag
+            if stale and operand.primitive is None and operand.stamp > node.stamp:
+                for leaf, before in earlier:
+                    leaf.grad = before  # refused: the inputs keep what they had
+                name = f" {operand.name!r}" if operand.name is not None else ""
+                raise RuntimeError(
+                    f"backward(): the input Variable{name} was given a new value "
+                    f"({operand.value!r}) after this graph used it (in {node.primitive.name}), "
+                    "so the partials stored in the graph belong to its old value and the "
+                    "gradient would be silently wrong. Record the computation again from "
+                    "the new value (call your function again), or make a new Variable "
+                    "instead of changing this one. A gradient step between two graphs "
+                    "(x.value -= lr * x.grad, then a new forward pass) is fine."
+                )
 
 
 MODES.append(Variable)

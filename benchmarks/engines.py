@@ -13,7 +13,9 @@ and not zero, and that adlearn's gradients agree with micrograd's):
 * dag: 2,000 random operations reusing earlier results (shared subexpressions).
 
 Times are CPU time (time.process_time), the engines run interleaved (one run of
-each in turn, so a busy machine slows them alike), and the table shows medians.
+each in turn, so a busy machine slows them alike), in the opposite order every other
+repeat (the first engine after a big workload pays for the memory the last one gave
+back: about 5% here), and the table shows medians.
 Forward mode is timed through `adlearn.derivative`, which records nothing; its
 peak memory on a 20,000-step chain is measured with tracemalloc.
 
@@ -205,11 +207,12 @@ def run(repeats: int, before: Any = None) -> None:
     engines = [("adlearn", Variable, relu, derivative)]
     if before is not None:
         engines.append(("before", before.Variable, before.relu, before.derivative))
-    for _ in range(repeats):  # interleaved: one run of each engine in turn
+    for repeat in range(repeats):  # interleaved: one run of each engine in turn
+        turn = engines if repeat % 2 == 0 else engines[::-1]  # no engine always first
         for workload in workloads:
             gc.collect()
             times.setdefault((workload, "float"), []).append((float_run(workload), 0.0))
-            for label, kind, act, _ in engines:
+            for label, kind, act, _ in turn:
                 gc.collect()
                 activation = act if workload == "mlp" else None
                 f, b, value, grads = reverse_run(kind, workload, activation)
@@ -229,7 +232,7 @@ def run(repeats: int, before: Any = None) -> None:
                 ):
                     raise SystemExit(f"{workload}: adlearn and micrograd disagree")
                 times.setdefault((workload, "micrograd"), []).append((mf, mb))
-        for label, _, _, differentiate in engines:
+        for label, _, _, differentiate in turn:
             gc.collect()
             seconds, slope = forward_mode_run(100_000, differentiate)
             if not (math.isfinite(slope) and slope != 0):

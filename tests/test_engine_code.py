@@ -49,7 +49,80 @@ def test_every_operator_has_source_in_the_package(kind, method):
     assert where in {"dual.py", "variable.py", "core.py"}, where
     if where != "core.py":  # the reflected ones swap the operands in core.reflected
         assert where == f"{kind.__name__.lower()}.py"
-        assert "value(" in source and "partials(" in source  # the row's functions, called
+        if method in {"add", "sub", "mul"}:  # the row's formulas, written in
+            assert "out, pa, pb = x * y, y, x" in source
+        else:
+            assert "value(" in source and "partials(" in source  # the row's functions, called
+
+
+def written_in_cases(rng):
+    """Operand pairs for + - *: floats, ints, negative zero, infinities, and numbers of
+    another derivative nested inside (a Dual inside a Dual, a Dual inside a Variable)."""
+    inner = adlearn.new_tag()
+    for _ in range(40):
+        x, y = rng.uniform(-3, 3), rng.uniform(-3, 3)
+        yield x, y
+        yield x, rng.randint(-4, 4)
+        yield Dual(x, rng.uniform(-2, 2), tag=inner), y
+        yield x, Dual(y, rng.uniform(-2, 2), tag=inner)
+    yield -0.0, 0.0
+    yield math.inf, 2.0
+    yield 1e308, 10.0
+
+
+def same(a, b):
+    """Equal numbers, NaN equal to NaN and 0.0 told apart from -0.0 (or equal Duals)."""
+    if isinstance(a, Dual) or isinstance(b, Dual):
+        return type(a) is type(b) and same(a.value, b.value) and same(a.derivative, b.derivative)
+    if isinstance(a, float) and math.isnan(a):
+        return isinstance(b, float) and math.isnan(b)
+    return a == b and math.copysign(1, a) == math.copysign(1, b)
+
+
+@pytest.mark.parametrize("name", ["add", "sub", "mul"])
+def test_the_written_in_arithmetic_gives_exactly_what_its_row_gives(name):
+    row = RULES[name]
+    rng = random.Random(name)
+    for x, y in written_in_cases(rng):
+        nested = isinstance(x, Dual) or isinstance(y, Dual)
+        out = row.evaluate(x, y) if nested else row.value(x, y)
+        pa, pb = row.partials(x, y, out)
+        # forward mode: both inputs moved (tangents 0.5 and -1.5), and each alone
+        for tx, ty in [(0.5, -1.5), (1.0, None), (None, 1.0)]:
+            tag = adlearn.new_tag()  # above the nested numbers' tag
+            a = x if tx is None else Dual(x, tx, tag=tag)
+            b = y if ty is None else Dual(y, ty, tag=tag)
+            got = row.operations[Dual](a, b)
+            terms = [p * t for p, t in zip((pa, pb), (tx, ty)) if t is not None]
+            want = terms[0] if len(terms) == 1 else terms[0] + terms[1]  # keeps -0.0
+            assert same(got.value, out) and same(got.derivative, want), (name, x, y, tx, ty)
+        # reverse mode: the node stores exactly the row's partials
+        graph = adlearn.new_tag(records=True)  # one graph, above the nested numbers
+        vx, vy = Variable(x, tag=graph), Variable(y, tag=graph)
+        node = row.operations[Variable](vx, vy)
+        assert same(node.value, out) and same(node.pa, pa) and same(node.pb, pb), (x, y)
+        if not isinstance(x, Dual):
+            node = row.operations[Variable](x, vy)  # a constant on the left
+            assert same(node.value, out) and same(node.pb, pb) and node.a is x
+
+
+def test_a_row_that_takes_over_an_operator_runs_the_general_code():
+    x = Dual(3.0, 1.0)
+    adlearn.define_primitive(
+        "scaled_mul",
+        value=lambda x, y: 2 * x * y,
+        partials=lambda x, y, out: (2 * y, 2 * x),
+        operator="mul",
+        replace=True,
+    )
+    try:
+        assert (x * 5.0).value == 30.0 and (x * 5.0).derivative == 10.0
+        assert Dual.__mul__.__name__ == "scaled_mul_on_Dual"
+        assert "value(" in inspect.getsource(Dual.__mul__)  # forward_operation's code
+    finally:
+        adlearn.remove_primitive("scaled_mul")
+    assert Dual.__mul__ is RULES["mul"].operations[Dual]  # the written-in code is back
+    assert (x * 5.0).value == 15.0 and (Variable(3.0) * 5.0).pa == 5.0
 
 
 def calls_of(code_objects, run):

@@ -459,7 +459,7 @@ def test_duals_of_another_derivative_are_constants():
     y = Dual(1.0, 1.0, tag=inner, name="y")
     drawing = draw(x + y)
     assert list(graph_nodes(drawing)) == ["n0", "n1"] and "<b>y</b>" in drawing.label("n0")
-    assert "<b>x</b>" not in drawing.source
+    assert "<b>x</b>" in drawing.label("c0")  # a constant here, labelled with its name
     assert [e.attributes.get("style") for e in drawing.edges_into("n1")] == [None, "dashed"][::-1]
     quiet = Dual(1.0, 1.0, tag=new_tag(), name="q")  # records nothing, as inside derivative()
     assert "records no operations" in draw(quiet * 2).source
@@ -477,3 +477,43 @@ def test_deep_graphs_run_top_to_bottom_and_shallow_ones_left_to_right():
     assert draw(deep, direction="LR").digraph.graph_attr["rankdir"] == "LR"
     with pytest.raises(ValueError, match='"LR" or "TB"'):
         draw(deep, direction="up")
+
+
+def test_a_constant_that_is_a_named_node_shows_its_name_and_value():
+    a = Variable(1.5, name="a")
+    outer = Dual(2.0, 1.0, tag=new_tag(records=True), name="t")
+    drawing = draw(outer * a)  # a is a constant of the Dual graph
+    assert drawing.label("c0") == "<<b>a</b><br/>1.5>"
+
+
+class OwnForward:
+    """A learner's dual number: .value and .tangent (not an adlearn number)."""
+
+    def __init__(self, value, tangent):
+        self.value, self.tangent = value, tangent
+
+
+class OwnReverse:
+    """A learner's reverse-mode node holding a dual number of their own."""
+
+    def __init__(self, value, inputs=(), partials=(), name=None):
+        self.value, self.inputs, self.partials, self.name = value, inputs, partials, name
+
+    __hash__ = object.__hash__
+
+
+def test_a_value_of_your_own_with_a_tangent_is_drawn_as_primal_plus_tangent():
+    assert format_number(OwnForward(2.0, -0.25)) == "2 + -0.25ε"
+    x = OwnReverse(OwnForward(3.0, 1.0), name="x")
+    y = OwnReverse(OwnForward(9.0, 6.0), inputs=(x,), partials=(OwnForward(6.0, 2.0),))
+    drawing = draw(y)
+    assert "3 + 1ε" in drawing.label("n0") and "9 + 6ε" in drawing.label("n1")
+    assert "∂ 6 + 2ε" in drawing.edges_into("n1")[0].attributes["label"]
+
+
+def test_the_legend_says_what_a_constant_means_in_each_mode():
+    forward = draw(Dual(2.0, 1.0, name="x") * 3.0)
+    assert "its tangent is 0, so its partial is never used" in forward.source
+    assert "nothing flows back" not in forward.source
+    y = Variable(2.0, name="x") * 3.0
+    assert "a constant, nothing flows back" in draw(y).source

@@ -259,3 +259,137 @@ def test_rows_named_eq_and_init_leave_equality_and_construction_alone():
     finally:
         adlearn.remove_primitive("eq")
         adlearn.remove_primitive("init")
+
+
+# --- 2. a value changed after recording --------------------------------------------------
+
+# Programs of two inputs, each with its sympy twin; the change happens after recording.
+CHANGED_PROGRAMS = [
+    ("x * y + sin(x)", lambda x, y: x * y + sin(x), X * Y + sympy.sin(X)),
+    ("x ** 3 / y", lambda x, y: x**3 / y, X**3 / Y),
+    ("log(x) * x - y * y", lambda x, y: log(x) * x - y * y, sympy.log(X) * X - Y * Y),
+]
+
+
+@pytest.mark.parametrize("text, f, expression", CHANGED_PROGRAMS)
+@pytest.mark.parametrize("changed", [0, 1])
+def test_backward_refuses_a_graph_whose_input_changed_after_recording(text, f, expression, changed):
+    leaves = [Variable(1.7, name="x"), Variable(0.6, name="y")]
+    out = f(*leaves)
+    leaves[changed].value = 2.9  # after out was recorded
+    with pytest.raises(RuntimeError) as error:
+        out.backward()
+    message = str(error.value)
+    assert repr("xy"[changed]) in message and "new value (2.9)" in message
+    assert "Record the computation again" in message and "new Variable" in message
+    assert all(leaf.grad == 0.0 for leaf in leaves)  # nothing half-done
+    # recording again at the new point gives sympy's gradient there
+    point = [leaf.value for leaf in leaves]
+    again = f(*leaves)
+    again.backward()
+    for leaf, wrt in zip(leaves, (X, Y)):
+        assert math.isclose(leaf.grad, exact(expression, point, wrt), rel_tol=1e-12), text
+
+
+def test_a_change_between_two_backward_calls_of_one_graph_is_refused():
+    x = Variable(1.25)
+    y = x * x * x
+    y.backward()
+    assert x.grad == 3 * 1.25**2
+    x.value -= 0.5
+    with pytest.raises(RuntimeError, match="after this graph used it"):
+        y.backward()
+    assert x.grad == 3 * 1.25**2  # the first gradient is still there, not doubled
+
+
+def test_a_graph_mixing_old_and_new_nodes_is_refused():
+    # one node recorded before the change, one after: still a wrong gradient, refused
+    x = Variable(2.0)
+    before = x * x
+    x.value = 10.0
+    after = x * 3.0
+    with pytest.raises(RuntimeError, match=r"in mul"):
+        (before + after).backward()
+    # a graph that only uses nodes recorded after the change is fine
+    (after * after).backward()
+    assert x.grad == 2 * 30.0 * 3.0
+
+
+def test_gradient_steps_between_graphs_still_work_as_in_lesson_06():
+    # gradient descent on (a - 1.3)² + (b + 0.4)², stepping the Variables in place
+    a, b = Variable(0.2), Variable(0.9)
+    for _ in range(200):
+        loss = (a - 1.3) ** 2 + (b + 0.4) ** 2
+        loss.zero_grad()
+        loss.backward()
+        a.value -= 0.1 * a.grad
+        b.value -= 0.1 * b.grad
+    assert math.isclose(a.value, 1.3, abs_tol=1e-12) and math.isclose(b.value, -0.4, abs_tol=1e-12)
+    # and the leaves of an unrelated graph, never changed, are not disturbed
+    c = Variable(0.5)
+    (c * c).backward()
+    assert c.grad == 1.0
+
+
+@pytest.mark.parametrize(
+    "bad, kind, words",
+    [
+        ("oops", TypeError, "Convert the text"),
+        (None, TypeError, "forget to return"),
+        ([1.0, 2.0], TypeError, "one Variable each"),
+        (np.array([1.0, 2.0]), TypeError, "adlearn.Tensor"),
+        (3 + 1j, TypeError, "real-valued"),
+        (Dual(1.0, 1.0, tag=adlearn.new_tag()), TypeError, "Make a new Variable"),
+    ],
+)
+def test_setting_a_value_checks_it(bad, kind, words):
+    x = Variable(1.5)
+    with pytest.raises(kind, match=words) as error:
+        x.value = bad
+    assert "Setting" in str(error.value)  # it names what was done, not Variable(...)
+    assert x.value == 1.5
+
+
+def test_setting_a_value_accepts_real_numbers_of_any_kind():
+    x = Variable(1.5)
+    for number, want in [(2, 2.0), (np.float32(0.25), 0.25), (np.int64(-3), -3.0)]:
+        x.value = number
+        assert x.value == want and type(x.value) is float
+
+
+def test_a_computed_value_cannot_be_set():
+    x = Variable(1.5)
+    y = sin(x) * 2.0
+    with pytest.raises(AttributeError, match="computed by mul"):
+        y.value = 0.0
+    assert y.value == 2.0 * math.sin(1.5)
+
+
+def test_a_tensor_changed_after_recording_is_refused_and_steps_still_work():
+    W = adlearn.Tensor([[0.5, -1.0], [2.0, 0.25]], name="W")
+    v = np.array([1.5, -0.5])
+    loss = ((W @ v) ** 2).sum()
+    W.value -= 0.1 * np.ones((2, 2))  # in place: the graph's saved array changed too
+    with pytest.raises(RuntimeError, match="Tensor 'W' was given a new value"):
+        loss.backward()
+    with pytest.raises(AttributeError, match="computed by"):
+        loss.value = np.zeros(())
+    with pytest.raises(ValueError, match="shape"):
+        W.value = np.zeros(3)
+    # recorded again: the gradient of sum((W v)²) is 2 (W v) vᵀ, at the new W
+    loss = ((W @ v) ** 2).sum()
+    loss.backward()
+    assert np.allclose(W.grad, 2 * np.outer(W.value @ v, v), rtol=1e-14)
+
+
+# --- a zero base: the slope from the right, the same for ** and sqrt ---------------------
+
+
+@pytest.mark.parametrize("exponent", [0.5, 0.25, 1.0, 1.5, 2.0, 3.0])
+def test_a_power_at_zero_takes_the_slope_from_the_right_as_sqrt_does(exponent):
+    slope = (Dual(0.0, 1.0) ** exponent).derivative
+    right = float(sympy.limit(sympy.diff(X ** sympy.nsimplify(exponent), X), X, 0, "+"))
+    assert slope == right  # inf for exponents below 1, as sympy's limit from the right
+    if exponent == 0.5:
+        assert slope == sqrt(Dual(0.0, 1.0)).derivative == math.inf
+        assert derivative(lambda x: x**0.5, 0.0) == derivative(sqrt, 0.0) == math.inf

@@ -132,3 +132,20 @@ def test_references_themselves_on_a_known_derivative():
     # The references must be right before they judge anything.
     assert central_difference(math.exp, 1.0) == pytest.approx(math.e, rel=1e-8)
     assert complex_step(lambda z: z**3, 2.0) == pytest.approx(12.0, rel=1e-15)
+
+
+def test_tanh_partial_on_arrays_is_the_float_formula_entry_by_entry():
+    # the array branch of _sech_squared works in place; it must give exactly what the
+    # same formula gives out of place, tails and NaN included, and leave x alone
+    np = pytest.importorskip("numpy")
+    from adlearn.rules import _sech_squared
+
+    x = np.array([-30.0, -2.5, -1e-9, 0.0, 0.3, 4.0, 25.0, np.inf, np.nan])
+    kept = x.copy()
+    got = _sech_squared(x)
+    e = np.exp(-2 * np.abs(x))  # the formula written out of place, with NumPy's exp
+    assert np.array_equal(got, 4 * e / (1 + e) ** 2, equal_nan=True)
+    assert np.array_equal(x, kept, equal_nan=True)
+    want = [_sech_squared(float(v)) for v in x]  # math's exp: within an ulp or two
+    assert np.allclose(got, want, rtol=1e-15, atol=0, equal_nan=True)
+    assert got[3] == 1.0 and got[0] > 0  # sech²(0) = 1; the tail keeps its digits

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from adlearn import Dual, Variable, core, forward_trace, log, reverse_trace, sin
+from adlearn import Dual, Variable, core, draw, forward_trace, log, reverse_trace, sin
 from adlearn.graph import Graph
 from adlearn.trace import Sweep, reverse_steps
 
@@ -92,6 +92,11 @@ def test_sweep_states_are_a_pure_function_of_graph_and_step():
     assert states[1].adjoints == {6: 1.0}
     # Each update step highlights exactly the edge it processes.
     assert all(len(s.highlight_edges) == 1 for s in states[2:])
+    # and draws it pointing back, the way the adjoint flows (input <- node)
+    assert all(s.flow == "backward" for s in states[2:])
+    picture = draw(y, annotations=states[2])
+    (edge,) = [e for e in picture.edges if e.attributes.get("penwidth") == "3"]
+    assert edge.attributes["dir"] == "back"
     # At the end every node holds its adjoint, the same as after backward().
     assert states[-1].adjoints == {i: node.grad for i, node in enumerate(graph.nodes)}
     # An input used twice: first value, then the accumulated one.
@@ -118,11 +123,23 @@ def test_forward_sweep_reveals_tangents_node_by_node():
     x1, x2 = Dual(2.0, 1.0, name="x1"), Dual(5.0, 0.0, name="x2")
     graph = Graph.of(survey(x1, x2))
     sweep = Sweep(graph)
-    assert sweep.direction == "forward" and sweep.length == 7
-    for k in range(8):
-        state = sweep.annotations(k)
-        assert sorted(state.tangents) == list(range(k))
-    assert "v̇₂ = 5 × v̇₋₁ + 2 × v̇₀ = 5" in sweep.annotations(4).caption
+    inputs = [k for k, node in enumerate(graph.nodes) if not node.inputs]
+    operations = [k for k, node in enumerate(graph.nodes) if node.inputs]
+    assert sweep.direction == "forward" and sweep.length == len(operations) == 5
+    for step in range(6):  # step 0: the seeded inputs; then one operation per step
+        state = sweep.annotations(step)
+        known = sorted(inputs + operations[:step])
+        assert sorted(state.tangents) == known and sorted(state.values) == known
+        if step:
+            assert state.highlight_nodes == {operations[step - 1]}
+    start = sweep.annotations(0)
+    assert "the inputs, with their seeded tangents" in start.caption
+    assert "values only" not in start.caption
+    assert "v̇₂ = 5 × v̇₋₁ + 2 × v̇₀ = 5" in sweep.annotations(2).caption
+    # a value not yet computed is not drawn
+    picture = draw(graph.output, annotations=sweep.annotations(1))
+    last = len(graph.nodes) - 1
+    assert "12" not in picture.label(f"n{last}") and "?" in picture.label("result")
     backward = Sweep(graph, "backward")  # a Dual graph has partials too
     assert backward.annotations(backward.length).adjoints[0] == pytest.approx(5.5)
     with pytest.raises(TypeError, match="carry none"):

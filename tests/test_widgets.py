@@ -46,7 +46,7 @@ def test_widget_bundle_has_a_static_fallback_and_a_stable_text():
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert "</svg>" in bundle["image/svg+xml"]
     assert bundle["text/plain"] == (
-        "<Step-by-step forward sweep of a Dual graph: 7 steps. Drag the slider or press next.>"
+        "<Step-by-step forward sweep of a Dual graph: 5 steps. Drag the slider or press next.>"
     )
 
 
