@@ -1,6 +1,8 @@
 """The checks that judge exercises say right, not done yet, or what is wrong."""
 
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -118,3 +120,23 @@ def test_hints_go_from_nudge_to_worked_answer():
 def test_unseen_points_are_the_same_every_run():
     assert unseen_points("a", 3, 0, 1) == unseen_points("a", 3, 0, 1)
     assert unseen_points("a", 3, 0, 1) != unseen_points("b", 3, 0, 1)
+
+
+def test_every_lesson_exercise_climbs_the_three_step_ladder():
+    """Every exercise of every lesson has a nudge, the method and the worked answer, and
+    neither of the first two hands over code."""
+    import importlib
+
+    from adlearn.checks.exercise import EXERCISES, HINT_STEPS
+
+    lessons = sorted(p.stem for p in Path(adlearn.__file__).parent.glob("checks/lesson*.py"))
+    for name in lessons:
+        importlib.import_module(f"adlearn.checks.{name}")
+    keys = [k for k in EXERCISES if k.split(".")[0].isdigit()]
+    assert len({k.split(".")[0] for k in keys}) == len(lessons)
+    for key in keys:
+        hints = EXERCISES[key].hints
+        assert len(hints) == len(HINT_STEPS), f"{key} has {len(hints)} hints"
+        for early in hints[:2]:  # no function, lambda or indented block of code
+            code = re.search(r"\bdef \w+\(|\blambda\b|\n {4}\S", early)
+            assert not code, f"{key}: code in hint: {early!r}"
