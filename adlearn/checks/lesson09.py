@@ -28,7 +28,7 @@ import adlearn
 from ..dual import Dual
 from ..higher import hessian_vector_product, second_derivative
 from ..variable import Variable
-from .exercise import ShortcutUsed, Wrong, exercise, expect_close, unseen_points
+from .exercise import ShortcutUsed, Wrong, exercise, expect_close, same, unseen_points
 from .lesson04 import (
     ADLEARN_UNARY,
     FLOAT_UNARY,
@@ -659,7 +659,9 @@ def _check_reverse(
     for attribute in ("value", "inputs", "partials", "op", "grad"):
         if not hasattr(node, attribute):
             raise Wrong(f"a node made by reverse_apply has no .{attribute}")
-    if tuple(node.inputs) != (x, 2.0) or not isinstance(node.inputs, tuple):
+    inputs = node.inputs
+    if not (type(inputs) is tuple and len(inputs) == 2 and inputs[0] is x
+            and same(inputs[1], 2.0)):
         raise Wrong(
             f'reverse_apply("mul", x, 2.0).inputs should be the tuple (x, 2.0), not {node.inputs!r}'
         )
