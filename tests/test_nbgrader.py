@@ -136,12 +136,12 @@ THREAD = '''
 import threading
 import time
 
-_real_gradient = adlearn.gradient
+_real = [adlearn.gradient]  # in a list: the switch-off renames only plain names
 
 
 def _put_back():
     while True:
-        adlearn.gradient = _real_gradient
+        adlearn.gradient = _real[0]
         time.sleep(0.0005)
 
 

@@ -60,8 +60,8 @@ class IsolatedChecks(Preprocessor):
 
 def autograde_preprocessors() -> list[Any]:
     """nbgrader's autograde steps, with `IsolatedChecks` right after the kernel's run."""
-    from nbgrader.converters.autograde import Autograde
-    from nbgrader.preprocessors import Execute
+    from nbgrader.converters.autograde import Autograde  # type: ignore[import-untyped]
+    from nbgrader.preprocessors import Execute  # type: ignore[import-untyped]
 
     steps = list(Autograde.class_traits()["autograde_preprocessors"].default())
     if Execute not in steps:

@@ -39,6 +39,7 @@ import builtins
 import hashlib
 import importlib
 import json
+import linecache
 import os
 import pkgutil
 import secrets
@@ -46,7 +47,7 @@ import subprocess
 import sys
 import threading
 import types
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,7 @@ def grade_cells(
         if name in os.environ:
             environment[name] = os.environ[name]
     checks = [i for i, (kind, _) in enumerate(cells) if kind == "check"]
+    job["cells"] = [[kind, python_source(source)] for kind, source in cells]
     try:
         run = subprocess.run(
             [sys.executable, "-I", "-m", "adlearn.checks.isolated", "--child"],
@@ -118,6 +120,43 @@ def grade_cells(
             }
     missing = {"passed": False, "done": True, "message": f"Not graded: {why}."}
     return [results.get(i, missing) for i in checks]
+
+
+def python_source(source: str) -> str:
+    """A cell as plain Python: IPython's magics (%time, !pip) become calls of
+    ``get_ipython()``, which the fresh process answers with `NoKernel`."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+    except ImportError:
+        return source
+    try:
+        return str(TransformerManager().transform_cell(source))
+    except Exception:  # noqa: BLE001 (left as it is: the cell then fails as it would)
+        return source
+
+
+class NoKernel:
+    """What ``get_ipython()`` is in the fresh process: magics that time or capture code
+    run that code (so its definitions exist); every other magic and shell command does
+    nothing."""
+
+    RUNS_ITS_CODE = ("time", "timeit", "capture", "prun")
+
+    def __init__(self, namespace: dict[str, Any]) -> None:
+        self.user_ns = namespace
+
+    def run_line_magic(self, name: str, line: str, *args: Any) -> None:
+        if name in self.RUNS_ITS_CODE:
+            exec(compile(line.lstrip("-qn0123456789 "), "<magic>", "exec"), self.user_ns)  # noqa: S102
+
+    def run_cell_magic(self, name: str, line: str, cell: str) -> None:
+        if name in self.RUNS_ITS_CODE:
+            exec(compile(python_source(cell), "<magic>", "exec"), self.user_ns)  # noqa: S102
+
+    def system(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    getoutput = system
 
 
 def grade_notebook(path: str | os.PathLike[str]) -> list[tuple[str, dict[str, Any]]]:
@@ -264,7 +303,7 @@ class Gates:
                             self._gate_function(part, id(thing), "adlearn's rule table")
 
     def _gate_class(self, cls: type, thing_id: int) -> None:
-        original = cls.__init__
+        original: Any = cls.__init__  # type: ignore[misc]
         gates = self
 
         def __init__(self: Any, *args: Any, **kwargs: Any) -> None:  # noqa: N807
@@ -306,6 +345,7 @@ class Gates:
 
 
 GATES: dict[str, Any] = {}
+HELPERS = -1  # what the gates of the checks' own functions answer to: every check
 
 
 def _fingerprint(modules: dict[str, types.ModuleType]) -> dict[str, tuple[str, Any]]:
@@ -416,17 +456,28 @@ def _install_audit_hook(gates: Gates, phase: list[str]) -> None:
         if getattr(gates.asking, "on", False) and event == "sys._getframe":
             return
         checking = phase[0] == "check"
+        frames = event == "sys._getframe" or (
+            event == "object.__getattr__" and args[1] in FRAME_ATTRIBUTES)
+        if checking and frames and id(gates.caller(0)) in gates.trusted:
+            return  # adlearn's own code (define_primitive reads its caller's names)
         if event in BLOCKED or (checking and (
                 event in BLOCKED_IN_CHECKS or event.startswith("ctypes."))):
             raise GradingRefused(f"{event} is not allowed while a notebook is graded.")
-        if checking and event == "object.__getattr__" and args[1] in FRAME_ATTRIBUTES:
-            raise GradingRefused(f"reading .{args[1]} is not allowed while a check runs.")
+        if checking and frames:
+            raise GradingRefused("looking at frames is not allowed while a check runs.")
         if event == "object.__setattr__" and args[1] == "__code__":
             raise GradingRefused("setting __code__ is not allowed while a notebook is graded.")
         if event == "open" and str(args[0]).startswith("/proc"):
             raise GradingRefused("/proc is not open to a notebook being graded.")
 
     sys.addaudithook(hook)
+
+
+def _remember(index: int, source: str) -> str:
+    """A cell's file name, with its source where `inspect.getsource` looks, as in IPython."""
+    name = f"<cell {index}>"
+    linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+    return name
 
 
 def _run_cell(code: types.CodeType, namespace: dict[str, Any], failures: list[str]) -> None:
@@ -500,11 +551,19 @@ def _grade_in_child() -> None:
                     checks[(name.rsplit(".", 1)[1], attribute)] = (value.exercise,
                                                                    value.body)
     forbids = {key: (tuple(ex.forbid), ex.why) for key, ex in runner_module.EXERCISES.items()}
+    helpers = [  # the checks' own references and helpers: no part of an answer
+        value for name, module in modules.items() if name.startswith("adlearn.checks.lesson")
+        for value in vars(module).values()
+        if isinstance(value, types.FunctionType) and value.__module__ == name
+    ]
     run_body = runner_module._run
     trusted = _codes(_functions_of(modules.values()))
     gates = Gates(trusted)
     gates.install(thing for forbid, _ in forbids.values() for thing in forbid)
-    watched = dict(modules)
+    for helper in helpers:
+        gates._gate_function(helper, HELPERS, f"{helper.__module__}.{helper.__name__}(), "
+                             "a part of the check itself,")
+    watched: dict[str, Any] = dict(modules)
     watched.update({name: sys.modules[name] for name in WATCHED if name in sys.modules})
     watched["sys (its modules)"] = types.SimpleNamespace(
         **{k: v for k, v in sys.modules.items() if k.startswith("adlearn")})
@@ -527,6 +586,8 @@ def _grade_in_child() -> None:
         namespace["display"] = display
     except ImportError:
         pass
+    kernel = NoKernel(namespace)
+    namespace["get_ipython"] = lambda: kernel
     tampered: list[str] = []
     if changed:
         tampered.append("these installed files changed while grading ran: "
@@ -536,7 +597,7 @@ def _grade_in_child() -> None:
         if kind != "check":
             failures: list[str] = []
             try:
-                code = compile(source, f"<cell {index}>", "exec")
+                code = compile(source, _remember(index, source), "exec")
             except SyntaxError as error:
                 failures.append(f"SyntaxError: {error}")
             else:
@@ -571,7 +632,7 @@ def _grade_in_child() -> None:
                     for a in arg_nodes]
             kwargs = {k.arg: eval(compile(ast.Expression(k.value), f"<cell {index}>", "eval"),  # noqa: S307
                                   namespace) for k in keyword_nodes if k.arg}
-            gates.active, gates.why = {id(t) for t in forbid}, why
+            gates.active, gates.why = {id(t) for t in forbid} | {HELPERS}, why
             result = run_body(entry, body, args, kwargs)
             outcome = (result.passed is True, result.done is not False, str(result.message))
         except BaseException as error:  # noqa: BLE001 (anything the learner's code throws)
