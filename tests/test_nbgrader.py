@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
@@ -39,7 +40,8 @@ STUB = lesson_tools.STUB
 
 # --- the attacks: the source of one answer cell each ---------------------------------
 # Answer cells are numbered from 0 in each lesson; check k (grade id "NN-check-k") is
-# the k-th test cell. `None` as a source keeps the worked solution, "stub" the stub.
+# the k-th test cell. A change is the new source of an answer cell, "stub" (the stub),
+# "wrong", "stub+" followed by code to add, or a function of the worked solution.
 
 # Route 1: replace the shared runner's verdict through sys.modules: every check says Right.
 RUNNER_PATCHED = '''
@@ -182,16 +184,9 @@ def fill_table(table):
                        lambda *a, row=row: tuple(row.partials(*a, row.evaluate(*a))))
 '''
 
-# Route 4: adlearn's own topological order, through adlearn.core (exercise 09.3).
-SUBMODULE_ORDER = '''
-def reverse_apply(name, *args):
-    value_of, partials_of = TABLE[name]
-    values = [a.value if isinstance(a, Reverse) else a for a in args]
-    node = Reverse(value_of(*values))
-    node.inputs, node.partials, node.op = tuple(args), tuple(partials_of(*values)), name
-    return node
-
-
+# Route 4: adlearn's own topological order, through adlearn.core (exercise 09.3): the
+# worked reverse_apply, and a sweep that lets adlearn order the nodes.
+SWEEP_BY_ADLEARN = """
 def sweep(output):
     order = adlearn.core.topological_order(output)
     for node in order:
@@ -202,7 +197,12 @@ def sweep(output):
         for x, partial in zip(node.inputs, node.partials):
             if isinstance(x, Reverse):
                 x.grad += partial * node.grad
-'''
+"""
+
+
+def submodule_order(worked: str) -> str:
+    return worked[: worked.index("def sweep(")] + SWEEP_BY_ADLEARN
+
 
 # Route 5, a variant: call the check's own reference answer (exercise 09.4).
 CHECK_HELPER = '''
@@ -219,7 +219,8 @@ def fit(steps, lr=0.4):
     raise NotImplementedError("Exercise: replace this line with your solution.")
 '''
 
-SUBMISSIONS: dict[str, dict[str, dict[int, str | None]]] = {
+Change = str | Callable[[str], str] | None
+SUBMISSIONS: dict[str, dict[str, dict[int, Change]]] = {
     "02": {
         "worked": {},
         "not-done": {k: "stub" for k in range(6)},
@@ -236,7 +237,7 @@ SUBMISSIONS: dict[str, dict[str, dict[int, str | None]]] = {
     },
     "09": {
         "worked": {},
-        "routes": {2: SUBMODULE_ORDER, 3: CHECK_HELPER, 4: CHECK_REBOUND},
+        "routes": {2: submodule_order, 3: CHECK_HELPER, 4: CHECK_REBOUND},
         "table": {0: SUBMODULE_TABLE},
     },
 }
@@ -276,10 +277,13 @@ def answer_cells(notebook: nbformat.NotebookNode) -> list:
     return [c for c in notebook.cells if c.get("metadata", {}).get("nbgrader", {}).get("solution")]
 
 
-def submission_sources(worked: list[str], changes: dict[int, str | None]) -> list[str]:
+def submission_sources(worked: list[str], changes: dict[int, Change]) -> list[str]:
     sources = list(worked)
     for index, change in changes.items():
         if change is None:
+            continue
+        if callable(change):  # made from the worked solution
+            sources[index] = change(worked[index])
             continue
         stubbed = lesson_tools.strip_solution(worked[index])
         if change == "stub":

@@ -470,7 +470,7 @@ def check_forward(forward_apply: Callable[..., Any], Forward: Any, table: dict[s
     if isinstance(off, numbers.Real) and not math.isnan(off):  # a plain mismatch
         expect_close(off, -3.0, "the tangent of Forward(-1.5, 1.0) ** 2.0", rtol=1e-15)
     squared = forward_apply("pow", Forward(-1.5, 1.0), 2.0)
-    if not squared.tangent == -3.0:
+    if not same(squared.tangent, -3.0):
         raise Wrong(
             f"the tangent of Forward(-1.5, 1.0) ** 2.0 is {squared.tangent!r}, but it should "
             "be -3.0. The exponent 2.0 is a constant: its partial (nan for a negative base) "
@@ -508,12 +508,12 @@ def check_forward(forward_apply: Callable[..., Any], Forward: Any, table: dict[s
             atol=1e-12,
         )
     product = forward_apply("mul", Forward(2.0, 1.0, 5), Forward(3.0, 1.0, 7))
-    if not (isinstance(product, Forward) and product.tag == 7):
+    if not (isinstance(product, Forward) and same(product.tag, 7)):
         raise Wrong(
             "forward_apply on Forward(2.0, 1.0, 5) * Forward(3.0, 1.0, 7) should return a "
             f"Forward with the newest tag, 7, not {product!r}"
         )
-    if not (isinstance(product.value, Forward) and product.value.tag == 5):
+    if not (isinstance(product.value, Forward) and same(product.value.tag, 5)):
         raise Wrong(
             "in Forward(2.0, 1.0, 5) * Forward(3.0, 1.0, 7), the number with tag 5 is a "
             "constant at level 7: the value of the product should be the Forward with tag 5 "
