@@ -16,10 +16,11 @@ them (nbgrader's copy of the submission, not anything the kernel says). That pro
 3. takes a fingerprint of every adlearn module, class and function (names, code, defaults,
    closures, the contents of module-level tables) and of ``builtins``, ``math``,
    ``numbers``, ``random`` and the other modules checks use;
-4. runs the cells in order. A check cell, ``lessonNN.check_name(arguments)``, is not run as
-   text: the check is the one loaded in step 1, only its arguments are the learner's. Right
-   before and right after it, the fingerprint is compared: a change is tampering, and the
-   check scores 0 with a message that says what was changed;
+4. runs the cells in order (each in a thread of its own). In a check cell,
+   ``lessonNN.check_name(arguments)`` is not run as text: the check is the one loaded in
+   step 1, only its arguments are the learner's (any other code in a test cell runs like a
+   cell). Right before and right after it, the fingerprint is compared: a change is
+   tampering, and the check scores 0 with a message that says what was changed;
 5. while the learner's code runs, refuses what would let it reach the grader: frames
    (``sys._getframe``, a traceback's or a generator's frame), the garbage collector's
    lists of objects, tracing, ctypes, new processes, writing a function's code;
@@ -488,19 +489,28 @@ def _run_cell(code: types.CodeType, namespace: dict[str, Any], failures: list[st
         failures.append(f"{type(error).__name__}: {error}")
 
 
-def _parse_check(source: str) -> tuple[str, str, list[ast.expr], list[ast.keyword]] | None:
-    """``lessonNN.check_name(arguments)`` as (module, function, args, keywords)."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return None
-    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Expr):
-        return None
-    call = tree.body[0].value
-    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
-            and isinstance(call.func.value, ast.Name)):
-        return None
-    return call.func.value.id, call.func.attr, call.args, call.keywords
+def _check_statements(
+    source: str, index: int, checks: dict[tuple[str, str], Any]
+) -> list[tuple[str, Any]]:
+    """A test cell, statement by statement: ("check", (exercise, body, args, keywords))
+    for each ``lessonNN.check_name(...)`` the grader loaded (only its arguments are the
+    learner's), ("code", compiled) for anything else (an instructor's own tests)."""
+    name = _remember(index, source)
+    statements: list[tuple[str, Any]] = []
+    for statement in ast.parse(source).body:
+        call = statement.value if isinstance(statement, ast.Expr) else None
+        if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+                and isinstance(call.func.value, ast.Name)
+                and (call.func.value.id, call.func.attr) in checks):
+            entry, body = checks[(call.func.value.id, call.func.attr)]
+            args = [compile(ast.Expression(a), name, "eval") for a in call.args]
+            keywords = [(k.arg, compile(ast.Expression(k.value), name, "eval"))
+                        for k in call.keywords if k.arg]
+            statements.append(("check", (entry, body, args, keywords)))
+        else:
+            module = ast.Module(body=[statement], type_ignores=[])
+            statements.append(("code", compile(module, name, "exec")))
+    return statements
 
 
 def _child() -> None:
@@ -612,45 +622,64 @@ def _grade_in_child() -> None:
             if debug and failures:
                 os.write(errors, f"cell {index}: {failures[0]}\n".encode())
             continue
-        parsed = _parse_check(source)
-        if parsed is None or (parsed[0], parsed[1]) not in checks:
-            report(index, False, True, "This check cell is not one the grader knows "
-                   "(lessonNN.check_name(...)); it scores 0.")
+        try:
+            statements = _check_statements(source, index, checks)
+        except SyntaxError as error:
+            report(index, False, True, f"✗ This test cell does not parse: {error}.")
             continue
-        module_name, check_name, arg_nodes, keyword_nodes = parsed
-        entry, body = checks[(module_name, check_name)]
         tampered += _differences(before, now())
         if tampered:
             report(index, False, True, "Tampering detected, so this check scores 0: "
                    + "; ".join(sorted(set(tampered))[:5]) + ".")
             continue
-        forbid, why = forbids.get(entry.key, ((), ""))
-        phase[0] = "check"
-        outcome: tuple[bool, bool, str]
-        try:
-            args = [eval(compile(ast.Expression(a), f"<cell {index}>", "eval"), namespace)  # noqa: S307
-                    for a in arg_nodes]
-            kwargs = {k.arg: eval(compile(ast.Expression(k.value), f"<cell {index}>", "eval"),  # noqa: S307
-                                  namespace) for k in keyword_nodes if k.arg}
-            gates.active, gates.why = {id(t) for t in forbid} | {HELPERS}, why
-            result = run_body(entry, body, args, kwargs)
-            outcome = (result.passed is True, result.done is not False, str(result.message))
-        except BaseException as error:  # noqa: BLE001 (anything the learner's code throws)
-            outcome = (False, True, f"The check could not finish: {type(error).__name__}.")
-        finally:
-            gates.active = set()
-            phase[0] = "runner"
+        verdicts: list[tuple[bool, bool, str]] = []
+        for kind, item in statements:
+            if kind == "code":  # an instructor's own test code: it runs as the cells do
+                failures = []
+                worker = threading.Thread(target=_run_cell, args=(item, namespace, failures),
+                                          daemon=True)
+                phase[0] = "cell"
+                try:
+                    worker.start()
+                    worker.join()
+                finally:
+                    phase[0] = "runner"
+                verdicts.append((not failures, True, f"the test cell's own code raised "
+                                 f"{failures[0]}" if failures else "the test cell's own code "
+                                 "ran without an error"))
+            else:
+                entry, body, arg_nodes, keyword_nodes = item
+                forbid, why = forbids.get(entry.key, ((), ""))
+                phase[0] = "check"
+                outcome: tuple[bool, bool, str]
+                try:
+                    args = [eval(a, namespace) for a in arg_nodes]  # noqa: S307
+                    kwargs = {k: eval(v, namespace) for k, v in keyword_nodes}  # noqa: S307
+                    gates.active, gates.why = {id(t) for t in forbid} | {HELPERS}, why
+                    result = run_body(entry, body, args, kwargs)
+                    outcome = (result.passed is True, result.done is not False,
+                               str(result.message))
+                except BaseException as error:  # noqa: BLE001 (anything the learner throws)
+                    outcome = (False, True, f"The check could not finish: {type(error).__name__}.")
+                finally:
+                    gates.active = set()
+                    phase[0] = "runner"
+                if not outcome[1]:
+                    outcome = (False, False, outcome[2] + " (graded: an exercise not done "
+                               "scores 0)")
+                verdicts.append(outcome)
+            if not verdicts[-1][0]:
+                break
         changes = _differences(before, now())
         if changes:
             tampered += changes
             report(index, False, True, "Tampering detected while this check ran, so it "
                    "scores 0: " + "; ".join(sorted(set(changes))[:5]) + ".")
             continue
-        passed, done, message = outcome
-        if not done:
-            passed, message = False, message + " (graded: an exercise not done scores 0)"
-        mark = "✓" if passed else "✗"
-        report(index, passed, done, f"{mark} {message}")
+        passed = bool(verdicts) and all(v[0] for v in verdicts)
+        done = all(v[1] for v in verdicts)
+        message = "; ".join(v[2] for v in verdicts) or "the test cell is empty"
+        report(index, passed, done, f"{'✓' if passed else '✗'} {message}")
     os._exit(0)  # no clean-up code of the learner's runs after the results
 
 
