@@ -2,8 +2,8 @@
 
 In class a check runs in the learner's kernel, which is fast and friendly, and which the
 learner's own cells can change at will (patch the runner, rebind a check, switch grading
-off). For a grade, `grade_cells` starts a fresh Python (``python -I -m
-adlearn.checks.isolated``) and hands it the notebook's code cells, as the grader holds
+off). For a grade, `grade_cells` starts a fresh Python (``python -I``: no PYTHONPATH, no
+user site-packages) and hands it the notebook's code cells, as the grader holds
 them (nbgrader's copy of the submission, not anything the kernel says). That process:
 
 1. loads adlearn and every lesson's checks BEFORE any code of the learner runs, and checks
@@ -73,6 +73,13 @@ this module): a learner's kernel that rewrites a check file later is caught."""
 
 # --- the parent: hand the cells to a fresh process, read the results back --------------
 
+CHILD = (
+    "import sys; sys.path.insert(0, {folder!r}); "
+    "from adlearn.checks.isolated import main; sys.exit(main(['--child']))"
+)
+"""The fresh process: ``-I`` ignores PYTHONPATH and the user's site-packages, so the
+folder that holds this very adlearn comes first, however adlearn was installed."""
+
 
 def grade_cells(
     cells: Sequence[tuple[str, str]], cwd: str | os.PathLike[str] | None = None,
@@ -95,7 +102,7 @@ def grade_cells(
     job["cells"] = [[kind, python_source(source)] for kind, source in cells]
     try:
         run = subprocess.run(
-            [sys.executable, "-I", "-m", "adlearn.checks.isolated", "--child"],
+            [sys.executable, "-I", "-c", CHILD.format(folder=str(PACKAGE.parent))],
             input=json.dumps(job), capture_output=True, text=True, cwd=cwd,
             env=environment, timeout=timeout, check=False,
         )
