@@ -10,7 +10,7 @@ make a check pass without the work (issue 21). Each scores 0 on the exercise it 
 Each attack is written so that it passed before grading moved to a fresh process
 (`adlearn.checks.isolated`), in the kernel nbgrader runs; the table of scores before and
 after is in INSTRUCTORS.md. nbgrader runs each submission in a kernel and once more in a
-fresh process: the whole file takes about two minutes on two cores.
+fresh process: the whole file takes about three minutes on a busy two-core machine.
 """
 
 from __future__ import annotations
