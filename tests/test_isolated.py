@@ -88,3 +88,24 @@ def test_same_compares_numbers_never_through_the_learners_eq():
     assert same(2.0, 2) and same(("minus", 1), ("minus", 1.0)) and same(None, None)
     assert not same(Same(), 2.0) and not same((Same(), Same()), ("minus", 1))
     assert not same(True, 1.0) and not same(math.nan, math.nan) and not same("1", 1.0)
+
+
+def test_a_closure_is_switched_off_too():
+    # adlearn makes some functions with a factory (tanh, relu, sqrt): their code has free
+    # variables, and the gate that replaces it must have the same ones.
+    from adlearn.checks import ShortcutUsed
+    from adlearn.checks.isolated import Gates
+
+    def factory(k):
+        def scaled(x, y=1.0):
+            return k * x * y
+
+        return scaled
+
+    scaled = factory(3.0)
+    gates = Gates([])  # nothing trusted: every caller is the learner's
+    gates._gate_function(scaled, 1, "scaled()")
+    assert scaled(2.0) == 6.0 and scaled(2.0, y=2.0) == 12.0  # no check forbids it yet
+    gates.active = {1}
+    with pytest.raises(ShortcutUsed, match="scaled"):
+        scaled(2.0)

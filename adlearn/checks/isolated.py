@@ -307,7 +307,7 @@ class Gates:
             elif isinstance(thing, dict):  # a table, such as adlearn.RULES
                 for row in list(thing.values()):
                     for part in vars(row).values() if hasattr(row, "__dict__") else ():
-                        if isinstance(part, types.FunctionType) and not part.__code__.co_freevars:
+                        if isinstance(part, types.FunctionType):
                             self._gate_function(part, id(thing), "adlearn's rule table")
 
     def _gate_class(self, cls: type, thing_id: int) -> None:
@@ -324,8 +324,6 @@ class Gates:
         cls.__init__ = __init__  # type: ignore[misc]
 
     def _gate_function(self, function: Any, thing_id: int, shown: str = "") -> None:
-        if function.__code__.co_freevars:  # a closure: its code cannot be swapped
-            return
         if getattr(function, "_adlearn_gated", False):
             return
         twin = types.FunctionType(function.__code__, function.__globals__, function.__name__,
@@ -342,11 +340,20 @@ class Gates:
 
         name = f"_adlearn_gate_{len(GATES)}"
         GATES[name] = gate
-        source = f"def gated(*args, **kwargs):\n    return {name}(args, kwargs)\n"
+        # The gate's code must have the same free variables as the function's (a closure
+        # made by a factory): it names them, in a function that takes them as arguments.
+        free = function.__code__.co_freevars
+        named = f"({', '.join(free)},)" if free else "None"
+        source = (f"def maker({', '.join(free)}):\n    def gated(*args, **kwargs):\n"
+                  f"        {named}\n        return {name}(args, kwargs)\n    return gated\n")
         namespace: dict[str, Any] = {}
         exec(compile(source, f"<adlearn grading gate for {shown}>", "exec"), namespace)  # noqa: S102
+        code = next(c for c in namespace["maker"].__code__.co_consts
+                    if isinstance(c, types.CodeType) and c.co_name == "gated")
+        if code.co_freevars != free:  # pragma: no cover (CPython orders them the same way)
+            raise RuntimeError(f"cannot switch off {shown}: its free variables differ")
         function.__globals__[name] = gate
-        function.__code__ = namespace["gated"].__code__.replace(co_name=function.__code__.co_name)
+        function.__code__ = code.replace(co_name=function.__code__.co_name)
         function.__defaults__ = None
         function.__kwdefaults__ = None
         function._adlearn_gated = True
