@@ -240,9 +240,26 @@ def _functions_of(modules: Iterable[types.ModuleType]) -> list[Any]:
         if isinstance(value, types.FunctionType):
             found.setdefault(id(value), value)
 
+    def inside(value: Any, depth: int) -> None:
+        """Functions kept in tables: a rule's functions in adlearn.RULES, say."""
+        if depth == 0:
+            return
+        if type(value) is dict:
+            items: Iterable[Any] = list(value.values())
+        elif type(value) in (list, tuple):
+            items = list(value)
+        elif hasattr(value, "__dataclass_fields__") and not isinstance(value, type):
+            items = list(vars(value).values())
+        else:
+            return
+        for item in items:
+            add(item)
+            inside(item, depth - 1)
+
     for module in modules:
         for value in list(vars(module).values()):
             add(value)
+            inside(value, 3)
             if isinstance(value, type) and value.__module__.startswith("adlearn"):
                 for attribute in list(vars(value).values()):
                     add(attribute)
