@@ -676,7 +676,7 @@ def check_weighted_gradient(weighted_gradient: Callable[[float, float, float], A
                 "combination of both outputs"
             )
         for name, value, g in zip("xyz", (x, y, z), got):
-            if not any(leaf.value == value and leaf.grad == g for leaf in leaves):
+            if not any(same(leaf.value, value) and same(leaf.grad, g) for leaf in leaves):
                 raise Wrong(
                     f"the {name} entry you returned is not the .grad that your backward() "
                     f"left on an input of value {value:.6g}: return the adjoints the sweep "
