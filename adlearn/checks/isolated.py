@@ -323,9 +323,20 @@ class Gates:
                 self._gate_function(thing, id(thing))
             elif isinstance(thing, dict):  # a table, such as adlearn.RULES
                 for row in list(thing.values()):
-                    for part in vars(row).values() if hasattr(row, "__dict__") else ():
-                        if isinstance(part, types.FunctionType):
-                            self._gate_function(part, id(thing), "adlearn's rule table")
+                    self._gate_row(row, id(thing))
+            else:  # one row of a table
+                self._gate_row(thing, id(thing))
+
+    def _gate_row(self, row: Any, thing_id: int) -> None:
+        """A row's functions (value, partials) refuse the learner's calls."""
+        if hasattr(row, "__dict__"):
+            parts = list(vars(row).values())
+        else:
+            names: Any = getattr(row, "_fields", None) or getattr(row, "__slots__", ())
+            parts = [getattr(row, name, None) for name in names]
+        for part in parts:
+            if isinstance(part, types.FunctionType):
+                self._gate_function(part, thing_id, "adlearn's rule table")
 
     def _gate_class(self, cls: type, thing_id: int) -> None:
         original: Any = cls.__init__  # type: ignore[misc]
