@@ -281,6 +281,14 @@ import os
 os.environ["ADLEARN_GRADING"] = "1"
 
 c = get_config()  # noqa: F821 - nbgrader provides get_config
+
+# The score of every graded check is decided again in a fresh Python process, where the
+# learner's cells cannot reach the check (adlearn/checks/isolated.py): the kernel's own
+# run only shows the learner what happened. Importing it here also records the hashes
+# of the installed check files, before any submission runs.
+from adlearn.checks.autograde import autograde_preprocessors  # noqa: E402
+
+c.Autograde.autograde_preprocessors = autograde_preprocessors()
 c.CourseDirectory.course_id = "adlearn"
 # The stub of the learner edition (`bash run.sh learner`), so both editions agree.
 c.ClearSolutions.code_stub = {{"python": {stub!r}}}

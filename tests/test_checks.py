@@ -1,7 +1,10 @@
 """The checks that judge exercises say right, not done yet, or what is wrong."""
 
 import math
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -38,9 +41,25 @@ def test_stub_is_not_done_yet_and_does_not_raise():
 
 
 def test_not_done_raises_when_grading(monkeypatch):
-    monkeypatch.setenv("ADLEARN_GRADING", "1")
+    monkeypatch.setattr(sys.modules["adlearn.checks.exercise"], "_GRADING", True)
     with pytest.raises(CheckFailed, match="Not done yet"):
         check_function(stub, math.sin, [1.0], name="f")
+
+
+def test_grading_is_decided_once_when_the_checks_are_imported():
+    # A cell that removes ADLEARN_GRADING after the import does not switch grading off.
+    program = (
+        "import math, os\n"
+        "from adlearn.checks import CheckFailed, check_function, grading\n"
+        "os.environ.pop('ADLEARN_GRADING')\n"
+        "def stub(x):\n    raise NotImplementedError\n"
+        "try:\n    check_function(stub, math.sin, [1.0])\n"
+        "except CheckFailed:\n    print('failed', grading())\n"
+    )
+    environment = dict(os.environ, ADLEARN_GRADING="1")
+    run = subprocess.run([sys.executable, "-c", program], env=environment,
+                         capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "failed True"
 
 
 def test_wrong_answer_raises_with_what_and_hint():

@@ -1,10 +1,16 @@
-"""The lessons as an nbgrader course: generate, hand in, autograde.
+"""The lessons as an nbgrader course: generate, hand in, autograde, and try to cheat.
 
-In a temporary course written by `scripts/lessons.py course`, one lesson goes the whole
-way: `nbgrader generate_assignment` must produce what `bash run.sh learner` hands out;
-three learners hand it in (the worked solutions, a wrong answer everywhere, the stubs
-left as they were), and `nbgrader autograde` must give full marks to the first only.
-About 20 s: nbgrader runs the lesson once per learner.
+In a temporary course written by `scripts/lessons.py course`, lessons 02, 04 and 09 go
+the whole way. `nbgrader generate_assignment` must produce what `bash run.sh learner`
+hands out. Then learners hand them in: the worked solutions (full marks), a wrong
+answer everywhere and the stubs left as they were (no marks), and submissions that try,
+from their answer cells, every route a learner who has read ``adlearn/checks/`` found to
+make a check pass without the work (issue 21). Each scores 0 on the exercise it attacks.
+
+Each attack is written so that it passed before grading moved to a fresh process
+(`adlearn.checks.isolated`), in the kernel nbgrader runs; the table of scores before and
+after is in INSTRUCTORS.md. nbgrader runs each submission in a kernel and once more in a
+fresh process: the whole file takes about three minutes on a busy two-core machine.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
@@ -29,19 +36,229 @@ if not (BIN / "nbgrader").exists():
         pytrace=False,
     )
 WRONG = "return 0.123456789  # wrong on purpose"
+STUB = lesson_tools.STUB
+
+# --- the attacks: the source of one answer cell each ---------------------------------
+# Answer cells are numbered from 0 in each lesson; check k (grade id "NN-check-k") is
+# the k-th test cell. A change is the new source of an answer cell, "stub" (the stub),
+# "wrong", "stub+" followed by code to add, or a function of the worked solution.
+
+# Route 1: replace the shared runner's verdict through sys.modules: every check says Right.
+RUNNER_PATCHED = '''
+import sys
+_runner = sys.modules["adlearn.checks.exercise"]
+_runner.verdict = lambda result: _runner.CheckResult(True, "Right")
+'''
+
+# Route 7: switch grading off from a cell, so that a stub says "not done yet" and passes.
+GRADING_OFF = '''
+import os
+os.environ.pop("ADLEARN_GRADING", None)
+'''
+
+# Route 5: read the check's own answer from its frame (exercise 02.7: the check knows
+# each root before it calls newton).
+FROM_THE_FRAME = '''
+def newton(h, x, steps=30):
+    import inspect
+    return inspect.currentframe().f_back.f_locals["root"]
+'''
+
+# Route 3: keep a forbidden function as a default argument (exercise 04.1): the engine
+# predicts, not the learner.
+DEFAULT_ARGUMENT_04 = '''
+def predicted_grad(_shortcut=adlearn.gradient):
+    return float(_shortcut(lambda a, b: (a * b + a) * (a * b), [3.0, 2.0])[0])
+'''
+
+# Route 4: a forbidden function through a submodule (exercise 04.2).
+SUBMODULE_FUNCTION = '''
+def grad_p_by_hand(x1, x2):
+    return tuple(adlearn.derivatives.gradient(
+        lambda a, b: (a + b) * adlearn.exp(a * b), [x1, x2]))
+'''
+
+# Route 4: adlearn's own Variable, through adlearn.variable, does the sweep (exercise 04.3).
+SUBMODULE_CLASS = '''
+class SweepValue(NaiveValue):
+    def backward(self):
+        order, seen, stack = [], set(), [(self, False)]
+        while stack:
+            node, inputs_done = stack.pop()
+            if inputs_done:
+                order.append(node)
+            elif id(node) not in seen:
+                seen.add(id(node))
+                stack.append((node, True))
+                stack.extend((x, False) for x, _ in node.inputs if id(x) not in seen)
+        mirror = {}
+        for node in order:  # the same graph, made of adlearn's Variables
+            if node.inputs:
+                total = 0.0
+                for x, partial in node.inputs:
+                    total = total + partial * mirror[id(x)]
+                mirror[id(node)] = total
+            else:
+                mirror[id(node)] = adlearn.variable.Variable(node.value)
+        mirror[id(self)].backward()
+        for node in order:
+            if not node.inputs:
+                node.grad += mirror[id(node)].grad
+'''
+
+# Route 6: an object that says it equals anything (exercise 04.4).
+ALWAYS_EQUAL = '''
+class Same:
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    __hash__ = object.__hash__
 
 
-def graded_lesson() -> Path:
-    """Lesson 02 (dual numbers: three exercises), or else the first lesson with two."""
-    candidates = lesson_tools.lessons()
-    for path in candidates:
-        if path.name.startswith("02-"):
-            return path
-    for path in candidates:
-        notebook = nbformat.read(path, as_version=4)
-        if sum(k == "solution" for k, _ in lesson_tools.exercise_cells(notebook, "")) >= 2:
-            return path
-    pytest.fail("no lesson with exercises to grade")
+_calls = []
+
+
+def first_wrong_partial(rules):
+    _calls.append(1)
+    return None if len(_calls) == 1 else (Same(), Same())
+'''
+
+# Route 8: a thread puts the forbidden function back while the check runs (exercise 04.5).
+THREAD = '''
+import threading
+import time
+
+_real = [adlearn.gradient]  # in a list: the switch-off renames only plain names
+
+
+def _put_back():
+    while True:
+        adlearn.gradient = _real[0]
+        time.sleep(0.0005)
+
+
+threading.Thread(target=_put_back, daemon=True).start()
+
+
+def weighted_gradient(x, y, z):
+    time.sleep(0.01)  # let the thread run first
+    return tuple(adlearn.gradient(
+        lambda a, b, c: 2.0 * F(a, b, c)[0] - F(a, b, c)[1], [x, y, z]))
+'''
+
+# Variants: swap the code of the runner's _run (a stub then passes everything after it,
+# exercise 04.4), and replace the comparison the checks use (a wrong answer, 04.5).
+CODE_SWAPPED = '''
+import sys
+_runner = sys.modules["adlearn.checks.exercise"]
+_runner._run.__code__ = (lambda entry, body, args, kwargs: CheckResult(True, "Right")).__code__
+
+def first_wrong_partial(rules):
+    raise NotImplementedError("Exercise: replace this line with your solution.")
+'''
+CLOSE_REPLACED = '''
+import adlearn.checks.exercise
+adlearn.checks.exercise.close = lambda *args, **kwargs: True
+adlearn.checks.references.close = lambda *args, **kwargs: True
+
+def weighted_gradient(x, y, z):
+    return (1.0, 2.0, 3.0)
+'''
+
+# Route 4 on a table: adlearn's rules through adlearn.core.RULES (exercise 09.1), with
+# the one partial the check wants otherwise (nan for the exponent of a negative base).
+SUBMODULE_TABLE = '''
+def fill_table(table):
+    for name in ("add", "sub", "mul", "div", "pow", "neg", "sin", "cos", "exp", "log"):
+        row = adlearn.core.RULES[name]
+
+        def partials(*args, row=row, name=name):
+            got = tuple(row.partials(*args, row.evaluate(*args)))
+            return (got[0], math.nan) if name == "pow" and args[0] <= 0 else got
+
+        table[name] = (row.evaluate, partials)
+'''
+
+# Route 4: adlearn's own topological order, through adlearn.core (exercise 09.3): the
+# worked reverse_apply, and a sweep that lets adlearn order the nodes.
+SWEEP_BY_ADLEARN = """
+def sweep(output):
+    order = adlearn.core.topological_order(output)
+    for node in order:
+        if node.inputs:
+            node.grad = 0.0
+    output.grad += 1.0
+    for node in reversed(order):
+        for x, partial in zip(node.inputs, node.partials):
+            if isinstance(x, Reverse):
+                x.grad += partial * node.grad
+"""
+
+
+def submodule_order(worked: str) -> str:
+    return worked[: worked.index("def sweep(")] + SWEEP_BY_ADLEARN
+
+
+# Route 5, a variant: call the check's own reference answer (exercise 09.4).
+CHECK_HELPER = '''
+def launch_angle(target):
+    flight_distance(Forward(20.0, 1.0))  # the check wants the table's sin and cos used
+    return adlearn.checks.lesson09._angle_by_bisection(target)
+'''
+
+# Route 2: rebind one check function on its lesson module (exercise 09.5).
+CHECK_REBOUND = '''
+lesson09.check_fit = lambda *args: None
+
+def fit(steps, lr=0.4):
+    raise NotImplementedError("Exercise: replace this line with your solution.")
+'''
+
+Change = str | Callable[[str], str] | None
+SUBMISSIONS: dict[str, dict[str, dict[int, Change]]] = {
+    "02": {
+        "worked": {},
+        "not-done": {k: "stub" for k in range(6)},
+        "wrong": {k: "wrong" for k in range(6)},
+        "runner-patched": {0: "stub+" + RUNNER_PATCHED, **{k: "stub" for k in range(1, 6)}},
+        "grading-off": {0: "stub+" + GRADING_OFF, **{k: "stub" for k in range(1, 6)}},
+        "frame": {5: FROM_THE_FRAME},
+    },
+    "04": {
+        "worked": {},
+        "routes": {0: DEFAULT_ARGUMENT_04, 1: SUBMODULE_FUNCTION, 2: SUBMODULE_CLASS,
+                   3: ALWAYS_EQUAL, 4: THREAD},
+        "tampering": {3: CODE_SWAPPED, 4: CLOSE_REPLACED},
+    },
+    "09": {
+        "worked": {},
+        "routes": {2: submodule_order, 3: CHECK_HELPER, 4: CHECK_REBOUND},
+        "table": {0: SUBMODULE_TABLE},
+    },
+}
+"""lesson -> student -> the answer cells that differ from the worked solution."""
+
+EXPECTED: dict[str, dict[str, dict[int, bool]]] = {
+    "02": {
+        "frame": {1: True, 2: True, 3: True, 4: True, 5: True, 6: True, 7: False},
+    },
+    "04": {
+        "routes": {1: False, 2: False, 3: False, 4: False, 5: False},
+        "tampering": {1: True, 2: True, 3: True, 4: False, 5: False},
+    },
+    "09": {
+        "routes": {1: True, 2: True, 3: False, 4: False, 5: False},
+        "table": {1: False},
+    },
+}
+"""lesson -> student -> check number -> full marks? (the others score 0 or full in total)."""
+
+
+def lesson_path(number: str) -> Path:
+    return next(p for p in lesson_tools.lessons() if p.name.startswith(f"{number}-"))
 
 
 def nbgrader(course: Path, *args: str) -> None:
@@ -54,82 +271,129 @@ def nbgrader(course: Path, *args: str) -> None:
     assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stderr[-3000:]}"
 
 
-def exercises(notebook: nbformat.NotebookNode) -> list:
+def answer_cells(notebook: nbformat.NotebookNode) -> list:
     return [c for c in notebook.cells if c.get("metadata", {}).get("nbgrader", {}).get("solution")]
+
+
+def submission_sources(worked: list[str], changes: dict[int, Change]) -> list[str]:
+    sources = list(worked)
+    for index, change in changes.items():
+        if change is None:
+            continue
+        if callable(change):  # made from the worked solution
+            sources[index] = change(worked[index])
+            continue
+        stubbed = lesson_tools.strip_solution(worked[index])
+        if change == "stub":
+            sources[index] = stubbed
+        elif change == "wrong":
+            sources[index] = lesson_tools.strip_solution(worked[index], WRONG)
+        elif change.startswith("stub+"):
+            sources[index] = stubbed + "\n" + change.removeprefix("stub+")
+        else:
+            sources[index] = change
+    return sources
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """Generate the assignment, hand in three submissions, autograde them all."""
-    course = tmp_path_factory.mktemp("course")
-    lesson = graded_lesson()
-    lesson_tools.course(course)
-    name = lesson.stem
-    nbgrader(course, "generate_assignment", name, "--create")
-    released = course / "release" / name / lesson.name
-    handout = nbformat.read(released, as_version=4)
-
-    worked = [
-        c.source
-        for c in nbformat.read(lesson, as_version=4).cells
-        if "solution" in c.metadata.get("tags", [])
-    ]
-    answers = {
-        "worked": worked,
-        "wrong": [lesson_tools.strip_solution(s, WRONG) for s in worked],
-        "not-done": None,  # the stubs, as handed out
-    }
-    for student, sources in answers.items():
-        submission = nbformat.read(released, as_version=4)
-        if sources is not None:
-            cells = exercises(submission)
-            assert len(cells) == len(sources)
-            for cell, source in zip(cells, sources):
-                cell.source = source
-        folder = course / "submitted" / student / name
-        folder.mkdir(parents=True)
-        nbformat.write(submission, folder / lesson.name)
-    nbgrader(course, "autograde", name, "--create")
-
+    """Generate the three assignments, hand in every submission, autograde them all."""
     from nbgrader.api import Gradebook
 
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
-        scores = {
-            student: (
-                gradebook.find_submission(name, student).score,
-                gradebook.find_submission(name, student).max_score,
-            )
-            for student in answers
-        }
-    yield {"course": course, "lesson": lesson, "handout": handout, "scores": scores}
+    course = tmp_path_factory.mktemp("course")
+    lesson_tools.course(course)
+    scores: dict[str, dict[str, dict[int, float]]] = {}
+    handouts = {}
+    for number, students in SUBMISSIONS.items():
+        lesson = lesson_path(number)
+        name = lesson.stem
+        nbgrader(course, "generate_assignment", name, "--create")
+        released = course / "release" / name / lesson.name
+        handouts[number] = nbformat.read(released, as_version=4)
+        worked = [c.source for c in nbformat.read(lesson, as_version=4).cells
+                  if "solution" in c.metadata.get("tags", [])]
+        for student, changes in students.items():
+            submission = nbformat.read(released, as_version=4)
+            cells = answer_cells(submission)
+            assert len(cells) == len(worked)
+            for cell, source in zip(cells, submission_sources(worked, changes)):
+                cell.source = source
+            folder = course / "submitted" / f"{student}-{number}" / name
+            folder.mkdir(parents=True)
+            nbformat.write(submission, folder / lesson.name)
+        nbgrader(course, "autograde", name, "--create")
+        with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+            for student in students:
+                notebook = gradebook.find_submission_notebook(
+                    lesson.stem, name, f"{student}-{number}")
+                scores.setdefault(number, {})[student] = {
+                    int(grade.name.rsplit("-", 1)[1]): grade.score
+                    for grade in notebook.grades if "-check-" in grade.name
+                }
+    yield {"course": course, "handouts": handouts, "scores": scores}
     shutil.rmtree(course, ignore_errors=True)
 
 
 def test_generate_assignment_hands_out_the_learner_edition(graded, tmp_path):
-    lesson = graded["lesson"]
+    lesson = lesson_path("02")
     learner = nbformat.read(
         next(p for p in lesson_tools.learner_edition(tmp_path) if p.name == lesson.name),
         as_version=4,
     )
-    handout = graded["handout"]
+    handout = graded["handouts"]["02"]
     assert len(handout.cells) == len(learner.cells)
     for index, (ours, theirs) in enumerate(zip(learner.cells, handout.cells)):
         assert ours.source == theirs.source, f"cell {index} differs"
         assert ours.metadata.get("tags") == theirs.metadata.get("tags"), f"cell {index} tags"
         assert ours.get("outputs") == theirs.get("outputs"), f"cell {index} outputs"
-    assert lesson_tools.STUB in "\n".join(c.source for c in handout.cells)
+    assert STUB in "\n".join(c.source for c in handout.cells)
     assert lesson_tools.BEGIN not in "\n".join(c.source for c in handout.cells)
 
 
-def test_the_worked_solutions_get_full_marks(graded):
-    score, maximum = graded["scores"]["worked"]
-    assert maximum >= 2, "too few graded checks in the lesson"
-    assert score == maximum
+@pytest.mark.parametrize("number", sorted(SUBMISSIONS))
+def test_the_worked_solutions_get_full_marks(graded, number):
+    scores = graded["scores"][number]["worked"]
+    assert len(scores) >= 5, "too few graded checks in the lesson"
+    assert all(score == 1 for score in scores.values()), scores
 
 
-@pytest.mark.parametrize("student", ["wrong", "not-done"])
-def test_wrong_or_missing_answers_get_no_marks(graded, student):
-    # A check whose exercise is not done raises only under ADLEARN_GRADING=1, which the
-    # course's nbgrader_config.py sets: if the kernel missed it, "not-done" would score.
-    score, maximum = graded["scores"][student]
-    assert score == 0, f"{student}: {score} of {maximum}"
+@pytest.mark.parametrize("student", ["wrong", "not-done", "runner-patched", "grading-off"])
+def test_wrong_missing_or_patched_answers_get_no_marks(graded, student):
+    # Routes 1 and 7: every check said "Right" (or "not done yet", without failing) in
+    # the kernel; the fresh process gives nothing for a stub or a wrong answer.
+    scores = graded["scores"]["02"][student]
+    assert sum(scores.values()) == 0, f"{student}: {scores}"
+
+
+@pytest.mark.parametrize(
+    ("number", "student"),
+    [(n, s) for n, students in EXPECTED.items() for s in students],
+)
+def test_each_attack_scores_zero_on_the_exercise_it_attacks(graded, number, student):
+    scores = graded["scores"][number][student]
+    expected = EXPECTED[number][student]
+    got = {check: scores[check] == 1 for check in expected}
+    assert got == expected, f"lesson {number}, {student}: {scores}"
+
+
+def test_the_grade_says_why(graded):
+    """A tampered check's output says so; a refused shortcut names what was refused."""
+    course = graded["course"]
+    lesson = lesson_path("04")
+    notebook = nbformat.read(
+        course / "autograded" / "tampering-04" / lesson.stem / lesson.name, as_version=4)
+    texts = [
+        "".join(o.get("evalue", "") + o.get("text", "") for o in c.get("outputs", []))
+        for c in notebook.cells
+        if c.get("metadata", {}).get("nbgrader", {}).get("grade")
+    ]
+    assert "Tampering detected" in texts[4], texts[4]
+    assert all("fresh process" in text for text in texts)
+    routes = nbformat.read(
+        course / "autograded" / "routes-04" / lesson.stem / lesson.name, as_version=4)
+    outputs = [
+        "".join(o.get("evalue", "") for o in c.get("outputs", []))
+        for c in routes.cells
+        if c.get("metadata", {}).get("nbgrader", {}).get("grade")
+    ]
+    assert "Variable() is switched off" in outputs[2], outputs[2]

@@ -2,7 +2,9 @@
 
 * `references`: finite differences, the complex step, `close`, `primitive_errors`.
 * `exercise`: how a check reports (right, not done yet, or what is wrong), hints in
-  two steps (`hint`), and switching off the library shortcut while a check runs.
+  three steps (`hint`), and switching off the library shortcut while a check runs.
+* `isolated`: grading in a fresh process, out of the learner's reach (nbgrader uses it
+  through `autograde.IsolatedChecks`).
 * ``lesson00`` ... ``lesson09``: the checks of each lesson's exercises, e.g.
   ``from adlearn.checks import lesson02`` then ``lesson02.check_my_dual(MyDual)``.
 """
@@ -20,6 +22,7 @@ from .exercise import (
     forbidden,
     grading,
     hint,
+    same,
     unseen_points,
     verdict,
 )
@@ -53,6 +56,7 @@ __all__ = [
     "hint",
     "numerical_gradient",
     "primitive_errors",
+    "same",
     "unseen_points",
     "verdict",
 ]

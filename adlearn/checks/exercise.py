@@ -27,8 +27,12 @@ While the check runs, the library functions in ``forbid`` refuse to work (they r
 `ShortcutUsed` with ``why``), so a one-line call of what the notebook imports cannot
 pass an exercise that asks you to build the thing yourself.
 
-Graders: with the environment variable ``ADLEARN_GRADING=1``, a check that is not
-done raises `CheckFailed` too, so nbgrader gives it no points.
+Graders: with the environment variable ``ADLEARN_GRADING=1`` when the checks are first
+imported, a check that is not done raises `CheckFailed` too, so nbgrader gives it no
+points. That is decided once, at import: a cell that changes ``os.environ`` later does
+not switch grading off. What nbgrader scores is decided outside the learner's kernel:
+`adlearn.checks.isolated` runs each graded check again in a fresh process, where the
+learner's code cannot reach the check (INSTRUCTORS.md, "What grading guarantees").
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from __future__ import annotations
 import functools
 import html
 import importlib
+import numbers
 import os
 import random
 import sys
@@ -92,9 +97,13 @@ class ShortcutUsed(Exception):
     """A library function was called by an exercise that asks you to build it yourself."""
 
 
+_GRADING = os.environ.get("ADLEARN_GRADING", "") == "1"  # decided once, at import
+
+
 def grading() -> bool:
-    """True when a grader runs the notebook (environment variable ADLEARN_GRADING=1)."""
-    return os.environ.get("ADLEARN_GRADING", "") == "1"
+    """True when a grader runs the notebook: ADLEARN_GRADING=1 was set when the checks
+    were first imported. It is not read again, so a cell cannot switch grading off."""
+    return _GRADING
 
 
 def verdict(result: CheckResult) -> CheckResult:
@@ -124,6 +133,8 @@ class Exercise:
     title: str
     hints: tuple[str, ...]
     hints_given: int = 0  # how many times hint(key) has been called
+    forbid: tuple[Any, ...] = ()  # the library shortcuts switched off while it is checked
+    why: str = ""  # what the learner is told when they call one
 
     def next_hint(self) -> str:
         index = min(self.hints_given, len(self.hints) - 1)
@@ -182,7 +193,7 @@ def exercise(
     """Make a check out of a body that raises `Wrong` or returns what passed."""
     if not hints:
         raise ValueError(f"exercise {key}: give at least one hint (the nudge).")
-    entry = Exercise(key, title, tuple(hints))
+    entry = Exercise(key, title, tuple(hints), forbid=tuple(forbid), why=why)
     EXERCISES[key] = entry
 
     def decorate(body: Callable[..., str]) -> Callable[..., CheckResult]:
@@ -192,7 +203,9 @@ def exercise(
                 result = _run(entry, body, args, kwargs)
             return verdict(result)
 
+        # The grader (adlearn.checks.isolated) runs the body itself, in a fresh process.
         check.exercise = entry  # type: ignore[attr-defined]
+        check.body = body  # type: ignore[attr-defined]
         return check
 
     return decorate
@@ -295,6 +308,31 @@ def expect_close(
     if not close(actual, expected, rtol, atol):
         actual_text, expected_text = _distinct(actual, expected)
         raise Wrong(f"{what} is {actual_text}, but it should be {expected_text}.")
+
+
+def same(actual: Any, expected: Any) -> bool:
+    """Is `actual` exactly `expected` (a number, a string, None, or a tuple of them)?
+
+    It never asks the learner's objects whether they are equal (an object whose
+    ``__eq__`` always says yes proves nothing): numbers are compared as floats after
+    ``float()``, strings only when they are plain ``str``, tuples and lists item by item.
+    """
+    if expected is None:
+        return actual is None
+    if type(expected) in (tuple, list):
+        return (
+            type(actual) in (tuple, list)
+            and len(actual) == len(expected)
+            and all(same(a, e) for a, e in zip(actual, expected))
+        )
+    if type(expected) is str:
+        return type(actual) is str and str.__eq__(actual, expected) is True
+    if isinstance(actual, bool) or not isinstance(actual, numbers.Real):
+        return False
+    try:
+        return float(actual) == float(expected)
+    except (TypeError, ValueError, OverflowError):
+        return False
 
 
 # --- the two general checks ----------------------------------------------------------

@@ -23,7 +23,7 @@ import adlearn
 
 from ..core import topological_order
 from ..variable import Variable
-from .exercise import ShortcutUsed, Wrong, exercise, expect_close, unseen_points
+from .exercise import ShortcutUsed, Wrong, exercise, expect_close, same, unseen_points
 
 # --- random programs ---------------------------------------------------------------
 
@@ -374,7 +374,7 @@ def expect_diamond(make: Callable[[float], Any]) -> None:
     x = make(3.0)
     b = x * x
     (b + b * b).backward()
-    if x.grad != 114.0:  # d/dx (x² + x⁴) = 2x + 4x³ at 3
+    if not same(x.grad, 114.0):  # d/dx (x² + x⁴) = 2x + 4x³ at 3
         raise Wrong(
             f"on b = x * x, a = b + b * b at x = 3, x.grad is {x.grad!r}, but it should be "
             "114: b passed its adjoint back before b * b had added its part to it. The "
@@ -390,7 +390,7 @@ def expect_exact_and_deep(make: Callable[[float], Any]) -> None:
     expect_diamond(make)
     x = make(1.0)
     _doubling(x, 60).backward()
-    if x.grad != 2.0**60:
+    if not same(x.grad, 2.0**60):
         raise Wrong(f"after y = y + y sixty times, x.grad is {x.grad!r}, but it should be 2**60")
     with _recursion_limit_fixed():
         x = make(0.5)
@@ -398,7 +398,7 @@ def expect_exact_and_deep(make: Callable[[float], Any]) -> None:
         for _ in range(100_000):
             y = y + x
         y.backward()
-    if x.grad != 100_001.0:
+    if not same(x.grad, 100_001.0):
         raise Wrong(f"on the chain y = y + x (100,000 steps), x.grad is {x.grad!r}, not 100001")
 
 
@@ -449,7 +449,7 @@ def check_backward(cls: type) -> str:
         )
     if uses < len(counted):
         raise Wrong(f"your backward() used only {uses} of the {len(counted)} edges' partials")
-    if x.grad != 2.0**10:
+    if not same(x.grad, 2.0**10):
         raise Wrong(f"after y = y + y ten times, x.grad is {x.grad!r}, but it should be 1024")
     # 2. The doubling graph of 60 steps: 2**60 paths, exact answer.
     # 3. Exact on 2**60 paths; a chain of 100,000 steps at Python's recursion limit.
@@ -590,7 +590,7 @@ def check_first_wrong_partial(
         )
     for name, (rule, index) in PLANTED.items():
         found, expected = first_wrong_partial(_rules(**{name: rule})), (name, index)
-        if found is None or tuple(found) != expected:
+        if not same(found, expected):
             raise Wrong(
                 f"on a table where the partial of {expected[0]!r} with respect to input "
                 f"{expected[1]} is wrong, first_wrong_partial returned {found!r}, not "
@@ -676,7 +676,7 @@ def check_weighted_gradient(weighted_gradient: Callable[[float, float, float], A
                 "combination of both outputs"
             )
         for name, value, g in zip("xyz", (x, y, z), got):
-            if not any(leaf.value == value and leaf.grad == g for leaf in leaves):
+            if not any(same(leaf.value, value) and same(leaf.grad, g) for leaf in leaves):
                 raise Wrong(
                     f"the {name} entry you returned is not the .grad that your backward() "
                     f"left on an input of value {value:.6g}: return the adjoints the sweep "

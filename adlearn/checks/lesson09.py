@@ -28,7 +28,7 @@ import adlearn
 from ..dual import Dual
 from ..higher import hessian_vector_product, second_derivative
 from ..variable import Variable
-from .exercise import ShortcutUsed, Wrong, exercise, expect_close, unseen_points
+from .exercise import ShortcutUsed, Wrong, exercise, expect_close, same, unseen_points
 from .lesson04 import (
     ADLEARN_UNARY,
     FLOAT_UNARY,
@@ -470,7 +470,7 @@ def check_forward(forward_apply: Callable[..., Any], Forward: Any, table: dict[s
     if isinstance(off, numbers.Real) and not math.isnan(off):  # a plain mismatch
         expect_close(off, -3.0, "the tangent of Forward(-1.5, 1.0) ** 2.0", rtol=1e-15)
     squared = forward_apply("pow", Forward(-1.5, 1.0), 2.0)
-    if not squared.tangent == -3.0:
+    if not same(squared.tangent, -3.0):
         raise Wrong(
             f"the tangent of Forward(-1.5, 1.0) ** 2.0 is {squared.tangent!r}, but it should "
             "be -3.0. The exponent 2.0 is a constant: its partial (nan for a negative base) "
@@ -508,12 +508,12 @@ def check_forward(forward_apply: Callable[..., Any], Forward: Any, table: dict[s
             atol=1e-12,
         )
     product = forward_apply("mul", Forward(2.0, 1.0, 5), Forward(3.0, 1.0, 7))
-    if not (isinstance(product, Forward) and product.tag == 7):
+    if not (isinstance(product, Forward) and same(product.tag, 7)):
         raise Wrong(
             "forward_apply on Forward(2.0, 1.0, 5) * Forward(3.0, 1.0, 7) should return a "
             f"Forward with the newest tag, 7, not {product!r}"
         )
-    if not (isinstance(product.value, Forward) and product.value.tag == 5):
+    if not (isinstance(product.value, Forward) and same(product.value.tag, 5)):
         raise Wrong(
             "in Forward(2.0, 1.0, 5) * Forward(3.0, 1.0, 7), the number with tag 5 is a "
             "constant at level 7: the value of the product should be the Forward with tag 5 "
@@ -659,7 +659,9 @@ def _check_reverse(
     for attribute in ("value", "inputs", "partials", "op", "grad"):
         if not hasattr(node, attribute):
             raise Wrong(f"a node made by reverse_apply has no .{attribute}")
-    if tuple(node.inputs) != (x, 2.0) or not isinstance(node.inputs, tuple):
+    inputs = node.inputs
+    if not (type(inputs) is tuple and len(inputs) == 2 and inputs[0] is x
+            and same(inputs[1], 2.0)):
         raise Wrong(
             f'reverse_apply("mul", x, 2.0).inputs should be the tuple (x, 2.0), not {node.inputs!r}'
         )

@@ -1,0 +1,752 @@
+"""Grading out of the learner's reach: every graded check, run again in a fresh process.
+
+In class a check runs in the learner's kernel, which is fast and friendly, and which the
+learner's own cells can change at will (patch the runner, rebind a check, switch grading
+off). For a grade, `grade_cells` starts a fresh Python (``python -I``: no PYTHONPATH, no
+user site-packages) and hands it the notebook's code cells, as the grader holds
+them (nbgrader's copy of the submission, not anything the kernel says). That process:
+
+1. loads adlearn and every lesson's checks BEFORE any code of the learner runs, and checks
+   that the check files are the ones installed when grading started (their hashes);
+2. switches the forbidden functions off on the objects themselves: a function's code is
+   replaced by a gate, a class's ``__init__`` gets one, so the gate is what a learner's
+   call reaches however it got the object (an alias, a default argument, a submodule such
+   as ``adlearn.derivatives.gradient``). The gate refuses while a check that forbids it
+   runs and the call comes from code that was not loaded before the learner's;
+3. takes a fingerprint of every adlearn module, class and function (names, code, defaults,
+   closures, the contents of module-level tables) and of ``builtins``, ``math``,
+   ``numbers``, ``random`` and the other modules checks use;
+4. runs the cells in order (each in a thread of its own). In a check cell,
+   ``lessonNN.check_name(arguments)`` is not run as text: the check is the one loaded in
+   step 1, only its arguments are the learner's (any other code in a test cell runs like a
+   cell). Right before and right after it, the fingerprint is compared: a change is
+   tampering, and the check scores 0 with a message that says what was changed;
+5. while the learner's code runs, refuses what would let it reach the grader: frames
+   (``sys._getframe``, a traceback's or a generator's frame), the garbage collector's
+   lists of objects, tracing, ctypes, new processes, writing a function's code;
+6. sends each check's result as plain JSON (passed, done, message) on a channel the
+   learner's output does not use, marked with a one-time token the parent gave it; the
+   parent ignores any line without the token.
+
+A determined programmer can still get through (INSTRUCTORS.md, "What grading guarantees"):
+this makes every route found so far fail loudly, it does not make Python a sandbox. Run
+grading in a container of its own.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import hashlib
+import importlib
+import json
+import linecache
+import os
+import pkgutil
+import secrets
+import subprocess
+import sys
+import threading
+import types
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+PACKAGE = Path(__file__).resolve().parent.parent  # the installed adlearn package
+WATCHED = ("builtins", "math", "cmath", "numbers", "random", "operator", "functools",
+           "itertools", "contextlib", "json", "types")
+"""Modules besides adlearn whose names the fingerprint covers: what checks lean on."""
+
+
+def installed_hashes() -> dict[str, str]:
+    """sha256 of every .py file of the installed adlearn, by path inside the package."""
+    return {
+        str(path.relative_to(PACKAGE)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(PACKAGE.rglob("*.py"))
+    }
+
+
+INSTALLED = installed_hashes()
+"""The hashes when grading started (when nbgrader loaded its configuration, which imports
+this module): a learner's kernel that rewrites a check file later is caught."""
+
+
+# --- the parent: hand the cells to a fresh process, read the results back --------------
+
+CHILD = (
+    "import sys; sys.path.insert(0, {folder!r}); "
+    "from adlearn.checks.isolated import main; sys.exit(main(['--child']))"
+)
+"""The fresh process: ``-I`` ignores PYTHONPATH and the user's site-packages, so the
+folder that holds this very adlearn comes first, however adlearn was installed."""
+
+
+def grade_cells(
+    cells: Sequence[tuple[str, str]], cwd: str | os.PathLike[str] | None = None,
+    timeout: float = 600.0,
+) -> list[dict[str, Any]]:
+    """Run a notebook's code cells in a fresh process; the result of each check cell.
+
+    `cells` are (kind, source) pairs in notebook order, kind "code" or "check". Returns,
+    for each check cell in order, a dict with "passed", "done" and "message".
+    """
+    token = secrets.token_hex(16)
+    job = {"token": token, "cells": [list(c) for c in cells], "hashes": INSTALLED,
+           "debug": os.environ.get("ADLEARN_GRADING_DEBUG") == "1"}
+    environment = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/"),
+                   "ADLEARN_GRADING": "1", "MPLBACKEND": "Agg", "LANG": "C.UTF-8"}
+    for name in ("MPLCONFIGDIR", "SYSTEMROOT", "TMPDIR"):
+        if name in os.environ:
+            environment[name] = os.environ[name]
+    checks = [i for i, (kind, _) in enumerate(cells) if kind == "check"]
+    job["cells"] = [[kind, python_source(source)] for kind, source in cells]
+    try:
+        run = subprocess.run(
+            [sys.executable, "-I", "-c", CHILD.format(folder=str(PACKAGE.parent))],
+            input=json.dumps(job), capture_output=True, text=True, cwd=cwd,
+            env=environment, timeout=timeout, check=False,
+        )
+        output, stopped = run.stdout, run.stderr.strip().splitlines()[-1:] or [""]
+        if job["debug"]:
+            sys.stderr.write(run.stderr)
+        why = f"the grading process stopped early ({stopped[0][:300] or run.returncode})"
+    except subprocess.TimeoutExpired as error:
+        output = error.stdout.decode() if isinstance(error.stdout, bytes) else error.stdout or ""
+        why = f"the notebook took longer than {timeout:g} s to grade"
+    results: dict[int, dict[str, Any]] = {}
+    for line in output.splitlines():
+        try:
+            message = json.loads(line)
+        except ValueError:
+            continue
+        if (type(message) is dict and message.get("token") == token
+                and message.get("cell") in checks and message["cell"] not in results):
+            results[message["cell"]] = {
+                "passed": message.get("passed") is True,
+                "done": message.get("done") is not False,
+                "message": str(message.get("message", "")),
+            }
+    missing = {"passed": False, "done": True, "message": f"Not graded: {why}."}
+    return [results.get(i, missing) for i in checks]
+
+
+def python_source(source: str) -> str:
+    """A cell as plain Python: IPython's magics (%time, !pip) become calls of
+    ``get_ipython()``, which the fresh process answers with `NoKernel`."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+    except ImportError:
+        return source
+    try:
+        return str(TransformerManager().transform_cell(source))
+    except Exception:  # noqa: BLE001 (left as it is: the cell then fails as it would)
+        return source
+
+
+class NoKernel:
+    """What ``get_ipython()`` is in the fresh process: magics that time or capture code
+    run that code (so its definitions exist); every other magic and shell command does
+    nothing."""
+
+    RUNS_ITS_CODE = ("time", "timeit", "capture", "prun")
+
+    def __init__(self, namespace: dict[str, Any]) -> None:
+        self.user_ns = namespace
+
+    def run_line_magic(self, name: str, line: str, *args: Any) -> None:
+        if name in self.RUNS_ITS_CODE:
+            exec(compile(line.lstrip("-qn0123456789 "), "<magic>", "exec"), self.user_ns)  # noqa: S102
+
+    def run_cell_magic(self, name: str, line: str, cell: str) -> None:
+        if name in self.RUNS_ITS_CODE:
+            exec(compile(python_source(cell), "<magic>", "exec"), self.user_ns)  # noqa: S102
+
+    def system(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    getoutput = system
+
+
+def grade_notebook(path: str | os.PathLike[str]) -> list[tuple[str, dict[str, Any]]]:
+    """Grade a notebook file: the (source, result) of each check cell, in order.
+
+    A check cell is a code cell tagged ``check`` (the lessons) or marked as an nbgrader
+    test (the course's cells).
+    """
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    cells = [(cell_kind(cell), cell.source) for cell in notebook.cells
+             if cell.cell_type == "code"]
+    results = grade_cells(cells, cwd=Path(path).resolve().parent)
+    return list(zip([s for k, s in cells if k == "check"], results))
+
+
+def cell_kind(cell: Any) -> str:
+    """'check' for a graded test cell (nbgrader) or one tagged check, else 'code'."""
+    marks = cell.get("metadata", {}).get("nbgrader", {})
+    if marks:
+        return "check" if marks.get("grade") and not marks.get("solution") else "code"
+    return "check" if "check" in cell.get("metadata", {}).get("tags", []) else "code"
+
+
+# --- the child: everything below runs in the fresh process ----------------------------
+
+
+class GradingRefused(ValueError):
+    """What the learner's code gets when it reaches for the grader's own machinery."""
+
+
+def _import_everything() -> dict[str, types.ModuleType]:
+    """Import adlearn and every one of its modules (checks and references included)."""
+    import adlearn
+
+    for info in pkgutil.walk_packages(adlearn.__path__, "adlearn."):
+        importlib.import_module(info.name)
+    return {name: module for name, module in sys.modules.items()
+            if name == "adlearn" or name.startswith("adlearn.")}
+
+
+def _changed_files(modules: dict[str, types.ModuleType], expected: dict[str, str]) -> list[str]:
+    """Check files that differ from the installed ones (when grading started)."""
+    changed = []
+    for module in modules.values():
+        file = getattr(module, "__file__", None)
+        if not file:
+            continue
+        relative = str(Path(file).resolve().relative_to(PACKAGE))
+        digest = hashlib.sha256(Path(file).read_bytes()).hexdigest()
+        if expected and expected.get(relative) != digest:
+            changed.append(relative)
+    return sorted(changed)
+
+
+def _functions_of(modules: Iterable[types.ModuleType]) -> list[Any]:
+    """Every function defined in these modules, and in their classes (methods too)."""
+    found: dict[int, Any] = {}
+
+    def add(value: Any) -> None:
+        if isinstance(value, (staticmethod, classmethod)):
+            value = value.__func__
+        if isinstance(value, types.FunctionType) and id(value) not in found:
+            for cell in value.__closure__ or ():  # a check's body, inside its wrapper
+                if _filled(cell) and isinstance(cell.cell_contents, types.FunctionType):
+                    add(cell.cell_contents)
+        if isinstance(value, property):
+            for part in (value.fget, value.fset, value.fdel):
+                if part is not None:
+                    add(part)
+            return
+        if isinstance(value, types.FunctionType):
+            found.setdefault(id(value), value)
+
+    def inside(value: Any, depth: int) -> None:
+        """Functions kept in tables: a rule's functions in adlearn.RULES, say."""
+        if depth == 0:
+            return
+        if type(value) is dict:
+            items: Iterable[Any] = list(value.values())
+        elif type(value) in (list, tuple):
+            items = list(value)
+        elif hasattr(value, "__dataclass_fields__") and not isinstance(value, type):
+            items = list(vars(value).values())
+        else:
+            return
+        for item in items:
+            add(item)
+            inside(item, depth - 1)
+
+    for module in modules:
+        for value in list(vars(module).values()):
+            add(value)
+            inside(value, 3)
+            if isinstance(value, type) and value.__module__.startswith("adlearn"):
+                for attribute in list(vars(value).values()):
+                    add(attribute)
+    return list(found.values())
+
+
+def _codes(functions: Iterable[Any]) -> list[types.CodeType]:
+    """The code objects of these functions and every code nested in them (lambdas)."""
+    out: list[types.CodeType] = []
+    stack = [f.__code__ for f in functions]
+    seen: set[int] = set()
+    while stack:
+        code = stack.pop()
+        if id(code) in seen:
+            continue
+        seen.add(id(code))
+        out.append(code)
+        stack.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+    return out
+
+
+class Gates:
+    """The forbidden functions, switched off on the objects themselves."""
+
+    def __init__(self, trusted: list[types.CodeType]) -> None:
+        self.trusted = {id(c) for c in trusted}
+        self.keep = trusted  # so that the ids stay those of these very objects
+        self.active: set[int] = set()  # ids of what the running check forbids
+        self.why = ""
+        self.asking = threading.local()
+
+    def allowed(self, thing_id: int, caller: types.CodeType) -> bool:
+        return thing_id not in self.active or id(caller) in self.trusted
+
+    def caller(self, depth: int) -> types.CodeType:
+        self.asking.on = True
+        try:
+            return sys._getframe(depth + 1).f_code
+        finally:
+            self.asking.on = False
+
+    def refuse(self, name: str, caller: types.CodeType) -> None:
+        from .exercise import ShortcutUsed
+
+        where = f"{caller.co_name} in {caller.co_filename}"
+        raise ShortcutUsed(
+            f"This exercise asks you to do the work yourself, so {name} is switched off "
+            f"while it is checked, however your code reached it (it was called by {where})."
+            f" {self.why}".strip()
+        )
+
+    def install(self, forbidden: Iterable[Any]) -> None:
+        seen: set[int] = set()
+        for thing in forbidden:
+            if id(thing) in seen:
+                continue
+            seen.add(id(thing))
+            if isinstance(thing, type):
+                self._gate_class(thing, id(thing))
+            elif isinstance(thing, types.FunctionType):
+                self._gate_function(thing, id(thing))
+            elif isinstance(thing, dict):  # a table, such as adlearn.RULES
+                for row in list(thing.values()):
+                    self._gate_row(row, id(thing))
+            else:  # one row of a table
+                self._gate_row(thing, id(thing))
+
+    def _gate_row(self, row: Any, thing_id: int) -> None:
+        """A row's functions (value, partials) refuse the learner's calls."""
+        if hasattr(row, "__dict__"):
+            parts = list(vars(row).values())
+        else:
+            names: Any = getattr(row, "_fields", None) or getattr(row, "__slots__", ())
+            parts = [getattr(row, name, None) for name in names]
+        for part in parts:
+            if isinstance(part, types.FunctionType):
+                self._gate_function(part, thing_id, "adlearn's rule table")
+
+    def _gate_class(self, cls: type, thing_id: int) -> None:
+        original: Any = cls.__init__  # type: ignore[misc]
+        gates = self
+
+        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:  # noqa: N807
+            caller = gates.caller(1)
+            if not gates.allowed(thing_id, caller):
+                gates.refuse(f"{cls.__name__}()", caller)
+            original(self, *args, **kwargs)
+
+        __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+        cls.__init__ = __init__  # type: ignore[misc]
+
+    def _gate_function(self, function: Any, thing_id: int, shown: str = "") -> None:
+        if getattr(function, "_adlearn_gated", False):
+            return
+        twin = types.FunctionType(function.__code__, function.__globals__, function.__name__,
+                                  function.__defaults__, function.__closure__)
+        twin.__kwdefaults__ = function.__kwdefaults__
+        shown = shown or f"{function.__name__}()"
+        gates = self
+
+        def gate(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+            caller = gates.caller(2)
+            if not gates.allowed(thing_id, caller):
+                gates.refuse(shown, caller)
+            return twin(*args, **kwargs)
+
+        name = f"_adlearn_gate_{len(GATES)}"
+        GATES[name] = gate
+        # The gate's code must have the same free variables as the function's (a closure
+        # made by a factory): it names them, in a function that takes them as arguments.
+        free = function.__code__.co_freevars
+        named = f"({', '.join(free)},)" if free else "None"
+        source = (f"def maker({', '.join(free)}):\n    def gated(*args, **kwargs):\n"
+                  f"        {named}\n        return {name}(args, kwargs)\n    return gated\n")
+        namespace: dict[str, Any] = {}
+        exec(compile(source, f"<adlearn grading gate for {shown}>", "exec"), namespace)  # noqa: S102
+        code = next(c for c in namespace["maker"].__code__.co_consts
+                    if isinstance(c, types.CodeType) and c.co_name == "gated")
+        if code.co_freevars != free:  # pragma: no cover (CPython orders them the same way)
+            raise RuntimeError(f"cannot switch off {shown}: its free variables differ")
+        function.__globals__[name] = gate
+        function.__code__ = code.replace(co_name=function.__code__.co_name)
+        function.__defaults__ = None
+        function.__kwdefaults__ = None
+        function._adlearn_gated = True
+
+
+GATES: dict[str, Any] = {}
+HELPERS = -1  # what the gates of the checks' own functions answer to: every check
+
+
+def _fingerprint(modules: dict[str, types.ModuleType]) -> dict[str, tuple[str, Any]]:
+    """What must not change while the learner's code runs: names, code, tables.
+
+    Each entry holds the objects themselves (not their ids, which a freed object gives
+    back), and is compared by identity: nothing of the learner's is asked for equality.
+    """
+    prints: dict[str, tuple[str, Any]] = {}
+    for name, module in modules.items():
+        names = dict(vars(module))
+        prints[f"module {name}"] = ("names", names)
+        if not name.startswith("adlearn"):
+            continue
+        for key, value in names.items():
+            if type(value) is dict:
+                prints[f"{name}.{key}"] = ("entries", dict(value))
+            elif type(value) is list:
+                prints[f"{name}.{key}"] = ("prefix", list(value))
+            elif isinstance(value, type) and value.__module__.startswith("adlearn"):
+                prints[f"class {value.__module__}.{value.__qualname__}"] = (
+                    "names", dict(vars(value)))
+    core = modules.get("adlearn.core")
+    for rule, row in list(getattr(core, "RULES", {}).items()):
+        fields = {k: v for k, v in vars(row).items() if k != "fast"}
+        prints[f"adlearn.RULES[{rule!r}]"] = ("fields", fields)
+    for function in _functions_of(m for n, m in modules.items() if n.startswith("adlearn")):
+        fields = {"the function": function, "__code__": function.__code__,
+                  "__defaults__": function.__defaults__,
+                  "__kwdefaults__": function.__kwdefaults__}
+        for i, cell in enumerate(function.__closure__ or ()):
+            fields[f"closure variable {i}"] = cell.cell_contents if _filled(cell) else None
+        what = f"function {function.__module__}.{function.__qualname__}"
+        while what in prints:
+            what += "'"
+        prints[what] = ("fields", fields)
+    return prints
+
+
+def _filled(cell: Any) -> bool:
+    try:
+        cell.cell_contents  # noqa: B018
+    except ValueError:
+        return False
+    return True
+
+
+def _differences(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """What changed between two fingerprints. Names added to a module or a class are
+    allowed (an import, a rule added by define_primitive), unless they hide a builtin
+    or land in a check module; entries added to a table are allowed too."""
+    shadowable = set(vars(builtins))
+    changes = []
+    for what, (kind, old) in before.items():
+        if what not in after:
+            changes.append(f"{what} is gone")
+            continue
+        new = after[what][1]
+        if kind in ("names", "entries", "fields"):
+            for key, value in old.items():
+                if key not in new:
+                    changes.append(f"{what}: {key} was deleted")
+                elif new[key] is not value and not _volatile(what, key):
+                    changes.append(f"{what}: {key} was replaced")
+            if kind == "names":
+                for key in new.keys() - old.keys():
+                    if key in shadowable and what != "module builtins":
+                        changes.append(f"{what}: {key} was added, hiding the builtin")
+                    elif what.startswith("module adlearn.checks"):
+                        changes.append(f"{what}: {key} was added")
+        elif len(new) < len(old) or any(a is not b for a, b in zip(old, new)):
+            changes.append(f"{what} was changed")
+    return changes
+
+
+def _volatile(what: str, key: str) -> bool:
+    """Names that Python itself rebinds as it runs (the interactive `_`)."""
+    return what == "module builtins" and key == "_"
+
+
+BLOCKED = {
+    "sys._current_frames", "sys.settrace", "sys.setprofile", "gc.get_objects",
+    "gc.get_referrers", "gc.get_referents", "os.kill", "os.killpg",
+}
+"""Refused to the learner's code always: what reaches the runner's frames and objects
+(the learner's cells run in a thread of their own, so their frames lead only there)."""
+BLOCKED_IN_CHECKS = {
+    "sys._getframe", "subprocess.Popen", "os.system", "os.exec", "os.posix_spawn",
+    "os.spawn", "os.fork", "os.forkpty", "pty.spawn",
+}
+"""Refused while a check runs, with every ctypes event and a frame's attributes: a
+lesson's own cells may import libraries that look at frames, draw with graphviz's dot,
+or load PyTorch, which need them."""
+FRAME_ATTRIBUTES = {"tb_frame", "gi_frame", "cr_frame", "ag_frame"}
+
+
+def _install_audit_hook(gates: Gates, phase: list[str]) -> None:
+    """From now on, the learner's code may not reach the grader's frames or objects.
+
+    `phase` holds "runner" while the runner itself works (on the main thread), "cell"
+    while a cell runs and "check" while a check runs. Audit hooks cannot be removed.
+    """
+    main = threading.main_thread().ident
+
+    def hook(event: str, args: tuple[Any, ...]) -> None:
+        if phase[0] == "runner" and threading.get_ident() == main:
+            return
+        if getattr(gates.asking, "on", False) and event == "sys._getframe":
+            return
+        checking = phase[0] == "check"
+        frames = event == "sys._getframe" or (
+            event == "object.__getattr__" and args[1] in FRAME_ATTRIBUTES)
+        if checking and frames and id(gates.caller(1)) in gates.trusted:
+            return  # adlearn's own code (define_primitive reads its caller's names)
+        if event in BLOCKED or (checking and (
+                event in BLOCKED_IN_CHECKS or event.startswith("ctypes."))):
+            raise GradingRefused(f"{event} is not allowed while a notebook is graded.")
+        if checking and frames:
+            raise GradingRefused("looking at frames is not allowed while a check runs.")
+        if event == "object.__setattr__" and args[1] == "__code__":
+            raise GradingRefused("setting __code__ is not allowed while a notebook is graded.")
+        if event == "open" and str(args[0]).startswith("/proc"):
+            raise GradingRefused("/proc is not open to a notebook being graded.")
+
+    sys.addaudithook(hook)
+
+
+def _remember(index: int, source: str) -> str:
+    """A cell's file name, with its source where `inspect.getsource` looks, as in IPython."""
+    name = f"<cell {index}>"
+    linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+    return name
+
+
+def _run_cell(code: types.CodeType, namespace: dict[str, Any], failures: list[str]) -> None:
+    """Run one cell (in its own thread: its frames lead nowhere near the runner's)."""
+    try:
+        exec(code, namespace)  # noqa: S102
+    except BaseException as error:  # noqa: BLE001 (a failing cell fails its check later)
+        failures.append(f"{type(error).__name__}: {error}")
+
+
+def _check_statements(
+    source: str, index: int, checks: dict[tuple[str, str], Any]
+) -> list[tuple[str, Any]]:
+    """A test cell, statement by statement: ("check", (exercise, body, args, keywords))
+    for each ``lessonNN.check_name(...)`` the grader loaded (only its arguments are the
+    learner's), ("code", compiled) for anything else (an instructor's own tests)."""
+    name = _remember(index, source)
+    statements: list[tuple[str, Any]] = []
+    for statement in ast.parse(source).body:
+        call = statement.value if isinstance(statement, ast.Expr) else None
+        if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+                and isinstance(call.func.value, ast.Name)
+                and (call.func.value.id, call.func.attr) in checks):
+            entry, body = checks[(call.func.value.id, call.func.attr)]
+            args = [compile(ast.Expression(a), name, "eval") for a in call.args]
+            keywords = [(k.arg, compile(ast.Expression(k.value), name, "eval"))
+                        for k in call.keywords if k.arg]
+            statements.append(("check", (entry, body, args, keywords)))
+        else:
+            module = ast.Module(body=[statement], type_ignores=[])
+            statements.append(("code", compile(module, name, "exec")))
+    return statements
+
+
+def _child() -> None:
+    """The fresh process: read the job, load the checks, then the learner's cells."""
+    errors = os.dup(2)
+    try:
+        _grade_in_child()
+    except BaseException:  # the grader's own failure: say so on stderr
+        import traceback
+
+        os.write(errors, traceback.format_exc().encode())
+        os._exit(1)
+
+
+def _grade_in_child() -> None:
+    """Load the checks, then run the learner's cells and report each check."""
+    job = json.loads(sys.stdin.read())
+    token, cells, hashes = job["token"], job["cells"], job["hashes"]
+    debug = job.get("debug", False)  # the failures of ordinary cells on stderr
+    errors = os.dup(2)
+    channel = os.dup(1)  # the results go here; the learner's output goes nowhere
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    sys.stdin = open(os.devnull)  # noqa: SIM115
+    sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115
+    write, dumps = os.write, json.dumps
+
+    def report(cell: int, passed: bool, done: bool, message: str) -> None:
+        line = dumps({"token": token, "cell": cell, "passed": passed is True,
+                      "done": done is not False, "message": str(message)})
+        write(channel, (line + "\n").encode())
+
+    modules = _import_everything()
+    for name in ("numpy",):  # what checks import when they run: loaded before the learner
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+    runner_module = modules["adlearn.checks.exercise"]
+
+    changed = _changed_files(modules, hashes)
+    checks = {}  # (module, name) -> (Exercise, body), loaded before the learner's code
+    for name, module in modules.items():
+        if name.startswith("adlearn.checks.lesson"):
+            for attribute, value in vars(module).items():
+                if attribute.startswith("check_") and hasattr(value, "exercise"):
+                    checks[(name.rsplit(".", 1)[1], attribute)] = (value.exercise,
+                                                                   value.body)
+    forbids = {key: (tuple(ex.forbid), ex.why) for key, ex in runner_module.EXERCISES.items()}
+    helpers = [  # the checks' own references and helpers: no part of an answer
+        value for name, module in modules.items() if name.startswith("adlearn.checks.lesson")
+        for value in vars(module).values()
+        if isinstance(value, types.FunctionType) and value.__module__ == name
+    ]
+    run_body = runner_module._run
+    trusted = _codes(_functions_of(modules.values()))
+    gates = Gates(trusted)
+    gates.install(thing for forbid, _ in forbids.values() for thing in forbid)
+    for helper in helpers:
+        gates._gate_function(helper, HELPERS, f"{helper.__module__}.{helper.__name__}(), "
+                             "a part of the check itself,")
+    watched: dict[str, Any] = dict(modules)
+    watched.update({name: sys.modules[name] for name in WATCHED if name in sys.modules})
+    watched["sys (its modules)"] = types.SimpleNamespace(
+        **{k: v for k, v in sys.modules.items() if k.startswith("adlearn")})
+    before = _fingerprint(watched)
+
+    def now() -> dict[str, Any]:
+        watched["sys (its modules)"] = types.SimpleNamespace(
+            **{k: v for k, v in sys.modules.items() if k.startswith("adlearn")})
+        return _fingerprint(watched)
+
+    phase = ["runner"]
+    _install_audit_hook(gates, phase)
+    main = types.ModuleType("__main__")
+    sys.modules["__main__"] = main
+    namespace = vars(main)
+    namespace["__builtins__"] = builtins
+    try:
+        from IPython.display import display
+
+        namespace["display"] = display
+    except ImportError:
+        pass
+    kernel = NoKernel(namespace)
+    namespace["get_ipython"] = lambda: kernel
+    tampered: list[str] = []
+    if changed:
+        tampered.append("these installed files changed while grading ran: "
+                        + ", ".join(changed))
+
+    for index, (kind, source) in enumerate(cells):
+        if kind != "check":
+            failures: list[str] = []
+            try:
+                code = compile(source, _remember(index, source), "exec")
+            except SyntaxError as error:
+                failures.append(f"SyntaxError: {error}")
+            else:
+                worker = threading.Thread(target=_run_cell, args=(code, namespace, failures),
+                                          daemon=True)
+                phase[0] = "cell"
+                try:
+                    worker.start()
+                    worker.join()
+                finally:
+                    phase[0] = "runner"
+            if debug and failures:
+                os.write(errors, f"cell {index}: {failures[0]}\n".encode())
+            continue
+        try:
+            statements = _check_statements(source, index, checks)
+        except SyntaxError as error:
+            report(index, False, True, f"✗ This test cell does not parse: {error}.")
+            continue
+        tampered += _differences(before, now())
+        if tampered:
+            report(index, False, True, "Tampering detected, so this check scores 0: "
+                   + "; ".join(sorted(set(tampered))[:5]) + ".")
+            continue
+        verdicts: list[tuple[bool, bool, str]] = []
+        for kind, item in statements:
+            if kind == "code":  # an instructor's own test code: it runs as the cells do
+                failures = []
+                worker = threading.Thread(target=_run_cell, args=(item, namespace, failures),
+                                          daemon=True)
+                phase[0] = "cell"
+                try:
+                    worker.start()
+                    worker.join()
+                finally:
+                    phase[0] = "runner"
+                verdicts.append((not failures, True, f"the test cell's own code raised "
+                                 f"{failures[0]}" if failures else "the test cell's own code "
+                                 "ran without an error"))
+            else:
+                entry, body, arg_nodes, keyword_nodes = item
+                forbid, why = forbids.get(entry.key, ((), ""))
+                phase[0] = "check"
+                outcome: tuple[bool, bool, str]
+                try:
+                    args = [eval(a, namespace) for a in arg_nodes]  # noqa: S307
+                    kwargs = {k: eval(v, namespace) for k, v in keyword_nodes}  # noqa: S307
+                    gates.active, gates.why = {id(t) for t in forbid} | {HELPERS}, why
+                    result = run_body(entry, body, args, kwargs)
+                    outcome = (result.passed is True, result.done is not False,
+                               str(result.message))
+                except BaseException as error:  # noqa: BLE001 (anything the learner throws)
+                    outcome = (False, True, f"The check could not finish: {type(error).__name__}.")
+                finally:
+                    gates.active = set()
+                    phase[0] = "runner"
+                if not outcome[1]:
+                    outcome = (False, False, outcome[2] + " (graded: an exercise not done "
+                               "scores 0)")
+                verdicts.append(outcome)
+            if not verdicts[-1][0]:
+                break
+        changes = _differences(before, now())
+        if changes:
+            tampered += changes
+            report(index, False, True, "Tampering detected while this check ran, so it "
+                   "scores 0: " + "; ".join(sorted(set(changes))[:5]) + ".")
+            continue
+        passed = bool(verdicts) and all(v[0] for v in verdicts)
+        done = all(v[1] for v in verdicts)
+        message = "; ".join(v[2] for v in verdicts) or "the test cell is empty"
+        report(index, passed, done, f"{'✓' if passed else '✗'} {message}")
+    os._exit(0)  # no clean-up code of the learner's runs after the results
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m adlearn.checks.isolated NOTEBOOK ...``: grade notebooks, print scores."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments == ["--child"]:
+        _child()
+        return 0
+    if not arguments:
+        print(__doc__)
+        return 2
+    failed = 0
+    for path in arguments:
+        results = grade_notebook(path)
+        passed = sum(r["passed"] for _, r in results)
+        print(f"{path}: {passed} of {len(results)} checks pass")
+        for source, result in results:
+            print(f"  {source.strip()}\n    {result['message']}")
+        failed += passed < len(results)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    # Run as the imported module, so that its functions are the ones in sys.modules.
+    from adlearn.checks.isolated import main as imported_main
+
+    sys.exit(imported_main())
