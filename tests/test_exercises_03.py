@@ -151,7 +151,7 @@ def test_seeding_that_calls_f_on_plain_numbers_is_rejected():
         f(*point)
         return gradient_by_seeding(f, point)
 
-    assert "on plain numbers" in rejected(lesson03.check_seeding, with_value_first)
+    assert "that are not dual numbers" in rejected(lesson03.check_seeding, with_value_first)
 
 
 def test_seeding_every_input_at_once_is_rejected():
