@@ -477,7 +477,8 @@ def multiply(self, other):
     other = as_my_dual(other)
     if other is None: return NotImplemented
     h = 1e-30
-    z = adlearn.Complex(self.value, self.derivative * h) * adlearn.Complex(other.value, other.derivative * h)
+    z = (adlearn.Complex(self.value, self.derivative * h)
+         * adlearn.Complex(other.value, other.derivative * h))
     return MyDual(z.real, z.imag / h)
 """ + SUBTRACTION
 
@@ -487,7 +488,8 @@ def divide(self, other):
     if other is None: return NotImplemented
     if other.value == 0: raise ZeroDivisionError("a dual number with value 0 has no inverse")
     h = 1e-30
-    z = adlearn.Complex(self.value, self.derivative*h) / adlearn.Complex(other.value, other.derivative*h)
+    z = (adlearn.Complex(self.value, self.derivative*h)
+         / adlearn.Complex(other.value, other.derivative*h))
     return MyDual(z.real, z.imag / h)
 def divide_into(self, other):
     other = as_my_dual(other)
