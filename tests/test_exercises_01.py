@@ -509,7 +509,7 @@ REVIEWED = [  # exercise, the reviewer's attempt, what the message must say
     ("01.2", DEFAULT_ARGUMENT_DIVISION + DIVISION_GLUE, "Python's complex"),
     ("01.2", CLOSURE_DIVISION + DIVISION_GLUE, "Python's complex"),
     ("01.4", ADLEARN_SMITH, "adlearn's Complex"),
-    ("01.4", ONE_CASE_SMITH, "ZeroDivisionError|but it should be"),
+    ("01.4", ONE_CASE_SMITH, r"ZeroDivisionError\. Here \|d\| > \|c\|"),
 ]
 
 

@@ -514,19 +514,22 @@ def check_smith_division(smith_divide: Callable[..., Any], my_complex: type) -> 
     with _without_builtin_complex():
         for a, b, c, d in _extreme_cases():
             shown = f"({_show(complex(a, b))}) / ({_show(complex(c, d))})"
+            where = (
+                " Here |d| > |c|: this is the case you work out yourself, which divides by d,"
+                " the larger one; a ratio over c "
+                + ("divides by zero." if c == 0 else "can overflow.")
+                if abs(d) > abs(c)
+                else " Squaring c and d overflows to inf or underflows to 0 at such sizes."
+                if not 1e-100 < max(abs(c), abs(d)) < 1e100
+                else ""
+            )
             try:
                 got = _parts(smith_divide(my_complex(a, b), my_complex(c, d)), shown, my_complex)
             except (ZeroDivisionError, OverflowError) as error:
-                raise Wrong(
-                    f"{shown} raised {type(error).__name__}: c² + d² has left the range of "
-                    "floats. Scale by the larger of |c| and |d| instead of squaring"
-                ) from None
+                raise Wrong(f"{shown} raised {type(error).__name__}.{where}") from None
             want = complex(a, b) / complex(c, d)
             if not _same(got, want, 1e-13):
-                raise Wrong(
-                    f"{shown} is {_show(got)}, but it should be {_show(want)}. Squaring c and "
-                    "d overflows to inf or underflows to 0 at such sizes"
-                )
+                raise Wrong(f"{shown} is {_show(got)}, but it should be {_show(want)}.{where}")
     return (
         "your division is right to 13 digits for huge, tiny and mixed sizes, where c² + d² "
         "would overflow or underflow."
