@@ -100,6 +100,13 @@ SOLUTIONS = [  # check, the worked solution, the function it defines, what "Righ
 ]
 
 WRONG = [  # check, a typical wrong answer (or shortcut), the function it defines, the message
+    (  # review 00-03 (learner edition): adlearn's formula in place of the learner's own
+        lesson00.check_best_step,
+        "def best_step(f, x, exact):\n"
+        "    return min(STEPS, key=lambda h: abs(central_difference(f, x, h) - exact))",
+        "best_step",
+        r"central_difference\(\) is switched off",
+    ),
     (
         lesson00.check_central_difference,
         "def my_central_difference(f, x, h):\n    return (f(x + h) - f(x)) / h",
@@ -231,3 +238,55 @@ def test_the_measurement_cannot_be_read_from_the_checks_frame():
 
     with pytest.raises(CheckFailed, match="nothing measured yet"):
         lesson00.check_predictions(peeking)
+
+
+# --- review 00-03, learner edition: 00.4 attempts that were accepted ----------------------
+
+FRAME_EXACT = """
+import inspect
+def forward_gradient(f, point, h=1e-7):
+    for _ in range(len(point) + 1): f(*point)
+    ex = inspect.currentframe().f_back.f_locals["exact"]
+    try: return list(ex(*point))
+    except TypeError: return list(ex(point))
+"""
+
+HALF_AND_HALF = """
+def forward_gradient(f, point, h=1e-7):
+    f0 = f(*point)
+    out = []
+    for i in range(len(point)):
+        p = list(point)
+        p[i] += h
+        out.append((f(*p) - f0) / h)
+    return out if len(point) == 3 else [0.0] * len(point)
+"""
+
+
+def test_the_gradient_cannot_be_read_from_the_checks_frame(notebook):
+    forward_gradient = notebook(FRAME_EXACT, "forward_gradient")
+    with pytest.raises(CheckFailed, match="KeyError"):
+        lesson00.check_forward_gradient(forward_gradient)
+
+
+def test_no_frame_holds_the_answer_while_the_learners_function_runs(notebook):
+    import inspect
+
+    seen = []
+
+    def snooping(f, point):
+        frame = inspect.currentframe().f_back
+        while frame is not None:
+            if "adlearn" in frame.f_code.co_filename:
+                seen.extend(frame.f_locals)
+            frame = frame.f_back
+        return notebook(FORWARD_GRADIENT, "forward_gradient")(f, point)
+
+    assert lesson00.check_forward_gradient(snooping)
+    assert not {"exact", "want", "a", "b", "c"} & set(seen)
+
+
+def test_the_call_count_phase_checks_the_values_too(notebook):
+    forward_gradient = notebook(HALF_AND_HALF, "forward_gradient")
+    with pytest.raises(CheckFailed, match="sum of the squares of 1 inputs"):
+        lesson00.check_forward_gradient(forward_gradient)

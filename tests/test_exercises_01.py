@@ -424,3 +424,114 @@ def modulus(self):
     notebook(by_dtype + CONJUGATE_GLUE)
     with pytest.raises(CheckFailed, match="the name 'complex128'"):
         CHECKS["01.1"]()
+
+
+# --- review 00-03, learner edition: attempts that were accepted --------------------------
+
+ADLEARN_CONJUGATE = """
+import adlearn.complex_number as _cn
+def conjugate(self):
+    c = _cn.Complex(self.real, self.imag).conjugate()
+    return MyComplex(c.real, c.imag)
+def modulus(self):
+    return abs(_cn.Complex(self.real, self.imag))
+"""
+
+ADLEARN_DIVISION = """
+import adlearn.complex_number as _cn
+def divide(self, other):
+    other = as_my_complex(other)
+    if other is None: return NotImplemented
+    q = _cn.Complex(self.real, self.imag) / _cn.Complex(other.real, other.imag)
+    return MyComplex(q.real, q.imag)
+def divide_into(self, other):
+    other = as_my_complex(other)
+    if other is None: return NotImplemented
+    return divide(other, self)
+"""
+
+DEFAULT_ARGUMENT_DIVISION = """
+def divide(self, other, _c=complex):
+    other = as_my_complex(other)
+    if other is None: return NotImplemented
+    q = _c(self.real, self.imag) / _c(other.real, other.imag)
+    return MyComplex(q.real, q.imag)
+def divide_into(self, other):
+    other = as_my_complex(other)
+    if other is None: return NotImplemented
+    return divide(other, self)
+"""
+
+CLOSURE_DIVISION = """
+def _make(kind):
+    def divide(self, other):
+        other = as_my_complex(other)
+        if other is None: return NotImplemented
+        q = kind(self.real, self.imag) / kind(other.real, other.imag)
+        return MyComplex(q.real, q.imag)
+    return divide
+divide = _make(complex)
+def divide_into(self, other):
+    other = as_my_complex(other)
+    if other is None: return NotImplemented
+    return divide(other, self)
+"""
+
+ADLEARN_SMITH = """
+import adlearn.complex_number as _cn
+def smith_divide(self, other):
+    other = as_my_complex(other)
+    q = _cn.Complex(self.real, self.imag) / _cn.Complex(other.real, other.imag)
+    return MyComplex(q.real, q.imag)
+"""
+
+PLAIN_NAME_CONJUGATE = """
+from adlearn import Complex
+def conjugate(self):
+    c = Complex(self.real, self.imag).conjugate()
+    return MyComplex(c.real, c.imag)
+def modulus(self):
+    return math.hypot(self.real, self.imag)
+"""
+
+ONE_CASE_SMITH = """
+def smith_divide(self, other):
+    other = as_my_complex(other)
+    a, b, c, d = self.real, self.imag, other.real, other.imag
+    r = d / c; t = c + d * r
+    return MyComplex((a + b * r) / t, (b - a * r) / t)
+"""
+
+REVIEWED = [  # exercise, the reviewer's attempt, what the message must say
+    ("01.1", ADLEARN_CONJUGATE + CONJUGATE_GLUE, "adlearn's Complex"),
+    ("01.1", PLAIN_NAME_CONJUGATE + CONJUGATE_GLUE, "Complex"),
+    ("01.2", ADLEARN_DIVISION + DIVISION_GLUE, "adlearn's Complex"),
+    ("01.2", DEFAULT_ARGUMENT_DIVISION + DIVISION_GLUE, "Python's complex"),
+    ("01.2", CLOSURE_DIVISION + DIVISION_GLUE, "Python's complex"),
+    ("01.4", ADLEARN_SMITH, "adlearn's Complex"),
+    ("01.4", ONE_CASE_SMITH, r"ZeroDivisionError\. Here \|d\| > \|c\|"),
+]
+
+
+@pytest.mark.parametrize("key, source, said", REVIEWED)
+def test_the_reviewers_accepted_attempts_are_rejected(notebook, key, source, said):
+    notebook(source)
+    with pytest.raises(CheckFailed, match=said):
+        CHECKS[key]()
+
+
+def test_one_case_smith_fails_on_a_zero_real_part_and_an_overflowing_ratio(notebook):
+    notebook(ONE_CASE_SMITH)
+    smith = main()["smith_divide"]
+    my = main()["MyComplex"]
+    for a, b, c, d in ((1.0, 1.0, 0.0, 2.0), (1e200, -3e200, 1e-300, 1e300)):
+        want = complex(a, b) / complex(c, d)
+        try:
+            got = smith(my(a, b), my(c, d))
+        except ZeroDivisionError:
+            continue
+        assert not lesson01._same(complex(got.real, got.imag), want, 1e-13)
+    notebook(SMITH)
+    for a, b, c, d in lesson01._extreme_cases():
+        got = main()["smith_divide"](my(a, b), my(c, d))
+        assert lesson01._same(complex(got.real, got.imag), complex(a, b) / complex(c, d), 1e-13)

@@ -429,3 +429,169 @@ def test_the_tangent_cannot_be_read_from_the_checks_frame():
         return frame.f_locals["actual"]
 
     assert "nothing computed yet" in rejected(lesson02.check_prediction, peeking)
+
+
+# --- review 00-03, learner edition: attempts that were accepted, messages that misled -----
+
+
+def attempt(source, MyDual):
+    """Run a learner's cell as the notebook would (its functions belong to __main__)."""
+
+    def as_my_dual(x):
+        if isinstance(x, MyDual):
+            return x
+        if isinstance(x, (int, float)) and not isinstance(x, bool):
+            return MyDual(x, 0.0)
+        return None
+
+    namespace = {"__name__": "__main__", "MyDual": MyDual, "as_my_dual": as_my_dual,
+                 "adlearn": adlearn, "math": math}
+    exec(source, namespace)
+    return namespace
+
+
+SUBTRACTION = """
+def subtract(self, other):
+    other = as_my_dual(other)
+    if other is None: return NotImplemented
+    return MyDual(self.value - other.value, self.derivative - other.derivative)
+def subtract_from(self, other):
+    other = as_my_dual(other)
+    if other is None: return NotImplemented
+    return MyDual(other.value - self.value, other.derivative - self.derivative)
+MyDual.__mul__ = MyDual.__rmul__ = multiply
+MyDual.__sub__, MyDual.__rsub__ = subtract, subtract_from
+"""
+
+PRODUCT_BY_DEFAULT_COMPLEX = """
+def multiply(self, other, _c=complex):
+    other = as_my_dual(other)
+    if other is None: return NotImplemented
+    h = 1e-30
+    z = _c(self.value, self.derivative * h) * _c(other.value, other.derivative * h)
+    return MyDual(z.real, z.imag / h)
+""" + SUBTRACTION
+
+PRODUCT_BY_ADLEARN_COMPLEX = """
+def multiply(self, other):
+    other = as_my_dual(other)
+    if other is None: return NotImplemented
+    h = 1e-30
+    z = (adlearn.Complex(self.value, self.derivative * h)
+         * adlearn.Complex(other.value, other.derivative * h))
+    return MyDual(z.real, z.imag / h)
+""" + SUBTRACTION
+
+QUOTIENT_BY_ADLEARN_COMPLEX = """
+def divide(self, other):
+    other = as_my_dual(other)
+    if other is None: return NotImplemented
+    if other.value == 0: raise ZeroDivisionError("a dual number with value 0 has no inverse")
+    h = 1e-30
+    z = (adlearn.Complex(self.value, self.derivative*h)
+         / adlearn.Complex(other.value, other.derivative*h))
+    return MyDual(z.real, z.imag / h)
+def divide_into(self, other):
+    other = as_my_dual(other)
+    if other is None: return NotImplemented
+    return divide(other, self)
+MyDual.__truediv__, MyDual.__rtruediv__ = divide, divide_into
+"""
+
+FUNCTIONS_BY_ADLEARN_COMPLEX = """
+def _cs(g, x, h=1e-30):
+    z = g(adlearn.Complex(x.value, x.derivative * h))
+    return MyDual(z.real, z.imag / h)
+def sin(x):
+    if isinstance(x, MyDual): return _cs(adlearn.sin, x)
+    return adlearn.sin(x)
+def exp(x):
+    if isinstance(x, MyDual): return _cs(adlearn.exp, x)
+    return adlearn.exp(x)
+def log(x):
+    if isinstance(x, MyDual):
+        if x.value <= 0: raise ValueError("log of non-positive")
+        return _cs(adlearn.log, x)
+    return adlearn.log(x)
+"""
+
+POWER_OF_WITH_MATH_LOG = """
+def power_of(self, c):
+    if not isinstance(c, (int, float)) or isinstance(c, bool):
+        return NotImplemented
+    v = c**self.value
+    return MyDual(v, v * math.log(c) * self.derivative)
+MyDual.__rpow__ = power_of
+"""
+
+FUNCTIONS_BY_CMATH = """
+import cmath as _cm
+def _cs(g, x, h=1e-30):
+    z = g(complex(x.value, x.derivative * h))
+    return MyDual(z.real, z.imag / h)
+def sin(x):
+    if isinstance(x, MyDual): return _cs(_cm.sin, x)
+    return adlearn.sin(x)
+def exp(x):
+    if isinstance(x, MyDual): return _cs(_cm.exp, x)
+    return adlearn.exp(x)
+def log(x):
+    if isinstance(x, MyDual):
+        if x.value <= 0: raise ValueError("log of non-positive")
+        return _cs(_cm.log, x)
+    return adlearn.log(x)
+"""
+
+
+@pytest.mark.parametrize("source", [PRODUCT_BY_DEFAULT_COMPLEX, PRODUCT_BY_ADLEARN_COMPLEX])
+def test_a_product_by_a_hidden_complex_step_is_rejected(source):
+    MyDual = make_my_dual()
+    attempt(source, MyDual)
+    message = rejected(lesson02.check_arithmetic, MyDual)
+    assert "Your multiply computes with" in message and "needs no complex step" in message
+
+
+def test_a_quotient_by_adlearns_complex_is_rejected():
+    MyDual = make_my_dual()
+    attempt(QUOTIENT_BY_ADLEARN_COMPLEX, MyDual)
+    assert "adlearn's Complex" in rejected(lesson02.check_division, MyDual)
+
+
+def test_functions_by_adlearns_complex_are_rejected():
+    MyDual = make_my_dual()
+    names = attempt(FUNCTIONS_BY_ADLEARN_COMPLEX, MyDual)
+    message = rejected(lesson02.check_functions, MyDual, names["sin"], names["exp"], names["log"])
+    assert "adlearn's Complex" in message
+
+
+def test_the_complex_step_message_names_the_function_that_uses_it():
+    MyDual = make_my_dual()  # power_of calls math.log: the scanner must not blame it
+    names = attempt(POWER_OF_WITH_MATH_LOG + FUNCTIONS_BY_CMATH, MyDual)
+    message = rejected(lesson02.check_functions, MyDual, names["sin"], names["exp"], names["log"])
+    assert "Your power_of" not in message and "Your log computes" in message
+
+
+def test_a_power_without_the_n_0_case_is_told_about_n_0():
+    MyDual = make_my_dual()
+
+    def power(self, n):
+        if isinstance(n, bool) or not isinstance(n, (int, float)):
+            return NotImplemented
+        if self.value < 0 and n != int(n):
+            raise ValueError("a negative value to a non-integer power is not real")
+        return MyDual(self.value**n, n * self.value ** (n - 1) * self.derivative)
+
+    MyDual.__pow__ = power
+    message = rejected(lesson02.check_power, MyDual)
+    assert "ZeroDivisionError" in message and "n = 0" in message
+
+
+def test_an_edited_blog_function_is_told_to_stay_as_given():
+    MyDual = make_my_dual()
+    sin, _, _ = make_functions(MyDual)
+
+    def f(x):  # the learner's edit: 2 * 2**x for 2 / 2**x
+        return x * sin(x + 6) ** 2 / 2 - 2 * 2**x
+
+    message = rejected(lesson02.check_blog_function, f, MyDual)
+    assert "no longer the blog's function" in message and "put the cell back" in message

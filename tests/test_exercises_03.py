@@ -151,7 +151,7 @@ def test_seeding_that_calls_f_on_plain_numbers_is_rejected():
         f(*point)
         return gradient_by_seeding(f, point)
 
-    assert "on plain numbers" in rejected(lesson03.check_seeding, with_value_first)
+    assert "that are not dual numbers" in rejected(lesson03.check_seeding, with_value_first)
 
 
 def test_seeding_every_input_at_once_is_rejected():
@@ -256,3 +256,68 @@ def test_every_exercise_has_a_nudge_a_method_and_a_worked_answer():
         assert "def " in answer, key
         for text in (nudge, method):  # no code of the answer in the first two
             assert "def " not in text and "Dual(" not in text and "lambda" not in text, key
+
+
+# --- review 00-03, learner edition: attempts that were accepted --------------------------
+
+
+def defined(source):
+    """Run a learner's cell as the notebook would (its functions belong to __main__)."""
+    import cmath
+
+    from adlearn import define_primitive, exp
+
+    namespace = {"__name__": "__main__", "math": math, "cmath": cmath, "exp": exp,
+                 "define_primitive": define_primitive}
+    exec(source, namespace)
+    return namespace["make_softplus"]
+
+
+COMPLEX_FROM_THE_RULE = """
+def make_softplus(name):
+    def cplx(z):  # not softplus on complex numbers: the derivative rule dressed up
+        v = math.log1p(math.exp(z.real))
+        return complex(v, z.imag / (1 + math.exp(-z.real)))
+    return define_primitive(name, value=lambda x: math.log1p(math.exp(x)),
+                            partials=lambda x, out: (1 / (1 + exp(-x)),),
+                            complex_=cplx)
+"""
+
+PARTIAL_BY_THE_COMPLEX_STEP = """
+def make_softplus(name):
+    def part(x, out):
+        if isinstance(x, float):
+            return (cmath.log(1 + cmath.exp(complex(x, 1e-20))).imag / 1e-20,)
+        return (1 / (1 + exp(-x)),)
+    return define_primitive(name, value=lambda x: math.log1p(math.exp(x)),
+                            partials=part,
+                            complex_=lambda z: cmath.log(1 + cmath.exp(z)))
+"""
+
+
+def test_a_complex_version_built_from_the_derivative_rule_is_rejected():
+    message = rejected(lesson03.check_softplus, defined(COMPLEX_FROM_THE_RULE))
+    assert "softplus((0.3+0.7j))" in message and "independent check" in message
+
+
+def test_a_partial_computed_by_the_complex_step_is_rejected():
+    message = rejected(lesson03.check_softplus, defined(PARTIAL_BY_THE_COMPLEX_STEP))
+    assert "cmath" in message and "cannot be what computes it" in message
+
+
+def test_the_reviewers_worked_softplus_still_passes():
+    assert lesson03.check_softplus(defined("""
+def make_softplus(name):
+    return define_primitive(name, value=lambda x: math.log1p(math.exp(x)),
+                            partials=lambda x, out: (1 / (1 + exp(-x)),),
+                            complex_=lambda z: cmath.log(1 + cmath.exp(z)))
+"""))
+
+
+def test_a_complex_seed_is_not_called_a_plain_number():
+    def rate_along(f, point, direction):
+        h = 1e-20
+        return f(*[complex(p, h * d) for p, d in zip(point, direction)]).imag / h
+
+    message = rejected(lesson03.check_direction, rate_along)
+    assert "plain or complex" in message and "on plain numbers)" not in message

@@ -203,8 +203,9 @@ def _candidate_steps() -> list[float]:
         "def best_step(f, x, exact):\n"
         "    return min(STEPS, key=lambda h: abs(my_central_difference(f, x, h) - exact))",
     ),
-    forbid=(derivative,),
-    why="The point is to measure the error at each step yourself.",
+    forbid=(derivative, central_difference),
+    why="The point is to measure the error at each step yourself, with your own "
+    "my_central_difference from 00.1.",
 )
 def check_best_step(best_step: Callable[..., Any]) -> str:
     steps = _candidate_steps()
@@ -242,6 +243,44 @@ def check_best_step(best_step: Callable[..., Any]) -> str:
 # --- 00.4 -----------------------------------------------------------------------------
 
 
+def _w_function() -> Callable[..., float]:
+    """The test function of 00.4; its coefficients live only in this closure."""
+    a, b, c = unseen_points("00.4 coefficients", 3, 0.5, 2.0)
+
+    def w(x: float, y: float, z: float) -> float:
+        return a * x * x + b * y * z - c * z + math.sin(x)
+
+    return w
+
+
+def _w_gradient(x: float, y: float, z: float) -> list[float]:
+    """The exact gradient of `_w_function()`, computed only after the learner's call has
+    returned, so that no frame the learner can reach while it runs holds the answer."""
+    a, b, c = unseen_points("00.4 coefficients", 3, 0.5, 2.0)
+    return [2 * a * x + math.cos(x), b * z, b * y - c]
+
+
+def _compare_with_w(answer: Any, point: list[float]) -> None:
+    """Compare in a frame of its own, which is gone before the next call of the learner's
+    function: the check's frame never holds an exact gradient."""
+    got = _partials(answer, 3)
+    for i, (g, e) in enumerate(zip(got, _w_gradient(*point))):
+        if not math.isclose(g, e, rel_tol=1e-5, abs_tol=1e-5):
+            raise Wrong(
+                f"at a point you have not seen, partial derivative {i + 1} is {g:.6g}, "
+                f"but it should be {e:.6g}"
+            )
+
+
+def _partials(got: Any, n: int) -> list[float]:
+    if not isinstance(got, (list, tuple)) or len(got) != n:
+        raise Wrong(
+            f"for a function of {n} inputs, forward_gradient should return {n} partial "
+            f"derivatives, but it returned {got!r}"
+        )
+    return [_number(g, f"partial derivative {i + 1}") for i, g in enumerate(got)]
+
+
 @exercise(
     "00.4",
     "a gradient with n + 1 runs",
@@ -266,33 +305,13 @@ def check_best_step(best_step: Callable[..., Any]) -> str:
     why="Count the runs yourself: finite differences, one input at a time.",
 )
 def check_forward_gradient(forward_gradient: Callable[..., Any]) -> str:
-    a, b, c = unseen_points("00.4 coefficients", 3, 0.5, 2.0)
-
-    def w(x: float, y: float, z: float) -> float:
-        return a * x * x + b * y * z - c * z + math.sin(x)
-
-    def exact(x: float, y: float, z: float) -> list[float]:
-        return [2 * a * x + math.cos(x), b * z, b * y - c]
-
     coordinates = unseen_points("00.4", 9, -2.0, 2.0)
     for point in (coordinates[0:3], coordinates[3:6], coordinates[6:9]):
-        got = forward_gradient(w, list(point))
-        if not isinstance(got, (list, tuple)) or len(got) != 3:
-            raise Wrong(
-                f"for a function of 3 inputs, forward_gradient should return 3 partial "
-                f"derivatives, but it returned {got!r}"
-            )
-        want = exact(*point)
-        for i, (g, e) in enumerate(zip(got, want)):
-            g = _number(g, f"partial derivative {i + 1}")
-            if not math.isclose(g, e, rel_tol=1e-5, abs_tol=1e-5):
-                raise Wrong(
-                    f"at a point you have not seen, partial derivative {i + 1} is {g:.6g}, "
-                    f"but it should be {e:.6g}"
-                )
+        _compare_with_w(forward_gradient(_w_function(), list(point)), point)
     for n in (1, 2, 7, 50):
         counted = _Recorder(lambda *xs: sum(x * x for x in xs))
-        forward_gradient(counted, [1.0] * n)
+        point = unseen_points(f"00.4 count {n}", n, -2.0, 2.0)
+        got = _partials(forward_gradient(counted, list(point)), n)
         if any(len(args) != n for args in counted.calls):
             raise Wrong(f"f takes its {n} inputs as separate arguments: call it as f(*point)")
         if len(counted.calls) != n + 1:
@@ -300,6 +319,12 @@ def check_forward_gradient(forward_gradient: Callable[..., Any]) -> str:
                 f"with {n} inputs your gradient called f {len(counted.calls)} times, but "
                 f"{n} + 1 = {n + 1} are enough"
             )
+        for i, (g, x) in enumerate(zip(got, point)):
+            if not math.isclose(g, 2 * x, rel_tol=1e-5, abs_tol=1e-5):
+                raise Wrong(
+                    f"for the sum of the squares of {n} inputs, partial derivative {i + 1} "
+                    f"is {g:.6g}, but it should be 2 × {x:.6g} = {2 * x:.6g}"
+                )
     return (
         "right partial derivatives at 3 points you had not seen, and exactly n + 1 runs "
         "of f for n = 1, 2, 7 and 50 inputs."

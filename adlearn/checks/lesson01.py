@@ -108,8 +108,49 @@ def _code_objects(code: Any) -> Iterator[Any]:
             yield from _code_objects(constant)
 
 
+def _captured(function: Any) -> list[Any]:
+    """The values a function carries with it: default arguments and closure cells."""
+    values = list(getattr(function, "__defaults__", None) or ())
+    values += list((getattr(function, "__kwdefaults__", None) or {}).values())
+    for cell in getattr(function, "__closure__", None) or ():
+        try:
+            values.append(cell.cell_contents)
+        except ValueError:  # an empty cell: a name not bound yet
+            pass
+    return values
+
+
+def _complex_value(value: Any, numpy_names: set[str], seen: set[int]) -> str | None:
+    """What complex arithmetic the object `value` stands for, if any."""
+    if isinstance(value, complex):
+        return f"the complex number {value!r}"
+    if isinstance(value, Complex) or value is Complex:
+        return "adlearn's Complex"
+    module = getattr(value, "__name__", "") if isinstance(value, type(math)) else ""
+    if module == "cmath":
+        return "the cmath module"
+    if module == "adlearn.complex_number":
+        return "adlearn's Complex"
+    if module.split(".")[0] == "numpy" and numpy_names:
+        return f"NumPy's {sorted(numpy_names)[0]}"
+    if isinstance(value, type) and value is not bool and issubclass(value, complex):
+        return f"Python's {value.__name__}"
+    if isinstance(value, type) and "complexfloating" in {base.__name__ for base in value.__mro__}:
+        return f"NumPy's {value.__name__}"
+    if callable(value) and getattr(value, "__module__", None) == "__main__":
+        found = _complex_in(value, seen)
+        if found:
+            inner = getattr(value, "__name__", "a function of yours")
+            return found if " in " in found else f"{found}, in {inner}"
+    return None
+
+
 def _complex_in(function: Any, seen: set[int]) -> str | None:
-    """What built-in complex arithmetic `function` (or a function it calls) uses, if any."""
+    """What complex arithmetic `function` (or a function it calls) uses, if any.
+
+    It reads the names and constants of the code, and also the values the function
+    carries with it (default arguments, closure cells), so `def f(x, _c=complex)` is seen.
+    """
     function = getattr(function, "__func__", function)
     code = getattr(function, "__code__", None)
     if code is None or id(code) in seen:
@@ -128,23 +169,24 @@ def _complex_in(function: Any, seen: set[int]) -> str | None:
     if "cmath" in names:
         return "the cmath module"
     numpy_names = names & _NUMPY_COMPLEX
+    if "Complex" in names and "complex_number" in names:
+        return "adlearn's Complex"
+    for value in _captured(function):
+        found = _complex_value(value, numpy_names, seen)
+        if found:
+            return found
     for name in sorted(names):
         value = scope.get(name, builtin_names.get(name))
-        module = getattr(value, "__name__", "") if isinstance(value, type(math)) else ""
-        if module == "cmath":
-            return "the cmath module"
-        if module.split(".")[0] == "numpy" and numpy_names:
-            return f"NumPy's {sorted(numpy_names)[0]}"
-        if isinstance(value, type) and value is not bool and issubclass(value, complex):
-            return f"Python's {value.__name__}"
-        if isinstance(value, type) and "complexfloating" in {
-            base.__name__ for base in value.__mro__
-        }:
-            return f"NumPy's {value.__name__}"
-        if callable(value) and getattr(value, "__module__", None) == "__main__":
-            found = _complex_in(value, seen)
-            if found:
-                return found
+        if name == "Complex" and isinstance(value, type(math)) and value.__name__ == "adlearn":
+            return "adlearn's Complex"
+        found = _complex_value(value, numpy_names, seen)
+        if found:
+            return found
+    if "Complex" in names and any(
+        isinstance(scope.get(name), type(math)) and scope[name].__name__.startswith("adlearn")
+        for name in names
+    ):
+        return "adlearn's Complex"
     return None
 
 
@@ -166,14 +208,21 @@ def refuse_complex_arithmetic(*functions: Any, why: str = "") -> None:
         for candidate in candidates:
             found = _complex_in(candidate, seen)
             if found:
-                name = getattr(candidate, "__name__", "your code")
+                found, _, inner = found.partition(", in ")
+                name = inner or getattr(candidate, "__name__", "your code")
+                kind = (
+                    "complex numbers"
+                    if "adlearn's Complex" in found
+                    else "Python's own complex numbers"
+                )
                 raise ShortcutUsed(
-                    f"Your {name} computes with Python's own complex numbers ({found}). "
+                    f"Your {name} computes with {kind} ({found}). "
                     + (
                         why
                         or "This exercise asks you to work with .real and .imag yourself, "
-                        "so the built-in complex type, the literal 1j, cmath and NumPy's "
-                        "complex types are all switched off while it is checked."
+                        "so the built-in complex type, the literal 1j, cmath, NumPy's "
+                        "complex types and adlearn's Complex are all switched off while it "
+                        "is checked."
                     )
                 )
 
@@ -199,7 +248,8 @@ def refuse_complex_arithmetic(*functions: Any, why: str = "") -> None:
         "def modulus(self):\n"
         "    return math.hypot(self.real, self.imag)",
     ),
-    why="",
+    forbid=(Complex,),
+    why="Work with .real and .imag yourself: adlearn's Complex already has both.",
 )
 def check_conjugate_and_modulus(my_complex: type) -> str:
     refuse_complex_arithmetic(my_complex)
@@ -429,6 +479,9 @@ def _extreme_cases() -> list[tuple[float, ...]]:
         (3e-300, 1e-300, 4e-160, -2e-170),
         (2e300, -1e300, 3e299, 4e300),
         (1.5, -2.5, 1e-200, 3.0),
+        (1.0, 1.0, 0.0, 2.0),  # c = 0: d / c divides by zero
+        (1e200, -3e200, 1e-300, 1e300),  # d / c overflows to inf
+        (-2.0, 3.0, 5e-310, -4.0),  # c subnormal, |d| > |c|
         (*unseen_points("01.4", 2, -4.0, 4.0), *unseen_points("01.4 bottom", 2, -4.0, 4.0)),
     ]
 
@@ -461,19 +514,22 @@ def check_smith_division(smith_divide: Callable[..., Any], my_complex: type) -> 
     with _without_builtin_complex():
         for a, b, c, d in _extreme_cases():
             shown = f"({_show(complex(a, b))}) / ({_show(complex(c, d))})"
+            where = (
+                " Here |d| > |c|: this is the case you work out yourself, which divides by d,"
+                " the larger one; a ratio over c "
+                + ("divides by zero." if c == 0 else "can overflow.")
+                if abs(d) > abs(c)
+                else " Squaring c and d overflows to inf or underflows to 0 at such sizes."
+                if not 1e-100 < max(abs(c), abs(d)) < 1e100
+                else ""
+            )
             try:
                 got = _parts(smith_divide(my_complex(a, b), my_complex(c, d)), shown, my_complex)
             except (ZeroDivisionError, OverflowError) as error:
-                raise Wrong(
-                    f"{shown} raised {type(error).__name__}: c² + d² has left the range of "
-                    "floats. Scale by the larger of |c| and |d| instead of squaring"
-                ) from None
+                raise Wrong(f"{shown} raised {type(error).__name__}.{where}") from None
             want = complex(a, b) / complex(c, d)
             if not _same(got, want, 1e-13):
-                raise Wrong(
-                    f"{shown} is {_show(got)}, but it should be {_show(want)}. Squaring c and "
-                    "d overflows to inf or underflows to 0 at such sizes"
-                )
+                raise Wrong(f"{shown} is {_show(got)}, but it should be {_show(want)}.{where}")
     return (
         "your division is right to 13 digits for huge, tiny and mixed sizes, where c² + d² "
         "would overflow or underflow."

@@ -39,7 +39,8 @@ NO_WRAPPING = (
 NO_COMPLEX = (
     "A dual number needs no complex step: with ε² = 0 every rule is exact, so write each "
     "one with the value and the tangent as plain floats. The complex type, the literal 1j, "
-    "cmath and NumPy's complex types are switched off while it is checked."
+    "cmath, NumPy's complex types and adlearn's Complex are switched off while it is "
+    "checked."
 )
 
 # --- random programs ------------------------------------------------------------------
@@ -419,8 +420,16 @@ def check_power(MyDual: type) -> str:
         cases.append((f"{c!r} ** MyDual({a:.6g}, {b:.6g})", c, (a, b), c**a,
                       c**a * math.log(c) * b))
     for text, base, exponent, value, slope in cases:
-        got = (MyDual(*base) if isinstance(base, tuple) else base) ** (
-            MyDual(*exponent) if isinstance(exponent, tuple) else exponent)
+        try:
+            got = (MyDual(*base) if isinstance(base, tuple) else base) ** (
+                MyDual(*exponent) if isinstance(exponent, tuple) else exponent)
+        except ZeroDivisionError as error:
+            raise Wrong(
+                f"{text} raised ZeroDivisionError ({error})."
+                + (" With n = 0 the power rule computes 0 × value ** -1, and at value 0 that "
+                   "divides by zero; but x ** 0 is 1 for every x, a flat line: treat n = 0 "
+                   "on its own before the power rule." if exponent == 0 else "")
+            ) from None
         expect_my_dual(MyDual, got, text)
         for part, expected in (("value", value), ("derivative", slope)):
             if not close(getattr(got, part), expected, RTOL, RTOL):
@@ -540,6 +549,12 @@ def check_blog_function(f: Callable[[Any], Any], MyDual: type) -> str:
         value, slope = blog_function_prime(x)
         for part, closed in (("value", value), ("derivative", slope)):
             mine, theirs = getattr(got, part), getattr(reference, part)
+            if close(mine, theirs, RTOL, RTOL) and not close(mine, closed, 1e-12, 1e-14):
+                raise Wrong(f"f(MyDual({x:.6g}, 1.0)) has {part} {mine!r}, and so has "
+                            f"adlearn.Dual on the same f, but the blog's function has "
+                            f"{closed!r}: your f is no longer the blog's function. This step "
+                            "has nothing to write: put the cell back as it was given "
+                            "and run it.")
             if not (close(mine, theirs, RTOL, RTOL) and close(mine, closed, 1e-12, 1e-14)):
                 raise Wrong(f"f(MyDual({x:.6g}, 1.0)) has {part} {mine!r}; adlearn.Dual gives "
                             f"{theirs!r} and the closed form {closed!r}.")

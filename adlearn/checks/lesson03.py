@@ -8,6 +8,7 @@ passes, and a new primitive verified with the complex step.
 
 from __future__ import annotations
 
+import cmath
 import math
 import random
 from collections.abc import Callable
@@ -158,8 +159,9 @@ def check_seeding(gradient_by_seeding: Callable[..., Any]) -> str:
             raise Wrong(f"For f = {text} at {point}, you return {got!r}, but the gradient is "
                         f"{expected!r}.")
         if counted.plain:
-            raise Wrong(f"You called f on plain numbers {counted.plain} time(s); every pass "
-                        "runs f on dual numbers, seeded.")
+            raise Wrong(f"You called f {counted.plain} time(s) on numbers that are not dual "
+                        "numbers (plain or complex); every pass runs f on dual numbers, "
+                        "seeded.")
         if counted.calls != arity:
             raise Wrong(f"For f = {text}, with {arity} inputs, you ran {counted.calls} passes; "
                         f"seeding one input at a time takes exactly {arity}.")
@@ -199,9 +201,10 @@ def check_direction(rate_along: Callable[..., Any]) -> str:
             raise Wrong(f"For f = {text} at {point} in the direction {direction}, you return "
                         f"{got!r}, but ∇f·v is {expected!r}.")
         if counted.calls != 1 or counted.plain:
-            raise Wrong(f"You ran f {counted.calls} time(s) ({counted.plain} on plain "
-                        "numbers); a directional derivative takes exactly one pass on dual "
-                        "numbers, whatever the number of inputs.")
+            raise Wrong(f"You ran f {counted.calls} time(s) ({counted.plain} of them not on "
+                        "dual numbers: on plain or complex numbers); a directional "
+                        "derivative takes exactly one pass on dual numbers, whatever the "
+                        "number of inputs.")
     return ("∇f·v is right for three functions and directions you have not seen, each from "
             "a single forward pass.")
 
@@ -300,6 +303,22 @@ def _check_softplus(softplus: Any, name: str) -> str:
         raise Wrong(f"make_softplus({name!r}) did not add a rule named {name!r} to the table: "
                     "call define_primitive with the name you are given, so that softplus is "
                     "one primitive (one node, one rule), not a composition of log and exp.")
+    refuse_complex_arithmetic(RULES[name].partials, why=(
+        "The partial is the derivative rule itself, written with adlearn's exp: the complex "
+        "step is what checks it, so it cannot be what computes it."))
+    for z in (complex(0.3, 0.7), complex(-1.2, -0.4)):
+        try:
+            got_z = complex(softplus(z))
+        except TypeError:
+            raise Wrong("softplus does not accept a complex number, so the complex step "
+                        "cannot check it: give define_primitive a complex_ function "
+                        "(with cmath).") from None
+        want_z = cmath.log(1 + cmath.exp(z))
+        if abs(got_z - want_z) > 1e-13 * abs(want_z):
+            raise Wrong(f"softplus({z}) is {got_z}, but log(1 + e^z) is {want_z}. complex_ "
+                        "must compute softplus itself on any complex number, with cmath, "
+                        "not only near the real axis: only then is the complex step an "
+                        "independent check of your partial.")
     points = unseen_points("03.5", 6, -3.0, 3.0)
     for x in points:
         value, slope = softplus_reference(x)
