@@ -16,7 +16,9 @@ undone in one place (`unbroadcast`), only when shapes differ.
 Gradients accumulate as for `Variable`: ``backward()`` adds into the ``.grad`` of
 every input Tensor; ``zero_grad()`` starts again. Unlike `Variable`, an intermediate
 result keeps no ``.grad`` (as in PyTorch): each is freed as soon as the sweep has
-passed it on, so the memory of a training step is its activations.
+passed it on, so the memory of a training step is mostly its activations: measured on the
+digits network (benchmarks/arrays.py), about 2.6 times the values the graph keeps, which
+are the activations plus a gradient of each size alive during the sweep.
 
 Forward mode, to check the VJPs: `jvp` pushes tangents through the same rows, and
 `jacobian` builds a small Jacobian both ways.
@@ -180,7 +182,7 @@ class Tensor:
                 if before is None and operand.rule is None:  # a leaf keeps its own copy:
                     grad = np.array(grad, dtype=float)  # a VJP may hand G to two leaves
                 operand._grad = grad if before is None else before + grad
-            node._grad = None  # passed on: free it (memory holds activations, not gradients)
+            node._grad = None  # passed on: free it (only the activations stay)
         for node in order:
             grad = node._grad
             if grad is not None and not (type(grad) is np.ndarray and grad.flags.writeable):
