@@ -16,9 +16,9 @@ undone in one place (`unbroadcast`), only when shapes differ.
 Gradients accumulate as for `Variable`: ``backward()`` adds into the ``.grad`` of
 every input Tensor; ``zero_grad()`` starts again. Unlike `Variable`, an intermediate
 result keeps no ``.grad`` (as in PyTorch): each is freed as soon as the sweep has
-passed it on, so the memory of a training step is mostly its activations: measured on the
-digits network (benchmarks/arrays.py), about 2.6 times the values the graph keeps, which
-are the activations plus a gradient of each size alive during the sweep.
+passed it on, so a training step holds its activations plus the few gradients alive during
+the sweep: its peak, measured on the digits network (benchmarks/arrays.py), is about 2.6
+times the values the graph keeps.
 
 Forward mode, to check the VJPs: `jvp` pushes tangents through the same rows, and
 `jacobian` builds a small Jacobian both ways.
