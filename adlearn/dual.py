@@ -124,11 +124,7 @@ def forward_operation(row: Primitive) -> Callable[..., Any]:
     a Dual with the same tag (`core.in_graph`); a plain number is a constant (its
     tangent is NO_TANGENT). Anything else, and any error, goes to `core.apply`,
     the general door, which handles every mix of types and explains errors.
-    ``x + y``, ``x - y`` and ``x * y`` run the same code with the row's formulas
-    written in: `arithmetic_operation`.
     """
-    if any(row is built_in for built_in in ARITHMETIC):
-        return arithmetic_operation(row)
     value, partials, evaluate = row.value, row.partials, row.evaluate
     nan_possible, new = row.partial_may_not_exist, object.__new__
 
@@ -191,67 +187,6 @@ def forward_operation(row: Primitive) -> Callable[..., Any]:
     operation.__name__ = operation.__qualname__ = f"{row.name}_on_Dual"
     operation.__doc__ = f"adlearn.RULES[{row.name!r}] on Duals (made by forward_operation)."
     return operation
-
-
-ARITHMETIC = (RULES["add"], RULES["sub"], RULES["mul"])
-"""The rows of ``rules.py`` whose formulas `arithmetic_operation` writes in."""
-
-
-def arithmetic_operation(row: Primitive) -> Callable[..., Any]:
-    """Dual's code for ``x + y``, ``x - y`` and ``x * y``: `forward_operation`'s binary
-    case with the row's value and partials written in, as lesson 02's MyDual has them.
-
-    These three rows are most of what any program computes, and calling a row's two
-    functions costs more than the arithmetic itself: written in, derivative() of a
-    long chain of them runs about 1.35x faster (benchmarks/engines.py). Only the
-    rows of ``rules.py`` run this code (a row you define yourself, even one that
-    takes over ``*``, runs forward_operation's), and a test checks at random points,
-    nested too, that it gives exactly what the rows' own functions give.
-    """
-    name, new = row.name, object.__new__
-    is_mul, is_add = name == "mul", name == "add"  # or else sub: decided once, here
-
-    def binary(a: Any, b: Any) -> Any:
-        if type(a) is Dual:  # a op b; or a op 2.0
-            x, da, tag = a.value, a.derivative, a.tag
-            kind = type(b)
-            if kind is float or kind is int:
-                y, db = b, NO_TANGENT
-            elif kind is Dual and b.tag is tag:  # in_graph, written out
-                y, db = b.value, b.derivative
-            else:
-                return apply(row, a, b)
-        elif type(a) is float or type(a) is int:  # 2.0 op b, from b's __rmul__
-            x, da, y, db, tag = a, NO_TANGENT, b.value, b.derivative, b.tag
-        else:
-            return apply(row, a, b)
-        try:  # the row's value(x, y) and partials(x, y, out), written in
-            if is_mul:
-                out, pa, pb = x * y, y, x  # d(xy)/dx = y, d(xy)/dy = x
-            elif is_add:
-                out, pa, pb = x + y, 1.0, 1.0
-            else:
-                out, pa, pb = x - y, 1.0, -1.0
-        except (ArithmeticError, ValueError):  # 2.0 * 10**400 overflows, for one
-            return apply(row, a, b)  # the same error again, with a message that explains it
-        dual = new(Dual)
-        dual.value = out
-        # the chain rule: tangent = sum of partial × input tangent, where an input this
-        # derivative does not move (NO_TANGENT) adds nothing
-        if db is NO_TANGENT:
-            dual.derivative = pa * da if da is not NO_TANGENT else NO_TANGENT
-        elif da is NO_TANGENT:
-            dual.derivative = pb * db
-        else:
-            dual.derivative = pa * da + pb * db
-        dual.tag = tag
-        if tag.records:  # made by hand: keep what the drawings need
-            dual.record = (row, (a, b), (pa, pb))
-        return dual
-
-    binary.__name__ = binary.__qualname__ = f"{name}_on_Dual"
-    binary.__doc__ = f"adlearn.RULES[{name!r}] on Duals, its formulas written in."
-    return binary
 
 
 def _new(

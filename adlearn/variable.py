@@ -134,11 +134,7 @@ def reverse_operation(row: Primitive) -> Callable[..., Any]:
     uses them later). An operand is a node of this graph when it is a Variable with
     the same tag (`core.in_graph`); a plain number is a constant. Anything else, and
     any error, goes to `core.apply`, which handles every mix and explains errors.
-    ``x + y``, ``x - y`` and ``x * y`` run the same code with the row's formulas
-    written in: `arithmetic_operation`.
     """
-    if any(row is built_in for built_in in ARITHMETIC):
-        return arithmetic_operation(row)
     value, partials, evaluate = row.value, row.partials, row.evaluate
     nan_possible, new = row.partial_may_not_exist, object.__new__
 
@@ -197,60 +193,6 @@ def reverse_operation(row: Primitive) -> Callable[..., Any]:
     operation.__name__ = operation.__qualname__ = f"{row.name}_on_Variable"
     operation.__doc__ = f"adlearn.RULES[{row.name!r}] on Variables (made by reverse_operation)."
     return operation
-
-
-ARITHMETIC = (RULES["add"], RULES["sub"], RULES["mul"])
-"""The rows of ``rules.py`` whose formulas `arithmetic_operation` writes in."""
-
-
-def arithmetic_operation(row: Primitive) -> Callable[..., Any]:
-    """Variable's code for ``x + y``, ``x - y`` and ``x * y``: `reverse_operation`'s
-    binary case with the row's value and partials written in.
-
-    These three rows are most of what any program computes, and calling a row's two
-    functions costs more than the arithmetic itself. Only the rows of ``rules.py``
-    run this code (a row you define yourself runs reverse_operation's), and a test
-    checks at random points, nested too, that it gives exactly what the rows' own
-    functions give.
-    """
-    name, new = row.name, object.__new__
-    is_mul, is_add = name == "mul", name == "add"  # or else sub: decided once, here
-
-    def binary(a: Any, b: Any) -> Any:
-        if type(a) is Variable:  # a op b; or a op 2.0
-            x, tag, kind = a._value, a.tag, type(b)
-            if kind is Variable and b.tag is tag:  # in_graph, written out
-                y = b._value
-            elif kind is float or kind is int:
-                y = b
-            else:
-                return apply(row, a, b)
-        elif type(a) is float or type(a) is int:  # 2.0 op b, from b's __rmul__
-            x, y, tag = a, b._value, b.tag
-        else:
-            return apply(row, a, b)
-        try:  # the row's value(x, y) and partials(x, y, out), written in
-            if is_mul:
-                out, pa, pb = x * y, y, x  # d(xy)/dx = y, d(xy)/dy = x
-            elif is_add:
-                out, pa, pb = x + y, 1.0, 1.0
-            else:
-                out, pa, pb = x - y, 1.0, -1.0
-        except (ArithmeticError, ValueError):  # 2.0 * 10**400 overflows, for one
-            return apply(row, a, b)  # the same error again, with a message that explains it
-        node = new(Variable)  # a new node of the graph: value, inputs, partials
-        node._value = out
-        node.grad = 0.0
-        node.stamp = CHANGES  # when it was recorded (see check_unchanged)
-        node.tag = tag
-        node.primitive = row
-        node.mark = None
-        node.a, node.b, node.pa, node.pb = a, b, pa, pb
-        return node
-
-    binary.__name__ = binary.__qualname__ = f"{name}_on_Variable"
-    binary.__doc__ = f"adlearn.RULES[{name!r}] on Variables, its formulas written in."
-    return binary
 
 
 def _node(out: Any, tag: Tag, row: Primitive, a: Any, b: Any, pa: Any, pb: Any) -> Variable:
