@@ -14,9 +14,13 @@
   of two derivatives nested, a bad operand, an error), it hands the work to
   `apply`, which handles every mix of types and whose messages explain what went
   wrong.
-* `topological_order`: the one order of a graph's nodes, iterative, so a chain of
-  a million operations is no problem; `in_graph`: the one rule for which operands
-  are nodes of a graph. ``backward()``, the drawings and the widgets use both.
+* `topological_order`: the order of a graph's nodes, iterative, so a chain of a
+  million operations is no problem; `in_graph`: the rule for which operands are
+  nodes of a graph. ``backward()``, the drawings and the widgets use both. Where
+  a loop runs once per operation or per edge (the operators, `_flat_order`,
+  ``backward()``'s sweep), the test is written out as ``type(b) is kind and b.tag
+  is tag``, marked "in_graph, written out": a call there would cost about as much
+  as the arithmetic.
 * `Tag`: each derivative (`derivative`, `gradient`, ...) gets its own tag, so that
   derivatives nested inside each other never mix their numbers.
 """
@@ -40,8 +44,11 @@ class Tag:
 
     When numbers of two derivatives meet in one operation, the number with the
     later (higher) level records it and treats the other as a constant. A tag is
-    ``finished`` when its derivative has returned; meeting it again means a number
-    escaped from that derivative (a *leaked perturbation*), which is an error.
+    ``finished`` when its derivative has returned. A number of a finished tag that
+    meets a number of another derivative escaped from its own (a *leaked
+    perturbation*): `apply`, where every such meeting goes, refuses it. (An escaped
+    number computed with itself or with plain numbers is not looked at: the
+    operators check the tag only when two derivatives' numbers meet.)
     """
 
     __slots__ = ("level", "records", "finished", "around")
@@ -193,7 +200,11 @@ class Node:
         """d(this)/d(input) for each input, in the same order."""
         raise NotImplementedError
 
-    if TYPE_CHECKING:  # the operators are set by install(), one per row of the table
+    # Where is __mul__? Not here: these stubs only tell type checkers that the methods
+    # exist. Node.install (below) sets each one, for Dual and Variable, to the function
+    # that dual.forward_operation / variable.reverse_operation made from the row of
+    # rules.py that owns the operator (``*``: RULES["mul"]); show_code("mul") prints it.
+    if TYPE_CHECKING:
 
         def __add__(self, other: Any) -> Any: ...
         def __radd__(self, other: Any) -> Any: ...
@@ -512,7 +523,7 @@ LEAKED = (
 )
 
 
-# --- the one traversal -------------------------------------------------------------------
+# --- the order of a graph, and the reverse sweep -------------------------------------------------------------------
 
 
 def topological_order(*outputs: Any, within: Callable[[Any], bool] | None = None) -> list[Any]:
@@ -548,9 +559,7 @@ def topological_order(*outputs: Any, within: Callable[[Any], bool] | None = None
         stack.append(node)  # come back to it after its inputs
         kind, tag = type(node), getattr(node, "tag", None)
         for operand in reversed(node.inputs):
-            # in_graph(operand, kind, tag), written out: this runs once per edge
-            live = type(operand) is kind and getattr(operand, "tag", None) is tag
-            if live and operand not in placed and (within is None or within(operand)):
+            if in_graph(operand, kind, tag) and operand not in placed and (within is None or within(operand)):
                 stack.append(operand)
     return order
 

@@ -49,6 +49,9 @@ class Dual(Node):
     two dual numbers are equal as dual numbers.
     """
 
+    # Where is __mul__? ``x * y`` runs RULES["mul"].operations[Dual]: the function that
+    # forward_operation (below) makes from the row in rules.py, set as Dual.__mul__ by
+    # Node.install in core.py (and __rmul__ by core.reflected). show_code("mul") prints it.
     __slots__ = ("value", "derivative", "record")
 
     zero_divisor = NO_INVERSE  # why dividing by a Dual whose value is 0 fails

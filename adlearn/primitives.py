@@ -452,7 +452,17 @@ def show_code(name: str) -> None:
         operation = row.operations[mode]
         place = Path(inspect.getsourcefile(operation) or "?").name
         print(f"# {where}: {operation.__name__}, made by the code in adlearn/{place}")
+        free = inspect.getclosurevars(operation).nonlocals
+        if free.get("row") is row:  # the row whose value and partials it calls
+            print(f"# (its `row` is adlearn.RULES[{name!r}], the row printed above)")
+        elif "row" in free:
+            print(f"# (its `row` is {free['row']!r}: the row printed above is not called here)")
         print(textwrap.dedent(_source(operation)))
+        if row.operator and row.arity == 2:
+            print(
+                f"# {mode.__name__}.__r{row.operator}__ (2 {row.symbol} x) is "
+                f"core.reflected({operation.__name__}): the same function, operands swapped"
+            )
 
 
 def _definition(row: Primitive) -> str:

@@ -271,9 +271,12 @@ sqrt = define_primitive(
 
 
 def _sech_squared(x: Any) -> Any:
-    # 1 - tanh(x)**2 written so that it keeps its digits in the tails (tanh(20) == 1.0)
-    if _is_array(x) and x.dtype.kind == "f":  # the same formula, in place: two arrays, not
-        np = _numpy()  # seven (adlearn.Tensor's training step is about 7% faster)
+    # 1 - tanh(x)**2 written so that it keeps its digits in the tails (tanh(20) == 1.0):
+    # the formula is the last two lines. Speed only, same numbers (tested): on a float
+    # array, the same formula in place, two arrays instead of seven (adlearn.Tensor's
+    # training step is about 7% faster).
+    if _is_array(x) and x.dtype.kind == "f":
+        np = _numpy()
         e = np.abs(x)
         e *= -2.0
         np.exp(e, out=e)
@@ -327,9 +330,7 @@ def _relu_value(x: float) -> float:
 
 def _relu_partials(x: Any, out: Any) -> tuple[Any]:
     # the step function: 1 for x >= 0 (from the right at 0), 0 below, NaN stays NaN
-    if type(x) is float:
-        return (1.0 if x >= 0 else (0.0 if x < 0 else math.nan),)
-    if _is_array(x):
+    if type(x) is not float and _is_array(x):  # (a float skips the look at its type name)
         np = _numpy()
         return (np.where(x >= 0, 1.0, np.where(x < 0, 0.0, np.nan)),)
     return (1.0 if x >= 0 else (0.0 if x < 0 else math.nan),)

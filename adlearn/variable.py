@@ -33,6 +33,7 @@ from .core import (
     apply,
     checked_number,
     contribution,
+    in_graph,
     topological_order,
 )
 
@@ -47,6 +48,9 @@ class Variable(FlatNode):
     6.0
     """
 
+    # Where is __mul__? ``x * y`` runs RULES["mul"].operations[Variable]: the function
+    # that reverse_operation (below) makes from the row in rules.py, set as
+    # Variable.__mul__ by Node.install in core.py (and __rmul__ by core.reflected).
     __slots__ = ("_value", "grad", "stamp")  # and, from FlatNode: primitive, inputs a,
     # b, partials pa, pb. `value` (below) reads and sets _value. `stamp`: the clock
     # CHANGES when a node was recorded; for an input, after its latest change (0: never).
@@ -207,6 +211,11 @@ def _node(out: Any, tag: Tag, row: Primitive, a: Any, b: Any, pa: Any, pb: Any) 
 def backpropagate(outputs: Sequence[Variable], seeds: Sequence[Any]) -> None:
     """The reverse sweep: seed the outputs' adjoints, then visit nodes outputs-first."""
     order = topological_order(*outputs)
+    # Lesson 04's loop is the second `for` below. The inputs' .grad is set aside and
+    # added back at the end, not accumulated into directly, so that this sweep's
+    # gradient is summed on its own first: then backward() twice gives exactly twice
+    # (g + g), not a sum rounded in another order; and a refused graph
+    # (check_unchanged) gives the inputs back the .grad they had.
     earlier = []  # what earlier calls left in the inputs' .grad
     for node in order:
         if node.primitive is None:
@@ -254,8 +263,8 @@ def check_unchanged(order: Sequence[Variable], earlier: list[tuple[Variable, Any
         if node.primitive is None or node.stamp >= latest:
             continue
         for operand in (node.a, node.b):
-            stale = type(operand) is Variable and operand.tag is node.tag
-            if stale and operand.primitive is None and operand.stamp > node.stamp:
+            live = in_graph(operand, Variable, node.tag)  # a node of this graph?
+            if live and operand.primitive is None and operand.stamp > node.stamp:
                 for leaf, before in earlier:
                     leaf.grad = before  # refused: the inputs keep what they had
                 name = f" {operand.name!r}" if operand.name is not None else ""
