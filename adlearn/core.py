@@ -523,7 +523,7 @@ LEAKED = (
 )
 
 
-# --- the order of a graph, and the reverse sweep -------------------------------------------------------------------
+# --- the order of a graph, and the reverse sweep ------------------------------------------
 
 
 def topological_order(*outputs: Any, within: Callable[[Any], bool] | None = None) -> list[Any]:
@@ -559,7 +559,9 @@ def topological_order(*outputs: Any, within: Callable[[Any], bool] | None = None
         stack.append(node)  # come back to it after its inputs
         kind, tag = type(node), getattr(node, "tag", None)
         for operand in reversed(node.inputs):
-            if in_graph(operand, kind, tag) and operand not in placed and (within is None or within(operand)):
+            if not in_graph(operand, kind, tag) or operand in placed:
+                continue  # a constant, or placed already
+            if within is None or within(operand):
                 stack.append(operand)
     return order
 
