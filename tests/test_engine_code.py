@@ -157,6 +157,10 @@ def test_the_operators_shown_are_the_code_that_runs(kind):
     point = kind(3.0, 1.0) if kind is Dual else kind(3.0)
     counts = calls_of([mul_code, sin_code], lambda: lesson02_f(point))
     assert counts[mul_code] >= 1 and counts[sin_code] == 1, counts
+    # and x * y calls the row's own partials, the one place its formula is written
+    rows = {name: RULES[name].partials.__code__ for name in ("mul", "add", "sub")}
+    counts = calls_of(list(rows.values()), lambda: (point * point + point - point))
+    assert all(counts[code] == 1 for code in rows.values()), counts
     # and show_code prints exactly that source
     printed = io.StringIO()
     with redirect_stdout(printed):
