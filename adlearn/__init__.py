@@ -23,7 +23,7 @@ from .higher import (
     second_derivative,
     value_and_derivative,
 )
-from .primitives import define_primitive, remove_primitive, show_code
+from .primitives import constant_partials, define_primitive, remove_primitive, show_code
 from .rules import cos, exp, log, relu, sigmoid, sin, sqrt, tan, tanh
 from .trace import forward_trace, reverse_trace
 from .variable import Variable
@@ -60,6 +60,7 @@ __all__ = [
     "reverse_trace",
     "second_derivative",
     "show_code",
+    "constant_partials",
     "sigmoid",
     "sin",
     "sqrt",

@@ -104,6 +104,9 @@ class Primitive:
       on floats, complex numbers, `Dual` and `Variable`.
     * ``symbol`` is what drawings and traces show; ``operator`` names the Python
       operator it implements (``"mul"`` gives ``x * y``), if any.
+    * ``constant_partials``: the partials, when they are the same numbers at every
+      point (``add``: 1 and 1), as declared in the row with
+      ``partials=constant_partials(1.0, 1.0)``; otherwise None.
     * ``domain`` says where it is defined, for error messages; ``hint`` says what to
       do when a partial does not exist (``partial_may_not_exist`` marks such rules:
       their partials are checked for NaN).
@@ -124,6 +127,7 @@ class Primitive:
     domain: str = ""
     hint: str = "Move the input away from this point."
     partial_may_not_exist: bool = False
+    constant_partials: tuple[Any, ...] | None = None
     operations: dict[type, Callable[..., Any]] = field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:

@@ -141,12 +141,13 @@ def reverse_operation(row: Primitive) -> Callable[..., Any]:
     """
     value, partials, evaluate = row.value, row.partials, row.evaluate
     nan_possible, new = row.partial_may_not_exist, object.__new__
+    constants = row.constant_partials  # (1.0, -1.0) for sub: read here, once; else None
 
     def unary(a: Variable) -> Any:
         x = a._value
         try:
             out = value(x) if type(x) is float else evaluate(x)
-            (pa,) = partials(x, out)
+            (pa,) = partials(x, out) if constants is None else constants
         except (ArithmeticError, ValueError):
             return apply(row, a)  # the same error again, with a message that explains it
         if nan_possible and pa != pa and out == out:
@@ -178,7 +179,7 @@ def reverse_operation(row: Primitive) -> Callable[..., Any]:
             return apply(row, a, b)
         try:
             out = value(x, y) if plain else evaluate(x, y)
-            pa, pb = partials(x, y, out)
+            pa, pb = partials(x, y, out) if constants is None else constants
         except (ArithmeticError, ValueError):
             return apply(row, a, b)  # the same error again, with a message that explains it
         if nan_possible and (pa != pa or pb != pb) and out == out:

@@ -157,10 +157,15 @@ def test_the_operators_shown_are_the_code_that_runs(kind):
     point = kind(3.0, 1.0) if kind is Dual else kind(3.0)
     counts = calls_of([mul_code, sin_code], lambda: lesson02_f(point))
     assert counts[mul_code] >= 1 and counts[sin_code] == 1, counts
-    # and x * y calls the row's own partials, the one place its formula is written
-    rows = {name: RULES[name].partials.__code__ for name in ("mul", "add", "sub")}
-    counts = calls_of(list(rows.values()), lambda: (point * point + point - point))
-    assert all(counts[code] == 1 for code in rows.values()), counts
+    # and x * y calls the row's own partials, the one place its formula is written;
+    # x + y and x - y read the numbers their rows declare (constant_partials)
+    code = RULES["mul"].partials.__code__
+    assert calls_of([code], lambda: point * point)[code] == 1
+    for name, numbers in [("add", (1.0, 1.0)), ("sub", (1.0, -1.0)), ("neg", (-1.0,))]:
+        row = RULES[name]
+        assert row.constant_partials == numbers == row.partials(*[2.0] * (row.arity + 1))
+        free = inspect.getclosurevars(row.operations[kind]).nonlocals
+        assert free["constants"] is row.constant_partials
     # and show_code prints exactly that source
     printed = io.StringIO()
     with redirect_stdout(printed):
@@ -335,3 +340,27 @@ def test_the_two_orders_and_the_two_sweeps_agree():
     for x in inputs:
         assert x.grad == pytest.approx(exact[x], rel=1e-12), x.name
     assert any(x.grad != 0 for x in inputs)
+
+
+def test_constant_partials_are_read_by_both_modes_and_compared_on_redefinition():
+    halve = adlearn.define_primitive(
+        "halved_sum", value=lambda x, y: (x + y) / 2, partials=adlearn.constant_partials(0.5, 0.5)
+    )
+    try:
+        assert RULES["halved_sum"].constant_partials == (0.5, 0.5)
+        assert derivative(lambda t: halve(t, 3.0 * t), 1.0) == 2.0  # 0.5 + 0.5 * 3
+        x, y = Variable(1.0), Variable(4.0)
+        halve(x, y).backward()
+        assert (x.grad, y.grad) == (0.5, 0.5)
+        with pytest.raises(ValueError, match="already exists"):  # other numbers: another rule
+            adlearn.define_primitive(
+                "halved_sum",
+                value=lambda x, y: (x + y) / 2,
+                partials=adlearn.constant_partials(0.5, 0.25),
+            )
+        with pytest.raises(ValueError, match="partial with respect to input 2"):  # checked
+            adlearn.define_primitive(
+                "wrong_sum", value=lambda x, y: x + y, partials=adlearn.constant_partials(1.0, 2.0)
+            )
+    finally:
+        adlearn.remove_primitive("halved_sum")
