@@ -8,7 +8,8 @@
 * Derivatives of whole functions: `derivative`, `gradient`, the Jacobian by both
   modes, `jvp` and `vjp`; and of derivatives (`adlearn.higher`).
 
-The derivative rules live in one table, ``adlearn/rules.py``.
+The derivative rules live in one table, ``adlearn/rules.py``: every operator of Dual
+and Variable calls its row there (``adlearn.show_code("mul")`` prints both).
 """
 
 from .complex_number import Complex

@@ -3,10 +3,12 @@
 A row gives an operation's value and its *local partial derivatives*, one per
 input, as two ordinary Python functions: ``value(x)`` (or ``value(x, y)``) and
 ``partials(x, out)`` (or ``partials(x, y, out)``), which gets the value ``out``
-already computed and returns a tuple. Forward mode (`Dual`, in ``dual.py``)
-multiplies the partials by the incoming tangents; reverse mode (`Variable`, in
-``variable.py``) stores them on the graph's edges and multiplies them by the
-outgoing adjoint; the drawings write them on the edges.
+already computed and returns a tuple. Partials that are the same numbers at every
+point are declared as numbers: ``partials=constant_partials(1.0, 1.0)``. Forward
+mode (`Dual`, in ``dual.py``) multiplies the partials by the incoming tangents;
+reverse mode (`Variable`, in ``variable.py``) stores them on the graph's edges and
+multiplies them by the outgoing adjoint; the drawings write them on the edges. The
+operators (``x * y``) call these functions: no formula is written anywhere else.
 
 The partials are written with adlearn's own functions (``cos``, ``exp``, ...) and
 operators, so they work on nested numbers too: that is how second derivatives work.
