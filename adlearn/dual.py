@@ -97,7 +97,13 @@ class Dual(Node):
     def make(cls, primitive: Primitive, out: Any, args: Args, partials: Args, tag: Tag) -> Dual:
         """The result of `primitive` on `args` (any mix of types), for `core.apply`."""
         tangents = [a.derivative if in_graph(a, Dual, tag) else NO_TANGENT for a in args]
-        return _new(out, chain_rule(partials, tangents), tag, primitive, args, partials)
+        dual = object.__new__(Dual)  # value and tangent are computed, so not checked again
+        dual.value = out
+        dual.derivative = chain_rule(partials, tangents)
+        dual.tag = tag
+        if tag.records:  # made by hand: keep what the drawings need
+            dual.record = (primitive, args, partials)
+        return dual
 
     @classmethod
     def operation(cls, primitive: Primitive) -> Callable[..., Any]:
@@ -191,20 +197,6 @@ def forward_operation(row: Primitive) -> Callable[..., Any]:
     operation.__name__ = operation.__qualname__ = f"{row.name}_on_Dual"
     operation.__doc__ = f"adlearn.RULES[{row.name!r}] on Duals (made by forward_operation)."
     return operation
-
-
-def _new(
-    out: Any, tangent: Any, tag: Tag, primitive: Primitive, args: tuple[Any, ...], partials: Any
-) -> Dual:
-    """A new Dual whose value and tangent are already computed (so not checked again);
-    a hand-made Dual also records what it was computed from, for the drawings."""
-    dual = object.__new__(Dual)
-    dual.value = out
-    dual.derivative = tangent
-    dual.tag = tag
-    if tag.records:
-        dual.record = (primitive, args, partials)
-    return dual
 
 
 MODES.append(Dual)

@@ -121,8 +121,12 @@ class Variable(FlatNode):
     @classmethod
     def make(cls, primitive: Primitive, out: Any, args: Args, partials: Args, tag: Tag) -> Variable:
         """The result of `primitive` on `args` (any mix of types), for `core.apply`."""
-        b, pb = (args[1], partials[1]) if len(args) == 2 else (None, None)
-        return _node(out, tag, primitive, args[0], b, partials[0], pb)
+        node = object.__new__(Variable)  # a new node of the graph; its value is checked
+        node._value, node.grad, node.stamp = out, 0.0, CHANGES
+        node.tag, node.primitive, node.mark = tag, primitive, None
+        node.a, node.pa = args[0], partials[0]
+        node.b, node.pb = (args[1], partials[1]) if len(args) == 2 else (None, None)
+        return node
 
     @classmethod
     def operation(cls, primitive: Primitive) -> Callable[..., Any]:
@@ -198,15 +202,6 @@ def reverse_operation(row: Primitive) -> Callable[..., Any]:
     operation.__name__ = operation.__qualname__ = f"{row.name}_on_Variable"
     operation.__doc__ = f"adlearn.RULES[{row.name!r}] on Variables (made by reverse_operation)."
     return operation
-
-
-def _node(out: Any, tag: Tag, row: Primitive, a: Any, b: Any, pa: Any, pb: Any) -> Variable:
-    """A new node of the graph: its value, its inputs a (and b) and their partials."""
-    node = object.__new__(Variable)  # the value is already checked
-    node._value, node.grad, node.tag, node.primitive, node.mark = out, 0.0, tag, row, None
-    node.stamp = CHANGES
-    node.a, node.b, node.pa, node.pb = a, b, pa, pb
-    return node
 
 
 def backpropagate(outputs: Sequence[Variable], seeds: Sequence[Any]) -> None:
