@@ -595,6 +595,7 @@ def _flat_order(outputs: tuple[Any, ...]) -> list[Any]:
         node.mark = entered
         stack.append(node)  # come back to it after its inputs
         kind, tag, b, a = type(node), node.tag, node.b, node.a
+        # in_graph(b, kind, tag), written out, and b not visited yet; then the same for a
         if type(b) is kind and b.tag is tag and b.mark is not entered and b.mark is not placed:
             stack.append(b)
         if type(a) is kind and a.tag is tag and a.mark is not entered and a.mark is not placed:

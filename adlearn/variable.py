@@ -225,7 +225,8 @@ def backpropagate(outputs: Sequence[Variable], seeds: Sequence[Any]) -> None:
             continue
         grad, tag, a, b = node.grad, node.tag, node.a, node.b
         # input.grad += partial × grad, for the inputs that are Variables of this graph
-        # (constants take no gradient); `contribution` only when the product is NaN
+        # (in_graph, written out; constants take no gradient); `contribution` only when
+        # the product is NaN
         if type(a) is Variable and a.tag is tag:
             step = node.pa * grad
             a.grad = a.grad + (step if step == step else contribution(node.pa, grad))
