@@ -482,6 +482,11 @@ def show_code(name: str) -> None:
         free = inspect.getclosurevars(operation).nonlocals
         if free.get("row") is row:  # the row whose value and partials it calls
             print(f"# (its `row` is adlearn.RULES[{name!r}], the row printed above)")
+            if row.constant_partials is not None:
+                print(
+                    f"# (its `constants` are the row's partials, {row.constant_partials}: "
+                    "read once, when it was made, instead of calling partials)"
+                )
         elif "row" in free:
             print(f"# (its `row` is {free['row']!r}: the row printed above is not called here)")
         print(textwrap.dedent(_source(operation)))
