@@ -207,7 +207,7 @@ def reverse_operation(row: Primitive) -> Callable[..., Any]:
 def backpropagate(outputs: Sequence[Variable], seeds: Sequence[Any]) -> None:
     """The reverse sweep: seed the outputs' adjoints, then visit nodes outputs-first."""
     order = topological_order(*outputs)
-    # Lesson 04's loop is the second `for` below. The inputs' .grad is set aside and
+    # Lesson 04's loop is `for node in reversed(order)`. The inputs' .grad is set aside and
     # added back at the end, not accumulated into directly, so that this sweep's
     # gradient is summed on its own first: then backward() twice gives exactly twice
     # (g + g), not a sum rounded in another order; and a refused graph
