@@ -8,7 +8,8 @@
 * Derivatives of whole functions: `derivative`, `gradient`, the Jacobian by both
   modes, `jvp` and `vjp`; and of derivatives (`adlearn.higher`).
 
-The derivative rules live in one table, ``adlearn/rules.py``.
+The derivative rules live in one table, ``adlearn/rules.py``: every operator of Dual
+and Variable calls its row there (``adlearn.show_code("mul")`` prints both).
 """
 
 from .complex_number import Complex
@@ -23,7 +24,7 @@ from .higher import (
     second_derivative,
     value_and_derivative,
 )
-from .primitives import define_primitive, remove_primitive, show_code
+from .primitives import constant_partials, define_primitive, remove_primitive, show_code
 from .rules import cos, exp, log, relu, sigmoid, sin, sqrt, tan, tanh
 from .trace import forward_trace, reverse_trace
 from .variable import Variable
@@ -60,6 +61,7 @@ __all__ = [
     "reverse_trace",
     "second_derivative",
     "show_code",
+    "constant_partials",
     "sigmoid",
     "sin",
     "sqrt",

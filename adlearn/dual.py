@@ -49,6 +49,9 @@ class Dual(Node):
     two dual numbers are equal as dual numbers.
     """
 
+    # Where is __mul__? ``x * y`` runs RULES["mul"].operations[Dual]: the function that
+    # forward_operation (below) makes from the row in rules.py, set as Dual.__mul__ by
+    # Node.install in core.py (and __rmul__ by core.reflected). show_code("mul") prints it.
     __slots__ = ("value", "derivative", "record")
 
     zero_divisor = NO_INVERSE  # why dividing by a Dual whose value is 0 fails
@@ -94,7 +97,13 @@ class Dual(Node):
     def make(cls, primitive: Primitive, out: Any, args: Args, partials: Args, tag: Tag) -> Dual:
         """The result of `primitive` on `args` (any mix of types), for `core.apply`."""
         tangents = [a.derivative if in_graph(a, Dual, tag) else NO_TANGENT for a in args]
-        return _new(out, chain_rule(partials, tangents), tag, primitive, args, partials)
+        dual = object.__new__(Dual)  # value and tangent are computed, so not checked again
+        dual.value = out
+        dual.derivative = chain_rule(partials, tangents)
+        dual.tag = tag
+        if tag.records:  # made by hand: keep what the drawings need
+            dual.record = (primitive, args, partials)
+        return dual
 
     @classmethod
     def operation(cls, primitive: Primitive) -> Callable[..., Any]:
@@ -124,19 +133,16 @@ def forward_operation(row: Primitive) -> Callable[..., Any]:
     a Dual with the same tag (`core.in_graph`); a plain number is a constant (its
     tangent is NO_TANGENT). Anything else, and any error, goes to `core.apply`,
     the general door, which handles every mix of types and explains errors.
-    ``x + y``, ``x - y`` and ``x * y`` run the same code with the row's formulas
-    written in: `arithmetic_operation`.
     """
-    if any(row is built_in for built_in in ARITHMETIC):
-        return arithmetic_operation(row)
     value, partials, evaluate = row.value, row.partials, row.evaluate
     nan_possible, new = row.partial_may_not_exist, object.__new__
+    constants = row.constant_partials  # (1.0, -1.0) for sub: read here, once; else None
 
     def unary(a: Dual) -> Any:
         x, da = a.value, a.derivative
         try:
             out = value(x) if type(x) is float else evaluate(x)
-            (pa,) = partials(x, out)
+            (pa,) = partials(x, out) if constants is None else constants
         except (ArithmeticError, ValueError):
             return apply(row, a)  # the same error again, with a message that explains it
         if nan_possible and pa != pa and out == out:
@@ -167,7 +173,7 @@ def forward_operation(row: Primitive) -> Callable[..., Any]:
             return apply(row, a, b)
         try:
             out = value(x, y) if plain else evaluate(x, y)
-            pa, pb = partials(x, y, out)
+            pa, pb = partials(x, y, out) if constants is None else constants
         except (ArithmeticError, ValueError):
             return apply(row, a, b)  # the same error again, with a message that explains it
         if nan_possible and (pa != pa or pb != pb) and out == out:
@@ -191,81 +197,6 @@ def forward_operation(row: Primitive) -> Callable[..., Any]:
     operation.__name__ = operation.__qualname__ = f"{row.name}_on_Dual"
     operation.__doc__ = f"adlearn.RULES[{row.name!r}] on Duals (made by forward_operation)."
     return operation
-
-
-ARITHMETIC = (RULES["add"], RULES["sub"], RULES["mul"])
-"""The rows of ``rules.py`` whose formulas `arithmetic_operation` writes in."""
-
-
-def arithmetic_operation(row: Primitive) -> Callable[..., Any]:
-    """Dual's code for ``x + y``, ``x - y`` and ``x * y``: `forward_operation`'s binary
-    case with the row's value and partials written in, as lesson 02's MyDual has them.
-
-    These three rows are most of what any program computes, and calling a row's two
-    functions costs more than the arithmetic itself: written in, derivative() of a
-    long chain of them runs about 1.35x faster (benchmarks/engines.py). Only the
-    rows of ``rules.py`` run this code (a row you define yourself, even one that
-    takes over ``*``, runs forward_operation's), and a test checks at random points,
-    nested too, that it gives exactly what the rows' own functions give.
-    """
-    name, new = row.name, object.__new__
-    is_mul, is_add = name == "mul", name == "add"  # or else sub: decided once, here
-
-    def binary(a: Any, b: Any) -> Any:
-        if type(a) is Dual:  # a op b; or a op 2.0
-            x, da, tag = a.value, a.derivative, a.tag
-            kind = type(b)
-            if kind is float or kind is int:
-                y, db = b, NO_TANGENT
-            elif kind is Dual and b.tag is tag:  # in_graph, written out
-                y, db = b.value, b.derivative
-            else:
-                return apply(row, a, b)
-        elif type(a) is float or type(a) is int:  # 2.0 op b, from b's __rmul__
-            x, da, y, db, tag = a, NO_TANGENT, b.value, b.derivative, b.tag
-        else:
-            return apply(row, a, b)
-        try:  # the row's value(x, y) and partials(x, y, out), written in
-            if is_mul:
-                out, pa, pb = x * y, y, x  # d(xy)/dx = y, d(xy)/dy = x
-            elif is_add:
-                out, pa, pb = x + y, 1.0, 1.0
-            else:
-                out, pa, pb = x - y, 1.0, -1.0
-        except (ArithmeticError, ValueError):  # 2.0 * 10**400 overflows, for one
-            return apply(row, a, b)  # the same error again, with a message that explains it
-        dual = new(Dual)
-        dual.value = out
-        # the chain rule: tangent = sum of partial × input tangent, where an input this
-        # derivative does not move (NO_TANGENT) adds nothing
-        if db is NO_TANGENT:
-            dual.derivative = pa * da if da is not NO_TANGENT else NO_TANGENT
-        elif da is NO_TANGENT:
-            dual.derivative = pb * db
-        else:
-            dual.derivative = pa * da + pb * db
-        dual.tag = tag
-        if tag.records:  # made by hand: keep what the drawings need
-            dual.record = (row, (a, b), (pa, pb))
-        return dual
-
-    binary.__name__ = binary.__qualname__ = f"{name}_on_Dual"
-    binary.__doc__ = f"adlearn.RULES[{name!r}] on Duals, its formulas written in."
-    return binary
-
-
-def _new(
-    out: Any, tangent: Any, tag: Tag, primitive: Primitive, args: tuple[Any, ...], partials: Any
-) -> Dual:
-    """A new Dual whose value and tangent are already computed (so not checked again);
-    a hand-made Dual also records what it was computed from, for the drawings."""
-    dual = object.__new__(Dual)
-    dual.value = out
-    dual.derivative = tangent
-    dual.tag = tag
-    if tag.records:
-        dual.record = (primitive, args, partials)
-    return dual
 
 
 MODES.append(Dual)

@@ -104,6 +104,7 @@ def define_primitive(
         )
     row = _row(name, value, partials, arity, complex_, array, symbol, operator, domain, hint)
     row.partial_may_not_exist = partial_may_not_exist
+    row.constant_partials = getattr(partials, "constants", None)
     if check:
         check_rule(row)
     # Nothing above has changed the table; from here on nothing can fail.
@@ -178,6 +179,31 @@ def _inputs_of(function: Callable[..., Any], default: int = 0) -> int:
         return len(inspect.signature(function).parameters)
     except (TypeError, ValueError):  # some built-in functions do not say
         return default
+
+
+def constant_partials(*partials: float) -> Callable[..., tuple[Any, ...]]:
+    """Partials that are the same numbers at every point, declared as numbers.
+
+    ``partials=constant_partials(1.0, -1.0)`` (the row ``sub``) means the same as
+    ``partials=lambda x, y, out: (1.0, -1.0)``; the operators of Dual and Variable read
+    the numbers once, when they are made, instead of calling a function at every
+    operation (they are ``row.constant_partials``).
+    """
+    if len(partials) not in (1, 2):
+        raise ValueError(
+            f"constant_partials{partials!r}: adlearn's primitives take one or two inputs, "
+            "so give one or two partials."
+        )
+
+    def one_input(x: Any, out: Any) -> tuple[Any, ...]:
+        return partials
+
+    def two_inputs(x: Any, y: Any, out: Any) -> tuple[Any, ...]:
+        return partials
+
+    same_everywhere = one_input if len(partials) == 1 else two_inputs
+    setattr(same_everywhere, "constants", partials)  # noqa: B010  (read by define_primitive)
+    return same_everywhere
 
 
 def _row(
@@ -280,7 +306,8 @@ def _same_rule(old: Primitive, value: Callable[..., Any], partials: Callable[...
 
     def code(f: Any) -> Any:
         c = getattr(f, "__code__", None)
-        return f if c is None else (c.co_code, c.co_consts, c.co_names)
+        constants = getattr(f, "constants", None)  # constant_partials(...)'s numbers
+        return f if c is None else (c.co_code, c.co_consts, c.co_names, constants)
 
     return code(old.partials) == code(partials) and code(old.value) == code(value)
 
@@ -452,20 +479,41 @@ def show_code(name: str) -> None:
         operation = row.operations[mode]
         place = Path(inspect.getsourcefile(operation) or "?").name
         print(f"# {where}: {operation.__name__}, made by the code in adlearn/{place}")
+        free = inspect.getclosurevars(operation).nonlocals
+        if free.get("row") is row:  # the row whose value and partials it calls
+            print(f"# (its `row` is adlearn.RULES[{name!r}], the row printed above)")
+            if row.constant_partials is not None:
+                print(
+                    f"# (its `constants` are the row's partials, {row.constant_partials}: "
+                    "read once, when it was made, instead of calling partials)"
+                )
+        elif "row" in free:
+            print(f"# (its `row` is {free['row']!r}: the row printed above is not called here)")
         print(textwrap.dedent(_source(operation)))
+        if row.operator and row.arity == 2:
+            print(
+                f"# {mode.__name__}.__r{row.operator}__ (2 {row.symbol} x) is "
+                f"core.reflected({operation.__name__}): the same function, operands swapped"
+            )
 
 
 def _definition(row: Primitive) -> str:
-    """The whole statement that defined `row`, or the source of its two functions."""
-    try:
-        lines, first = inspect.findsource(row.partials)
-        line = row.partials.__code__.co_firstlineno
-        for statement in ast.parse("".join(lines)).body:
-            end = statement.end_lineno or statement.lineno
-            if statement.lineno <= line <= end:
-                return "".join(lines[statement.lineno - 1 : end]).rstrip()
-    except (TypeError, OSError, SyntaxError, AttributeError):
-        pass
+    """The whole statement that defined `row`, or the source of its two functions.
+
+    The statement is found from the first of the row's functions written in Python
+    where the row was defined (not constant_partials' function, which lives here)."""
+    for function in (row.partials, row.array, row.complex_, row.value):
+        code = getattr(function, "__code__", None)
+        if function is None or code is None or code.co_filename == __file__:
+            continue
+        try:
+            lines, _ = inspect.findsource(function)
+            for statement in ast.parse("".join(lines)).body:
+                end = statement.end_lineno or statement.lineno
+                if statement.lineno <= code.co_firstlineno <= end:
+                    return "".join(lines[statement.lineno - 1 : end]).rstrip()
+        except (TypeError, OSError, SyntaxError):
+            pass
     return "\n".join(_source(part) for part in (row.value, row.partials))
 
 

@@ -33,6 +33,7 @@ from .core import (
     apply,
     checked_number,
     contribution,
+    in_graph,
     topological_order,
 )
 
@@ -47,6 +48,9 @@ class Variable(FlatNode):
     6.0
     """
 
+    # Where is __mul__? ``x * y`` runs RULES["mul"].operations[Variable]: the function
+    # that reverse_operation (below) makes from the row in rules.py, set as
+    # Variable.__mul__ by Node.install in core.py (and __rmul__ by core.reflected).
     __slots__ = ("_value", "grad", "stamp")  # and, from FlatNode: primitive, inputs a,
     # b, partials pa, pb. `value` (below) reads and sets _value. `stamp`: the clock
     # CHANGES when a node was recorded; for an input, after its latest change (0: never).
@@ -117,8 +121,12 @@ class Variable(FlatNode):
     @classmethod
     def make(cls, primitive: Primitive, out: Any, args: Args, partials: Args, tag: Tag) -> Variable:
         """The result of `primitive` on `args` (any mix of types), for `core.apply`."""
-        b, pb = (args[1], partials[1]) if len(args) == 2 else (None, None)
-        return _node(out, tag, primitive, args[0], b, partials[0], pb)
+        node = object.__new__(Variable)  # a new node of the graph; its value is checked
+        node._value, node.grad, node.stamp = out, 0.0, CHANGES
+        node.tag, node.primitive, node.mark = tag, primitive, None
+        node.a, node.pa = args[0], partials[0]
+        node.b, node.pb = (args[1], partials[1]) if len(args) == 2 else (None, None)
+        return node
 
     @classmethod
     def operation(cls, primitive: Primitive) -> Callable[..., Any]:
@@ -134,19 +142,16 @@ def reverse_operation(row: Primitive) -> Callable[..., Any]:
     uses them later). An operand is a node of this graph when it is a Variable with
     the same tag (`core.in_graph`); a plain number is a constant. Anything else, and
     any error, goes to `core.apply`, which handles every mix and explains errors.
-    ``x + y``, ``x - y`` and ``x * y`` run the same code with the row's formulas
-    written in: `arithmetic_operation`.
     """
-    if any(row is built_in for built_in in ARITHMETIC):
-        return arithmetic_operation(row)
     value, partials, evaluate = row.value, row.partials, row.evaluate
     nan_possible, new = row.partial_may_not_exist, object.__new__
+    constants = row.constant_partials  # (1.0, -1.0) for sub: read here, once; else None
 
     def unary(a: Variable) -> Any:
         x = a._value
         try:
             out = value(x) if type(x) is float else evaluate(x)
-            (pa,) = partials(x, out)
+            (pa,) = partials(x, out) if constants is None else constants
         except (ArithmeticError, ValueError):
             return apply(row, a)  # the same error again, with a message that explains it
         if nan_possible and pa != pa and out == out:
@@ -178,7 +183,7 @@ def reverse_operation(row: Primitive) -> Callable[..., Any]:
             return apply(row, a, b)
         try:
             out = value(x, y) if plain else evaluate(x, y)
-            pa, pb = partials(x, y, out)
+            pa, pb = partials(x, y, out) if constants is None else constants
         except (ArithmeticError, ValueError):
             return apply(row, a, b)  # the same error again, with a message that explains it
         if nan_possible and (pa != pa or pb != pb) and out == out:
@@ -199,72 +204,14 @@ def reverse_operation(row: Primitive) -> Callable[..., Any]:
     return operation
 
 
-ARITHMETIC = (RULES["add"], RULES["sub"], RULES["mul"])
-"""The rows of ``rules.py`` whose formulas `arithmetic_operation` writes in."""
-
-
-def arithmetic_operation(row: Primitive) -> Callable[..., Any]:
-    """Variable's code for ``x + y``, ``x - y`` and ``x * y``: `reverse_operation`'s
-    binary case with the row's value and partials written in.
-
-    These three rows are most of what any program computes, and calling a row's two
-    functions costs more than the arithmetic itself. Only the rows of ``rules.py``
-    run this code (a row you define yourself runs reverse_operation's), and a test
-    checks at random points, nested too, that it gives exactly what the rows' own
-    functions give.
-    """
-    name, new = row.name, object.__new__
-    is_mul, is_add = name == "mul", name == "add"  # or else sub: decided once, here
-
-    def binary(a: Any, b: Any) -> Any:
-        if type(a) is Variable:  # a op b; or a op 2.0
-            x, tag, kind = a._value, a.tag, type(b)
-            if kind is Variable and b.tag is tag:  # in_graph, written out
-                y = b._value
-            elif kind is float or kind is int:
-                y = b
-            else:
-                return apply(row, a, b)
-        elif type(a) is float or type(a) is int:  # 2.0 op b, from b's __rmul__
-            x, y, tag = a, b._value, b.tag
-        else:
-            return apply(row, a, b)
-        try:  # the row's value(x, y) and partials(x, y, out), written in
-            if is_mul:
-                out, pa, pb = x * y, y, x  # d(xy)/dx = y, d(xy)/dy = x
-            elif is_add:
-                out, pa, pb = x + y, 1.0, 1.0
-            else:
-                out, pa, pb = x - y, 1.0, -1.0
-        except (ArithmeticError, ValueError):  # 2.0 * 10**400 overflows, for one
-            return apply(row, a, b)  # the same error again, with a message that explains it
-        node = new(Variable)  # a new node of the graph: value, inputs, partials
-        node._value = out
-        node.grad = 0.0
-        node.stamp = CHANGES  # when it was recorded (see check_unchanged)
-        node.tag = tag
-        node.primitive = row
-        node.mark = None
-        node.a, node.b, node.pa, node.pb = a, b, pa, pb
-        return node
-
-    binary.__name__ = binary.__qualname__ = f"{name}_on_Variable"
-    binary.__doc__ = f"adlearn.RULES[{name!r}] on Variables, its formulas written in."
-    return binary
-
-
-def _node(out: Any, tag: Tag, row: Primitive, a: Any, b: Any, pa: Any, pb: Any) -> Variable:
-    """A new node of the graph: its value, its inputs a (and b) and their partials."""
-    node = object.__new__(Variable)  # the value is already checked
-    node._value, node.grad, node.tag, node.primitive, node.mark = out, 0.0, tag, row, None
-    node.stamp = CHANGES
-    node.a, node.b, node.pa, node.pb = a, b, pa, pb
-    return node
-
-
 def backpropagate(outputs: Sequence[Variable], seeds: Sequence[Any]) -> None:
     """The reverse sweep: seed the outputs' adjoints, then visit nodes outputs-first."""
     order = topological_order(*outputs)
+    # Lesson 04's loop is `for node in reversed(order)`. The inputs' .grad is set aside and
+    # added back at the end, not accumulated into directly, so that this sweep's
+    # gradient is summed on its own first: then backward() twice gives exactly twice
+    # (g + g), not a sum rounded in another order; and a refused graph
+    # (check_unchanged) gives the inputs back the .grad they had.
     earlier = []  # what earlier calls left in the inputs' .grad
     for node in order:
         if node.primitive is None:
@@ -278,7 +225,8 @@ def backpropagate(outputs: Sequence[Variable], seeds: Sequence[Any]) -> None:
             continue
         grad, tag, a, b = node.grad, node.tag, node.a, node.b
         # input.grad += partial × grad, for the inputs that are Variables of this graph
-        # (constants take no gradient); `contribution` only when the product is NaN
+        # (in_graph, written out; constants take no gradient); `contribution` only when
+        # the product is NaN
         if type(a) is Variable and a.tag is tag:
             step = node.pa * grad
             a.grad = a.grad + (step if step == step else contribution(node.pa, grad))
@@ -312,8 +260,8 @@ def check_unchanged(order: Sequence[Variable], earlier: list[tuple[Variable, Any
         if node.primitive is None or node.stamp >= latest:
             continue
         for operand in (node.a, node.b):
-            stale = type(operand) is Variable and operand.tag is node.tag
-            if stale and operand.primitive is None and operand.stamp > node.stamp:
+            live = in_graph(operand, Variable, node.tag)  # a node of this graph?
+            if live and operand.primitive is None and operand.stamp > node.stamp:
                 for leaf, before in earlier:
                     leaf.grad = before  # refused: the inputs keep what they had
                 name = f" {operand.name!r}" if operand.name is not None else ""

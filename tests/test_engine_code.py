@@ -24,6 +24,8 @@ import pytest
 
 import adlearn
 from adlearn import RULES, Dual, Variable, derivative, gradient
+from adlearn.core import NO_TANGENT
+from adlearn.dual import chain_rule
 from adlearn.higher import hessian, hessian_vector_product, second_derivative
 
 PACKAGE = Path(adlearn.__file__).parent
@@ -49,14 +51,12 @@ def test_every_operator_has_source_in_the_package(kind, method):
     assert where in {"dual.py", "variable.py", "core.py"}, where
     if where != "core.py":  # the reflected ones swap the operands in core.reflected
         assert where == f"{kind.__name__.lower()}.py"
-        if method in {"add", "sub", "mul"}:  # the row's formulas, written in
-            assert "out, pa, pb = x * y, y, x" in source
-        else:
-            assert "value(" in source and "partials(" in source  # the row's functions, called
+        assert "value(" in source and "partials(" in source  # the row's functions, called
+        assert "x * y" not in source and "1.0, -1.0" not in source  # no formula written in
 
 
-def written_in_cases(rng):
-    """Operand pairs for + - *: floats, ints, negative zero, infinities, and numbers of
+def operand_cases(rng):
+    """Operand pairs for + - * /: floats, ints, negative zero, infinities, and numbers of
     another derivative nested inside (a Dual inside a Dual, a Dual inside a Variable)."""
     inner = adlearn.new_tag()
     for _ in range(40):
@@ -79,11 +79,16 @@ def same(a, b):
     return a == b and math.copysign(1, a) == math.copysign(1, b)
 
 
-@pytest.mark.parametrize("name", ["add", "sub", "mul"])
-def test_the_written_in_arithmetic_gives_exactly_what_its_row_gives(name):
+@pytest.mark.parametrize("name", ["add", "sub", "mul", "div"])
+def test_the_operators_give_exactly_what_the_row_and_chain_rule_give(name):
+    """The operators call the row's value and partials, and write lesson 02's chain rule
+    out for two inputs (a call of `chain_rule` would cost as much as the arithmetic):
+    this proves they give bit for bit what `chain_rule` gives on the row's partials."""
     row = RULES[name]
     rng = random.Random(name)
-    for x, y in written_in_cases(rng):
+    for x, y in operand_cases(rng):
+        if name == "div" and y == 0:
+            continue
         nested = isinstance(x, Dual) or isinstance(y, Dual)
         out = row.evaluate(x, y) if nested else row.value(x, y)
         pa, pb = row.partials(x, y, out)
@@ -93,8 +98,8 @@ def test_the_written_in_arithmetic_gives_exactly_what_its_row_gives(name):
             a = x if tx is None else Dual(x, tx, tag=tag)
             b = y if ty is None else Dual(y, ty, tag=tag)
             got = row.operations[Dual](a, b)
-            terms = [p * t for p, t in zip((pa, pb), (tx, ty)) if t is not None]
-            want = terms[0] if len(terms) == 1 else terms[0] + terms[1]  # keeps -0.0
+            tangents = [NO_TANGENT if t is None else t for t in (tx, ty)]
+            want = chain_rule((pa, pb), tangents)
             assert same(got.value, out) and same(got.derivative, want), (name, x, y, tx, ty)
         # reverse mode: the node stores exactly the row's partials
         graph = adlearn.new_tag(records=True)  # one graph, above the nested numbers
@@ -121,7 +126,7 @@ def test_a_row_that_takes_over_an_operator_runs_the_general_code():
         assert "value(" in inspect.getsource(Dual.__mul__)  # forward_operation's code
     finally:
         adlearn.remove_primitive("scaled_mul")
-    assert Dual.__mul__ is RULES["mul"].operations[Dual]  # the written-in code is back
+    assert Dual.__mul__ is RULES["mul"].operations[Dual]  # the table's own row is back
     assert (x * 5.0).value == 15.0 and (Variable(3.0) * 5.0).pa == 5.0
 
 
@@ -152,6 +157,15 @@ def test_the_operators_shown_are_the_code_that_runs(kind):
     point = kind(3.0, 1.0) if kind is Dual else kind(3.0)
     counts = calls_of([mul_code, sin_code], lambda: lesson02_f(point))
     assert counts[mul_code] >= 1 and counts[sin_code] == 1, counts
+    # and x * y calls the row's own partials, the one place its formula is written;
+    # x + y and x - y read the numbers their rows declare (constant_partials)
+    code = RULES["mul"].partials.__code__
+    assert calls_of([code], lambda: point * point)[code] == 1
+    for name, numbers in [("add", (1.0, 1.0)), ("sub", (1.0, -1.0)), ("neg", (-1.0,))]:
+        row = RULES[name]
+        assert row.constant_partials == numbers == row.partials(*[2.0] * (row.arity + 1))
+        free = inspect.getclosurevars(row.operations[kind]).nonlocals
+        assert free["constants"] is row.constant_partials
     # and show_code prints exactly that source
     printed = io.StringIO()
     with redirect_stdout(printed):
@@ -305,3 +319,48 @@ def test_every_row_nested_agrees_with_its_own_functions(name):
         for j in range(2):
             want = second_reference(row, xs, 0, j)
             assert math.isclose(leaves[j].grad, want, rel_tol=1e-6, abs_tol=1e-6), (xs, j)
+
+
+def test_the_two_orders_and_the_two_sweeps_agree():
+    """backward() runs its own fast copies (core._flat_order, variable.backpropagate)
+    of the general search and sweep (core.topological_order, core.reverse_sweep):
+    on a random graph with shared subexpressions they give one order and one gradient."""
+    rng = random.Random(17)
+    inputs = [Variable(rng.uniform(0.5, 1.5), name=f"x{i}") for i in range(4)]
+    pool = list(inputs)
+    for _ in range(60):
+        a, b = rng.choice(pool), rng.choice(pool)
+        pool.append(rng.choice([a * b, a + b, a - b, adlearn.sin(a), a / (1.0 + b * b)]))
+    y = pool[-1] + pool[-2] * pool[-7]
+    fast = adlearn.core.topological_order(y)  # Variables: _flat_order
+    general = adlearn.core.topological_order(y, within=lambda node: True)  # the dict search
+    assert fast == general and len(fast) == len(set(fast))
+    exact = adlearn.core.adjoints(y)  # through reverse_sweep
+    y.backward()
+    for x in inputs:
+        assert x.grad == pytest.approx(exact[x], rel=1e-12), x.name
+    assert any(x.grad != 0 for x in inputs)
+
+
+def test_constant_partials_are_read_by_both_modes_and_compared_on_redefinition():
+    halve = adlearn.define_primitive(
+        "halved_sum", value=lambda x, y: (x + y) / 2, partials=adlearn.constant_partials(0.5, 0.5)
+    )
+    try:
+        assert RULES["halved_sum"].constant_partials == (0.5, 0.5)
+        assert derivative(lambda t: halve(t, 3.0 * t), 1.0) == 2.0  # 0.5 + 0.5 * 3
+        x, y = Variable(1.0), Variable(4.0)
+        halve(x, y).backward()
+        assert (x.grad, y.grad) == (0.5, 0.5)
+        with pytest.raises(ValueError, match="already exists"):  # other numbers: another rule
+            adlearn.define_primitive(
+                "halved_sum",
+                value=lambda x, y: (x + y) / 2,
+                partials=adlearn.constant_partials(0.5, 0.25),
+            )
+        with pytest.raises(ValueError, match="partial with respect to input 2"):  # checked
+            adlearn.define_primitive(
+                "wrong_sum", value=lambda x, y: x + y, partials=adlearn.constant_partials(1.0, 2.0)
+            )
+    finally:
+        adlearn.remove_primitive("halved_sum")
