@@ -461,19 +461,23 @@ def handed_in(values: Iterable[Any], forbid: Sequence[Any]) -> Any:
         if depth >= 4:
             continue
         inner: list[Any] = []
-        for attribute in ("func", "__func__", "__self__", "__wrapped__"):
-            try:
-                inner.append(inspect.getattr_static(value, attribute))
-            except AttributeError:
-                pass
+        if isinstance(value, functools.partial):
+            inner.append(value.func)
+        elif isinstance(value, (types.MethodType, staticmethod, classmethod)):
+            inner.append(value.__func__)
+        if isinstance(value, (types.MethodType, types.BuiltinMethodType,
+                              types.MethodWrapperType)):
+            inner.append(value.__self__)
+        try:  # functools.wraps and lru_cache keep what they wrap here; no __getattr__ runs
+            inner.append(inspect.getattr_static(value, "__wrapped__"))
+        except AttributeError:
+            pass
         if not isinstance(value, (types.FunctionType, types.BuiltinFunctionType,
                                   types.MethodType, functools.partial)):
-            try:
+            try:  # an object whose __call__ is the function
                 inner.append(inspect.getattr_static(type(value), "__call__"))
             except AttributeError:
                 pass
-        if isinstance(value, (staticmethod, classmethod)):
-            inner.append(value.__func__)
         stack += [(item, depth + 1) for item in inner]
     return None
 
