@@ -19,8 +19,16 @@ import adlearn.derivatives
 import adlearn.dual
 import adlearn.higher
 from adlearn import Dual, new_tag
-from adlearn.checks import CheckFailed, lesson00, lesson01, lesson02, lesson03, lesson04
-from adlearn.checks import lesson07, lesson08
+from adlearn.checks import (
+    CheckFailed,
+    lesson00,
+    lesson01,
+    lesson02,
+    lesson03,
+    lesson04,
+    lesson07,
+    lesson08,
+)
 from adlearn.checks.exercise import grading
 
 pytestmark = pytest.mark.skipif(grading(), reason="this is the class mode, without grading")
