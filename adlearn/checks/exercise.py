@@ -292,7 +292,7 @@ def _adlearns(code: types.CodeType) -> bool:
     return code.co_filename.startswith(PACKAGE_FOLDER)
 
 
-_GATED: dict[int, int] = {}  # id of a switched-off object -> how many checks switched it off
+_GATED: dict[int, int] = {}  # ids of what the checks running now have switched off
 _gate_names = itertools.count()
 
 
