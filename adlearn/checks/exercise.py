@@ -23,9 +23,10 @@ What the learner sees:
 * wrong: a `CheckFailed` error whose message is the explanation plus the first hint,
   and ``hint("02.1")`` for more. Jupyter shows only the message, not a traceback.
 
-While the check runs, the library functions in ``forbid`` refuse to work (they raise
-`ShortcutUsed` with ``why``), so a one-line call of what the notebook imports cannot
-pass an exercise that asks you to build the thing yourself.
+While the check runs, the library functions in ``forbid`` refuse to work for the
+learner's code (they raise `ShortcutUsed` with ``why``), however that code reached them:
+by name, an alias, a default argument, a closure or a submodule. So a one-line call of
+the library cannot pass an exercise that asks you to build the thing yourself.
 
 Graders: with the environment variable ``ADLEARN_GRADING=1`` when the checks are first
 imported, a check that is not done raises `CheckFailed` too, so nbgrader gives it no
@@ -40,11 +41,14 @@ from __future__ import annotations
 import functools
 import html
 import importlib
+import inspect
+import itertools
 import numbers
 import os
 import random
 import sys
-from collections.abc import Callable, Iterator, Sequence
+import types
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -213,6 +217,12 @@ def exercise(
 
 def _run(entry: Exercise, body: Callable[..., str], args: Any, kwargs: Any) -> CheckResult:
     more = f' For more help, run hint("{entry.key}").'
+    borrowed = handed_in([*args, *kwargs.values()], entry.forbid) if entry.forbid else None
+    if borrowed is not None:
+        name = getattr(borrowed, "__name__", None)
+        shown = f"{name}()" if isinstance(name, str) else "adlearn's rule table"
+        return CheckResult(False, f"{_refusal(shown, entry.why)} (It was handed to the "
+                           "check as your answer.)")
     try:
         passed = body(*args, **kwargs)
     except NotImplementedError:
@@ -243,45 +253,179 @@ def _sentence(error: BaseException) -> str:
 
 # --- making shortcuts fail -----------------------------------------------------------
 
+PACKAGE_FOLDER = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+"""adlearn's own folder: code loaded from a file in it is adlearn's (a check, a reference,
+the library inside), and may call what a check switches off."""
+
+
+def _gate_template(*args: Any, **kwargs: Any) -> Any:
+    return _adlearn_gate_(args, kwargs)  # type: ignore[name-defined]  # noqa: F821
+
+
+def gate_code(function: types.FunctionType, global_name: str, shown: str) -> types.CodeType:
+    """Code that can replace `function`'s own: it hands every call, as (args, kwargs), to
+    the gate stored under `global_name` in the function's globals.
+
+    It is `_gate_template`'s code with its one global name changed, and the free
+    variables of `function` (a closure) named, since Python lets a function's code be
+    replaced only by code with as many free variables. No code is written as text.
+    """
+    original = function.__code__
+    return _gate_template.__code__.replace(
+        co_names=(global_name,), co_freevars=original.co_freevars,
+        co_name=original.co_name, co_filename=f"<adlearn: {shown} switched off>",
+    )
+
+
+assert _gate_template.__code__.co_names == ("_adlearn_gate_",)  # what gate_code renames
+
+
+def _refusal(shown: str, why: str) -> ShortcutUsed:
+    return ShortcutUsed(
+        f"This exercise asks you to do the work yourself, so {shown} is switched off "
+        f"while it is checked. {why}".strip()
+    )
+
+
+def _adlearns(code: types.CodeType) -> bool:
+    """Was this code loaded from adlearn's own files (a check, a reference, the library)?"""
+    return code.co_filename.startswith(PACKAGE_FOLDER)
+
+
+_GATED: dict[int, int] = {}  # ids of what the checks running now have switched off
+_gate_names = itertools.count()
+
+
+def _switch_off_function(function: types.FunctionType, shown: str, why: str
+                         ) -> Callable[[], None]:
+    """Until the returned undo is called, `function` refuses calls from code that is not
+    adlearn's: its code is swapped for a gate, so every route to the object (a default
+    argument, a closure, an alias, a submodule) reaches the gate."""
+    saved = (function.__code__, function.__defaults__, function.__kwdefaults__)
+    twin = types.FunctionType(saved[0], function.__globals__, function.__name__, saved[1],
+                              function.__closure__)
+    twin.__kwdefaults__ = saved[2]
+    getframe = sys._getframe
+
+    def gate(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if not _adlearns(getframe(2).f_code):  # 0: this gate, 1: the gated function
+            raise _refusal(shown, why)
+        return twin(*args, **kwargs)
+
+    name = f"_adlearn_gate_{next(_gate_names)}"
+    namespace = function.__globals__
+    namespace[name] = gate
+    function.__code__ = gate_code(function, name, shown)
+    function.__defaults__ = function.__kwdefaults__ = None
+
+    def undo() -> None:
+        function.__code__, function.__defaults__, function.__kwdefaults__ = saved
+        namespace.pop(name, None)
+
+    return undo
+
+
+def _switch_off_class(cls: type, why: str) -> Callable[[], None]:
+    """Until the returned undo is called, making a `cls` (or a subclass) refuses to work
+    from code that is not adlearn's; adlearn's own arithmetic still makes them."""
+    had_own = "__init__" in cls.__dict__
+    own = cls.__dict__.get("__init__")
+    inner: Any = cls.__init__  # type: ignore[misc]
+    getframe = sys._getframe
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:  # noqa: N807
+        if not _adlearns(getframe(1).f_code):
+            raise _refusal(f"{cls.__name__}()", why)
+        inner(self, *args, **kwargs)
+
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    cls.__init__ = __init__  # type: ignore[misc]
+
+    def undo() -> None:
+        if had_own:
+            cls.__init__ = own  # type: ignore[misc]
+        else:
+            del cls.__init__  # type: ignore[misc]
+
+    return undo
+
+
+def _row_functions(row: Any) -> list[types.FunctionType]:
+    """The derivative rules of one row of a table (its functions, and those in a tuple),
+    not ``evaluate``, which is what ``adlearn.sin`` itself is."""
+    if hasattr(row, "__dict__"):
+        fields = {k: v for k, v in vars(row).items() if k != "evaluate"}
+    else:
+        names: Any = getattr(row, "_fields", None) or getattr(row, "__slots__", ())
+        fields = {name: getattr(row, name, None) for name in names}
+    found = []
+    for value in fields.values():
+        for part in value if type(value) is tuple else (value,):
+            if isinstance(part, types.FunctionType):
+                found.append(part)
+    return found
+
 
 @contextmanager
 def forbidden(functions: Sequence[Any], why: str) -> Iterator[None]:
-    """While inside, `functions` raise `ShortcutUsed` when the learner calls them
-    (or, for a table such as ``adlearn.RULES``, reads it).
+    """While inside, `functions` raise `ShortcutUsed` when the learner's code calls them
+    (or, for a table such as ``adlearn.RULES``, reads it through its name).
 
-    They are replaced in the ``adlearn`` namespace and in the notebook's own
-    namespace (``__main__``), which is where a learner's code finds them. The checks'
-    own references import them from adlearn's submodules and are not affected.
+    It works on the objects themselves: a function's code is swapped for a gate, a
+    class's ``__init__`` gets one, and a table's rules are gated one by one. The gate
+    asks who is calling: code loaded from adlearn's own files (the checks, their
+    references, the library inside) goes through; any other code (the notebook's,
+    however it got hold of the object: an alias, a default argument, a closure, a
+    submodule such as ``adlearn.derivatives.derivative``) is refused. Everything is
+    put back when the check ends, even when it fails. Tables are also replaced by name
+    in ``adlearn`` and the notebook (``__main__``), so that reading them is refused.
     """
     if not functions:
         yield
         return
     import adlearn
 
-    namespaces = [vars(adlearn), vars(sys.modules["__main__"])]
+    undo: list[tuple[int, Callable[[], None]]] = []
     replaced: list[tuple[dict[str, Any], str, Any]] = []
-    for namespace in namespaces:
-        for name, value in list(namespace.items()):
-            if any(value is f for f in functions):
-                replaced.append((namespace, name, value))
-                namespace[name] = _refusing(value, why)
     try:
+        gated: list[tuple[Any, str]] = []
+        for thing in functions:
+            if isinstance(thing, (type, types.FunctionType)):
+                shown = f"{thing.__name__}()"
+                gated.append((thing, shown))
+            else:
+                rows = thing.values() if isinstance(thing, dict) else (thing,)
+                gated += [(f, "adlearn's rule table") for row in rows
+                          for f in _row_functions(row)]
+                for namespace in (vars(adlearn), vars(sys.modules["__main__"])):
+                    for name, value in list(namespace.items()):
+                        if value is thing:
+                            replaced.append((namespace, name, value))
+                            namespace[name] = _refusing(value, why)
+        for thing, shown in gated:
+            if _GATED.get(id(thing)) or getattr(thing, "_adlearn_gated", False):
+                continue  # an outer check (or the grader) switched it off already
+            if isinstance(thing, type):
+                done = _switch_off_class(thing, why)
+            else:
+                done = _switch_off_function(thing, shown, why)
+            _GATED[id(thing)] = 1
+            undo.append((id(thing), done))
         yield
     finally:
         for namespace, name, value in replaced:
             namespace[name] = value
+        for key, step in reversed(undo):
+            step()
+            _GATED.pop(key, None)
 
 
 def _refusing(thing: Any, why: str) -> Any:
-    """A stand-in for a switched-off function (or table, such as adlearn.RULES)."""
+    """A stand-in for a switched-off table (such as adlearn.RULES) under its name."""
     name = getattr(thing, "__name__", None)
 
     def refuse(*args: Any, **kwargs: Any) -> Any:
-        shown = f"{name}()" if name else "adlearn's rule table"
-        raise ShortcutUsed(
-            f"This exercise asks you to do the work yourself, so {shown} is switched off "
-            f"while it is checked. {why}".strip()
-        )
+        raise _refusal(f"{name}()" if name else "adlearn's rule table", why)
 
     if callable(thing):
         return refuse
@@ -290,6 +434,52 @@ def _refusing(thing: Any, why: str) -> Any:
         __getitem__ = __getattr__ = __iter__ = __len__ = __contains__ = refuse
 
     return Refused()
+
+
+def handed_in(values: Iterable[Any], forbid: Sequence[Any]) -> Any:
+    """The forbidden thing that one of `values` (the arguments a check was given) is, or
+    wraps, or subclasses; None if there is none.
+
+    A gate lets a check call what it forbids (the check's own references do), so a
+    forbidden function handed to the check itself as the answer would pass: this finds
+    it, through partial, a bound or static method, ``functools.wraps`` and a callable
+    object's ``__call__``.
+    """
+    functions = [f for f in forbid if not isinstance(f, type)]
+    classes = [c for c in forbid if isinstance(c, type)]
+    stack = [(value, 0) for value in values]
+    while stack:
+        value, depth = stack.pop()
+        if any(value is f for f in functions) or any(value is c for c in classes):
+            return value
+        if isinstance(value, type):
+            found = next((c for c in classes if c in type.__dict__["__mro__"].__get__(value)),
+                         None)
+            if found is not None:
+                return found
+            continue
+        if depth >= 4:
+            continue
+        inner: list[Any] = []
+        if isinstance(value, functools.partial):
+            inner.append(value.func)
+        elif isinstance(value, (types.MethodType, staticmethod, classmethod)):
+            inner.append(value.__func__)
+        if isinstance(value, (types.MethodType, types.BuiltinMethodType,
+                              types.MethodWrapperType)):
+            inner.append(value.__self__)
+        try:  # functools.wraps and lru_cache keep what they wrap here; no __getattr__ runs
+            inner.append(inspect.getattr_static(value, "__wrapped__"))
+        except AttributeError:
+            pass
+        if not isinstance(value, (types.FunctionType, types.BuiltinFunctionType,
+                                  types.MethodType, functools.partial)):
+            try:  # an object whose __call__ is the function
+                inner.append(inspect.getattr_static(type(value), "__call__"))
+            except AttributeError:
+                pass
+        stack += [(item, depth + 1) for item in inner]
+    return None
 
 
 # --- helpers for writing checks ------------------------------------------------------

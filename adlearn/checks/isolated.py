@@ -154,11 +154,13 @@ class NoKernel:
         self.user_ns = namespace
 
     def run_line_magic(self, name: str, line: str, *args: Any) -> None:
+        # The code of a %time line is the learner's notebook code: grading a notebook
+        # means running it, here as IPython would (only in the fresh grading process).
         if name in self.RUNS_ITS_CODE:
             exec(compile(line.lstrip("-qn0123456789 "), "<magic>", "exec"), self.user_ns)  # noqa: S102
 
     def run_cell_magic(self, name: str, line: str, cell: str) -> None:
-        if name in self.RUNS_ITS_CODE:
+        if name in self.RUNS_ITS_CODE:  # the learner's cell under %%time: run it, as above
             exec(compile(python_source(cell), "<magic>", "exec"), self.user_ns)  # noqa: S102
 
     def system(self, *args: Any, **kwargs: Any) -> None:
@@ -352,6 +354,8 @@ class Gates:
         cls.__init__ = __init__  # type: ignore[misc]
 
     def _gate_function(self, function: Any, thing_id: int, shown: str = "") -> None:
+        from .exercise import gate_code
+
         if getattr(function, "_adlearn_gated", False):
             return
         twin = types.FunctionType(function.__code__, function.__globals__, function.__name__,
@@ -368,20 +372,10 @@ class Gates:
 
         name = f"_adlearn_gate_{len(GATES)}"
         GATES[name] = gate
-        # The gate's code must have the same free variables as the function's (a closure
-        # made by a factory): it names them, in a function that takes them as arguments.
-        free = function.__code__.co_freevars
-        named = f"({', '.join(free)},)" if free else "None"
-        source = (f"def maker({', '.join(free)}):\n    def gated(*args, **kwargs):\n"
-                  f"        {named}\n        return {name}(args, kwargs)\n    return gated\n")
-        namespace: dict[str, Any] = {}
-        exec(compile(source, f"<adlearn grading gate for {shown}>", "exec"), namespace)  # noqa: S102
-        code = next(c for c in namespace["maker"].__code__.co_consts
-                    if isinstance(c, types.CodeType) and c.co_name == "gated")
-        if code.co_freevars != free:  # pragma: no cover (CPython orders them the same way)
-            raise RuntimeError(f"cannot switch off {shown}: its free variables differ")
+        # The gated code hands each call to `gate` under that global name; it is made
+        # from a template's code object (no code written as text), see `gate_code`.
         function.__globals__[name] = gate
-        function.__code__ = code.replace(co_name=function.__code__.co_name)
+        function.__code__ = gate_code(function, name, shown)
         function.__defaults__ = None
         function.__kwdefaults__ = None
         function._adlearn_gated = True
@@ -526,6 +520,9 @@ def _remember(index: int, source: str) -> str:
 def _run_cell(code: types.CodeType, namespace: dict[str, Any], failures: list[str]) -> None:
     """Run one cell (in its own thread: its frames lead nowhere near the runner's)."""
     try:
+        # The learner's own cell, as nbgrader holds it: grading a notebook means running
+        # its code, which is why this happens in a fresh process of its own (and, as
+        # INSTRUCTORS.md says, best in a container), never in the grader's.
         exec(code, namespace)  # noqa: S102
     except BaseException as error:  # noqa: BLE001 (a failing cell fails its check later)
         failures.append(f"{type(error).__name__}: {error}")
@@ -695,6 +692,8 @@ def _grade_in_child() -> None:
                 phase[0] = "check"
                 outcome: tuple[bool, bool, str]
                 try:
+                    # The check's arguments, as the test cell writes them (the names of
+                    # the learner's answers): evaluated in the learner's namespace.
                     args = [eval(a, namespace) for a in arg_nodes]  # noqa: S307
                     kwargs = {k: eval(v, namespace) for k, v in keyword_nodes}  # noqa: S307
                     gates.active, gates.why = {id(t) for t in forbid} | {HELPERS}, why
