@@ -227,3 +227,21 @@ def test_a_poisoned_pycache_is_never_loaded():
         else:
             Path(cached).write_bytes(kept)
     assert verdict["passed"] is False and "not done" in verdict["message"], verdict
+
+
+def test_no_pth_file_or_sitecustomize_runs_in_the_fresh_process():
+    # A kernel may write a .pth file into site-packages: Python runs its import lines at
+    # start-up, before the grader. The fresh process starts with -S, so none of them runs.
+    import site
+
+    poison = Path(site.getsitepackages()[0]) / "zz_adlearn_grading_test.pth"
+    poison.write_text("import builtins; builtins.ADLEARN_PTH_RAN = True\n")
+    try:
+        (verdict,) = grade_cells([
+            ("code", IMPORTS + "\nimport builtins\ndef predicted_tangent():\n"
+                     "    assert not hasattr(builtins, 'ADLEARN_PTH_RAN')\n    return 4.0"),
+            ("check", CHECK_PREDICTION),
+        ])
+    finally:
+        poison.unlink()
+    assert verdict["passed"] is True, verdict

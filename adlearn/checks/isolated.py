@@ -44,6 +44,7 @@ import linecache
 import os
 import pkgutil
 import secrets
+import site
 import subprocess
 import sys
 import tempfile
@@ -75,11 +76,13 @@ this module): a learner's kernel that rewrites a check file later is caught."""
 # --- the parent: hand the cells to a fresh process, read the results back --------------
 
 CHILD = (
-    "import sys; sys.path.insert(0, {folder!r}); "
+    "import sys; sys.path[:0] = [{folder!r}]; sys.path += {sites!r}; "
     "from adlearn.checks.isolated import main; sys.exit(main(['--child']))"
 )
-"""The fresh process: ``-I`` ignores PYTHONPATH and the user's site-packages, so the
-folder that holds this very adlearn comes first, however adlearn was installed."""
+"""The fresh process: ``-I`` ignores PYTHONPATH and the user's site-packages, and ``-S``
+runs no ``.pth`` file and no ``sitecustomize`` (which a submission could have written
+into site-packages); the folder that holds this very adlearn comes first, however adlearn
+was installed, then the parent's site-packages, as plain folders."""
 
 
 def grade_cells(
@@ -106,8 +109,8 @@ def grade_cells(
     bytecode = tempfile.TemporaryDirectory(prefix="adlearn-grading-pyc-")
     try:
         run = subprocess.run(
-            [sys.executable, "-I", "-X", f"pycache_prefix={bytecode.name}", "-c",
-             CHILD.format(folder=str(PACKAGE.parent))],
+            [sys.executable, "-I", "-S", "-X", f"pycache_prefix={bytecode.name}", "-c",
+             CHILD.format(folder=str(PACKAGE.parent), sites=site.getsitepackages())],
             input=json.dumps(job), capture_output=True, text=True, cwd=cwd,
             env=environment, timeout=timeout, check=False,
         )
