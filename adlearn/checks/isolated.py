@@ -44,8 +44,10 @@ import linecache
 import os
 import pkgutil
 import secrets
+import site
 import subprocess
 import sys
+import tempfile
 import threading
 import types
 from collections.abc import Iterable, Sequence
@@ -74,11 +76,13 @@ this module): a learner's kernel that rewrites a check file later is caught."""
 # --- the parent: hand the cells to a fresh process, read the results back --------------
 
 CHILD = (
-    "import sys; sys.path.insert(0, {folder!r}); "
+    "import sys; sys.path[:0] = [{folder!r}]; sys.path += {sites!r}; "
     "from adlearn.checks.isolated import main; sys.exit(main(['--child']))"
 )
-"""The fresh process: ``-I`` ignores PYTHONPATH and the user's site-packages, so the
-folder that holds this very adlearn comes first, however adlearn was installed."""
+"""The fresh process: ``-I`` ignores PYTHONPATH and the user's site-packages, and ``-S``
+runs no ``.pth`` file and no ``sitecustomize`` (which a submission could have written
+into site-packages); the folder that holds this very adlearn comes first, however adlearn
+was installed, then the parent's site-packages, as plain folders."""
 
 
 def grade_cells(
@@ -100,9 +104,13 @@ def grade_cells(
             environment[name] = os.environ[name]
     checks = [i for i, (kind, _) in enumerate(cells) if kind == "check"]
     job["cells"] = [[kind, python_source(source)] for kind, source in cells]
+    # A fresh, empty bytecode folder: the child compiles every module from its source
+    # (the files whose hashes it checks), never from a __pycache__ the kernel could write.
+    bytecode = tempfile.TemporaryDirectory(prefix="adlearn-grading-pyc-")
     try:
         run = subprocess.run(
-            [sys.executable, "-I", "-c", CHILD.format(folder=str(PACKAGE.parent))],
+            [sys.executable, "-I", "-S", "-X", f"pycache_prefix={bytecode.name}", "-c",
+             CHILD.format(folder=str(PACKAGE.parent), sites=site.getsitepackages())],
             input=json.dumps(job), capture_output=True, text=True, cwd=cwd,
             env=environment, timeout=timeout, check=False,
         )
@@ -113,6 +121,8 @@ def grade_cells(
     except subprocess.TimeoutExpired as error:
         output = error.stdout.decode() if isinstance(error.stdout, bytes) else error.stdout or ""
         why = f"the notebook took longer than {timeout:g} s to grade"
+    finally:
+        bytecode.cleanup()
     results: dict[int, dict[str, Any]] = {}
     for line in output.splitlines():
         try:
@@ -228,18 +238,18 @@ def _functions_of(modules: Iterable[types.ModuleType]) -> list[Any]:
     found: dict[int, Any] = {}
 
     def add(value: Any) -> None:
-        if isinstance(value, (staticmethod, classmethod)):
+        if type(value) is staticmethod or type(value) is classmethod:
             value = value.__func__
-        if isinstance(value, types.FunctionType) and id(value) not in found:
+        if type(value) is types.FunctionType and id(value) not in found:
             for cell in value.__closure__ or ():  # a check's body, inside its wrapper
-                if _filled(cell) and isinstance(cell.cell_contents, types.FunctionType):
+                if _filled(cell) and type(cell.cell_contents) is types.FunctionType:
                     add(cell.cell_contents)
-        if isinstance(value, property):
+        if type(value) is property:
             for part in (value.fget, value.fset, value.fdel):
                 if part is not None:
                     add(part)
             return
-        if isinstance(value, types.FunctionType):
+        if type(value) is types.FunctionType:
             found.setdefault(id(value), value)
 
     def inside(value: Any, depth: int) -> None:
@@ -250,7 +260,7 @@ def _functions_of(modules: Iterable[types.ModuleType]) -> list[Any]:
             items: Iterable[Any] = list(value.values())
         elif type(value) in (list, tuple):
             items = list(value)
-        elif hasattr(value, "__dataclass_fields__") and not isinstance(value, type):
+        elif _plain_record(value):
             items = list(vars(value).values())
         else:
             return
@@ -262,8 +272,8 @@ def _functions_of(modules: Iterable[types.ModuleType]) -> list[Any]:
         for value in list(vars(module).values()):
             add(value)
             inside(value, 3)
-            if isinstance(value, type) and value.__module__.startswith("adlearn"):
-                for attribute in list(vars(value).values()):
+            if _adlearn_class(value):
+                for attribute in list(_class_names(value).values()):
                     add(attribute)
     return list(found.values())
 
@@ -286,22 +296,24 @@ def _codes(functions: Iterable[Any]) -> list[types.CodeType]:
 class Gates:
     """The forbidden functions, switched off on the objects themselves."""
 
+    # No instance dict: a learner who reaches this object (through a gate's closure)
+    # cannot shadow `allowed` or `caller` on it; the runner checks after every check that
+    # `trusted`, `keep` and `active` are still the objects it set (`_gates_changed`).
+    __slots__ = ("trusted", "keep", "active", "why")
+
     def __init__(self, trusted: list[types.CodeType]) -> None:
-        self.trusted = {id(c) for c in trusted}
-        self.keep = trusted  # so that the ids stay those of these very objects
-        self.active: set[int] = set()  # ids of what the running check forbids
+        self.trusted = frozenset(id(c) for c in trusted)
+        self.keep = tuple(trusted)  # so that the ids stay those of these very objects
+        self.active: frozenset[int] = frozenset()  # ids of what the running check forbids
         self.why = ""
-        self.asking = threading.local()
 
     def allowed(self, thing_id: int, caller: types.CodeType) -> bool:
         return thing_id not in self.active or id(caller) in self.trusted
 
     def caller(self, depth: int) -> types.CodeType:
-        self.asking.on = True
-        try:
-            return sys._getframe(depth + 1).f_code
-        finally:
-            self.asking.on = False
+        """The code (never the frame) that called a gate. The audit hook lets this very
+        code look at frames, recognised by its code object, not by a flag."""
+        return sys._getframe(depth + 1).f_code
 
     def refuse(self, name: str, caller: types.CodeType) -> None:
         from .exercise import ShortcutUsed
@@ -402,11 +414,13 @@ def _fingerprint(modules: dict[str, types.ModuleType]) -> dict[str, tuple[str, A
                 prints[f"{name}.{key}"] = ("entries", dict(value))
             elif type(value) is list:
                 prints[f"{name}.{key}"] = ("prefix", list(value))
-            elif isinstance(value, type) and value.__module__.startswith("adlearn"):
-                prints[f"class {value.__module__}.{value.__qualname__}"] = (
-                    "names", dict(vars(value)))
+            elif _adlearn_class(value):
+                prints[f"class {_class_module(value)}.{value.__qualname__}"] = (
+                    "names", _class_names(value))
     core = modules.get("adlearn.core")
     for rule, row in list(getattr(core, "RULES", {}).items()):
+        if not _plain_record(row):
+            continue  # a learner's own object: `_differences` refuses it as it is added
         fields = {k: v for k, v in vars(row).items() if k != "fast"}
         prints[f"adlearn.RULES[{rule!r}]"] = ("fields", fields)
     for function in _functions_of(m for n, m in modules.items() if n.startswith("adlearn")):
@@ -420,6 +434,53 @@ def _fingerprint(modules: dict[str, types.ModuleType]) -> dict[str, tuple[str, A
             what += "'"
         prints[what] = ("fields", fields)
     return prints
+
+
+def _class_module(cls: type) -> Any:
+    """A class's module name, read without its metaclass's help."""
+    return type.__dict__["__module__"].__get__(cls, type)
+
+
+def _class_names(cls: type) -> dict[str, Any]:
+    """A copy of a class's own namespace, read without its metaclass's help."""
+    return dict(type.__dict__["__dict__"].__get__(cls, type))
+
+
+def _adlearn_class(value: Any) -> bool:
+    """Whether `value` is a class of adlearn's, asked of `type()` only (never of the object,
+    whose ``__class__`` or metaclass may be a learner's code)."""
+    if not issubclass(type(value), type):
+        return False
+    module = _class_module(value)
+    return type(module) is str and (module == "adlearn" or module.startswith("adlearn."))
+
+
+PLAIN = (types.FunctionType, types.ModuleType, types.BuiltinFunctionType, int, float,
+         complex, str, bytes, bool, type(None), tuple, list, dict, set, frozenset)
+"""What a learner may add to an adlearn module: plain data, functions, modules, classes."""
+
+
+def _plain(value: Any) -> bool:
+    kind = type(value)
+    return kind is type or any(kind is plain for plain in PLAIN)
+
+
+def _plain_record(value: Any) -> bool:
+    """An instance of an adlearn dataclass (a rule's row) that runs nobody's code when its
+    fields are read: no metaclass, no ``__getattribute__``, ``__getattr__`` or own
+    ``__dict__`` property anywhere in its class's order."""
+    cls = type(value)
+    if type(cls) is not type or not _adlearn_class(cls):
+        return False
+    if "__dataclass_fields__" not in _class_names(cls):
+        return False
+    for base in type.__dict__["__mro__"].__get__(cls, type):
+        names = _class_names(base)
+        if base is not object and ("__getattribute__" in names or "__getattr__" in names):
+            return False
+        if type(names.get("__dict__")) not in (types.GetSetDescriptorType, type(None)):
+            return False
+    return True
 
 
 def _filled(cell: Any) -> bool:
@@ -453,6 +514,9 @@ def _differences(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
                         changes.append(f"{what}: {key} was added, hiding the builtin")
                     elif what.startswith("module adlearn.checks"):
                         changes.append(f"{what}: {key} was added")
+                    elif what.startswith("module adlearn") and not _plain(new[key]):
+                        changes.append(f"{what}: {key} was added, an object of a class of "
+                                       "your own, which grading does not let into adlearn")
         elif len(new) < len(old) or any(a is not b for a, b in zip(old, new)):
             changes.append(f"{what} was changed")
     return changes
@@ -483,16 +547,30 @@ def _install_audit_hook(gates: Gates, phase: list[str]) -> None:
     """From now on, the learner's code may not reach the grader's frames or objects.
 
     `phase` holds "runner" while the runner itself works (on the main thread), "cell"
-    while a cell runs and "check" while a check runs. Audit hooks cannot be removed.
+    while a cell runs and "check" while a check runs. Audit hooks cannot be removed. The
+    hook trusts no flag a learner could set: the gates' own look at frames is recognised
+    by its code object.
     """
-    main = threading.main_thread().ident
+    own = Gates.caller.__code__  # the gates' look at who called them: code objects only
+    busy: set[int] = set()  # threads in the hook's own look at frames (below)
+    get_ident, getframe, realpath, fsdecode = (threading.get_ident, sys._getframe,
+                                               os.path.realpath, os.fsdecode)
 
     def hook(event: str, args: tuple[Any, ...]) -> None:
-        if phase[0] == "runner" and threading.get_ident() == main:
+        me = get_ident()
+        if me in busy:
             return
-        if getattr(gates.asking, "on", False) and event == "sys._getframe":
-            return
-        checking = phase[0] == "check"
+        if event == "sys._getframe":
+            busy.add(me)
+            try:
+                asker = getframe(1).f_code  # whoever called sys._getframe
+            finally:
+                busy.discard(me)
+            if asker is own:
+                return
+        # The runner's own phase is as strict as a check: if anything of the learner's
+        # runs while the runner works (a property, say), it reaches no frame either.
+        checking = phase[0] in ("check", "runner")
         frames = event == "sys._getframe" or (
             event == "object.__getattr__" and args[1] in FRAME_ATTRIBUTES)
         if checking and frames and id(gates.caller(1)) in gates.trusted:
@@ -504,8 +582,14 @@ def _install_audit_hook(gates: Gates, phase: list[str]) -> None:
             raise GradingRefused("looking at frames is not allowed while a check runs.")
         if event == "object.__setattr__" and args[1] == "__code__":
             raise GradingRefused("setting __code__ is not allowed while a notebook is graded.")
-        if event == "open" and str(args[0]).startswith("/proc"):
-            raise GradingRefused("/proc is not open to a notebook being graded.")
+        if event == "open" and type(args[0]) in (str, bytes):
+            busy.add(me)
+            try:  # the real path: //proc, /./proc, a symbolic link or a relative path
+                where = realpath(fsdecode(args[0]))
+            finally:
+                busy.discard(me)
+            if where == "/proc" or where.startswith("/proc/"):
+                raise GradingRefused("/proc is not open to a notebook being graded.")
 
     sys.addaudithook(hook)
 
@@ -639,8 +723,9 @@ def _grade_in_child() -> None:
     namespace["get_ipython"] = lambda: kernel
     tampered: list[str] = []
     if changed:
-        tampered.append("these installed files changed while grading ran: "
-                        + ", ".join(changed))
+        tampered.append("these installed files changed after grading started (by the "
+                        "learner's code, or by the grader updating adlearn during the run: "
+                        "then grade again): " + ", ".join(changed))
 
     for index, (kind, source) in enumerate(cells):
         if kind != "check":
@@ -672,6 +757,7 @@ def _grade_in_child() -> None:
                    + "; ".join(sorted(set(tampered))[:5]) + ".")
             continue
         verdicts: list[tuple[bool, bool, str]] = []
+        frozen = (gates.trusted, gates.keep)
         for kind, item in statements:
             if kind == "code":  # an instructor's own test code: it runs as the cells do
                 failures = []
@@ -696,14 +782,21 @@ def _grade_in_child() -> None:
                     # the learner's answers): evaluated in the learner's namespace.
                     args = [eval(a, namespace) for a in arg_nodes]  # noqa: S307
                     kwargs = {k: eval(v, namespace) for k, v in keyword_nodes}  # noqa: S307
-                    gates.active, gates.why = {id(t) for t in forbid} | {HELPERS}, why
+                    active = frozenset({id(t) for t in forbid} | {HELPERS})
+                    gates.active, gates.why = active, why
                     result = run_body(entry, body, args, kwargs)
                     outcome = (result.passed is True, result.done is not False,
                                str(result.message))
+                    if (gates.active is not active or gates.trusted is not frozen[0]
+                            or gates.keep is not frozen[1]):
+                        tampered.append("the grader's list of switched-off functions was "
+                                        "changed")
+                        outcome = (False, True, "Tampering detected while this check ran, "
+                                   "so it scores 0: " + tampered[-1] + ".")
                 except BaseException as error:  # noqa: BLE001 (anything the learner throws)
                     outcome = (False, True, f"The check could not finish: {type(error).__name__}.")
                 finally:
-                    gates.active = set()
+                    gates.active = frozenset()
                     phase[0] = "runner"
                 if not outcome[1]:
                     outcome = (False, False, outcome[2] + " (graded: an exercise not done "
