@@ -212,36 +212,32 @@ ADJOINT_NAMES = ("x1", "x2", "t1", "t2", "t3")
 """What grad_p_by_hand returns, in this order: the adjoints of x1, x2, t1, t2, t3."""
 
 
-def _refuse_complex(*args: Any) -> Any:
-    raise ShortcutUsed(
-        "This exercise asks for the adjoints, computed backwards with plain floats; the "
-        "complex step (a complex number in the input) is switched off while it is checked."
-    )
+def real_only_float(message: str) -> type[float]:
+    """A float type whose numbers refuse to become complex, saying `message` (the complex
+    step is not a backward sweep). Lessons 04 and 06 hand these to the learner's code."""
+
+    def refuse(*args: Any) -> Any:
+        raise ShortcutUsed(message)
+
+    def real_only(name: str) -> Callable[..., Any]:
+        base = getattr(float, name)
+
+        def operation(self: float, other: Any) -> Any:
+            if isinstance(other, complex) or "complex" in type(other).__name__.lower():
+                refuse()
+            return base(self, other)
+
+        return operation
+
+    names = ("add", "radd", "sub", "rsub", "mul", "rmul", "truediv", "rtruediv")
+    methods = {f"__{n}__": real_only(f"__{n}__") for n in names}
+    return type("RealOnly", (float,), {"__complex__": refuse, **methods})
 
 
-def _real_only(name: str) -> Callable[..., Any]:
-    base = getattr(float, name)
-
-    def operation(self: float, other: Any) -> Any:
-        if isinstance(other, complex) or "complex" in type(other).__name__:
-            _refuse_complex()
-        return base(self, other)
-
-    return operation
-
-
-class _RealOnly(float):
-    """A float that refuses to become complex: the complex step is not a sweep."""
-
-    __complex__ = _refuse_complex
-    __add__ = _real_only("__add__")
-    __radd__ = _real_only("__radd__")
-    __sub__ = _real_only("__sub__")
-    __rsub__ = _real_only("__rsub__")
-    __mul__ = _real_only("__mul__")
-    __rmul__ = _real_only("__rmul__")
-    __truediv__ = _real_only("__truediv__")
-    __rtruediv__ = _real_only("__rtruediv__")
+_RealOnly = real_only_float(
+    "This exercise asks for the adjoints, computed backwards with plain floats; the "
+    "complex step (a complex number in the input) is switched off while it is checked."
+)
 
 
 @exercise(

@@ -22,6 +22,7 @@ from ..higher import hessian, hessian_vector_product, second_derivative
 from ..rules import exp, sin
 from ..variable import Variable
 from .exercise import ShortcutUsed, Wrong, exercise, unseen_points
+from .lesson04 import real_only_float
 from .lesson05 import backward_replaced
 from .references import complex_step, numerical_gradient
 
@@ -182,33 +183,9 @@ FORWARD_MODE_REFUSED = (
 )
 
 
-def _refuse_complex(*args: Any) -> Any:
-    raise ShortcutUsed(FORWARD_MODE_REFUSED.format(what="complex arithmetic on the parameters is"))
-
-
-def _real_only(name: str) -> Callable[..., Any]:
-    base = getattr(float, name)
-
-    def operation(self: float, other: Any) -> Any:
-        if isinstance(other, complex) or "complex" in type(other).__name__.lower():
-            _refuse_complex()
-        return base(self, other)
-
-    return operation
-
-
-class _RealParameter(float):
-    """A parameter that refuses to become complex: the complex step is not a sweep."""
-
-    __complex__ = _refuse_complex
-    __add__ = _real_only("__add__")
-    __radd__ = _real_only("__radd__")
-    __sub__ = _real_only("__sub__")
-    __rsub__ = _real_only("__rsub__")
-    __mul__ = _real_only("__mul__")
-    __rmul__ = _real_only("__rmul__")
-    __truediv__ = _real_only("__truediv__")
-    __rtruediv__ = _real_only("__rtruediv__")
+_RealParameter = real_only_float(
+    FORWARD_MODE_REFUSED.format(what="complex arithmetic on the parameters is")
+)
 
 
 @contextmanager
