@@ -351,7 +351,17 @@ WRONG = [  # check, a typical wrong answer or shortcut, the name it defines, the
         "    Variable(0.0).backward()\n"
         "    return (2 * y * z - math.cos(x), 2 * x * z - math.exp(y), 2 * x * y + 1)",
         "weighted_gradient",
-        "must start from the weighted",
+        "did not follow",
+    ),
+    (
+        lesson04.check_weighted_gradient,  # the final learner run: the right sweep, unread
+        "def weighted_gradient(x, y, z):\n"
+        "    xs = [Variable(x), Variable(y), Variable(z)]\n"
+        "    a, b = F(*xs)\n"
+        "    (2 * a - b).backward()\n"
+        "    return (2 * y * z - math.cos(x), 2 * x * z - math.exp(y), 2 * x * y + 1)",
+        "weighted_gradient",
+        "not read from the .grad",
     ),
     (
         lesson04.check_weighted_gradient,  # the right sweep, but numbers from elsewhere

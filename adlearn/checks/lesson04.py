@@ -616,6 +616,8 @@ def _recording_backward() -> Iterator[list[tuple[float, list[Variable]]]]:
     def recorded(self: Variable) -> None:
         original(self)
         leaves = [n for n in topological_order(self) if n.primitive is None]
+        for leaf in leaves:  # a test: what is returned must be what the sweep left
+            leaf.grad = 2 * leaf.grad
         sweeps.append((float(self.value), leaves))
 
     Variable.backward = recorded  # type: ignore[method-assign]
@@ -656,11 +658,19 @@ def check_weighted_gradient(weighted_gradient: Callable[[float, float, float], A
             raise Wrong(f"weighted_gradient called backward() {len(sweeps)} times; once is enough")
         if not isinstance(got, (tuple, list)) or len(got) != 3:
             raise Wrong(f"weighted_gradient should return three numbers, not {got!r}")
-        for name, g, e in zip("xyz", got, _u_times_jacobian(x, y, z)):
+        want = _u_times_jacobian(x, y, z)
+        if all(math.isclose(float(g), e, rel_tol=1e-12, abs_tol=1e-14) for g, e in zip(got, want)):
+            raise Wrong(
+                "the check doubled every input's .grad right after your backward(), and the "
+                "numbers you returned did not follow: they were not read from the .grad the "
+                "sweep left (a formula beside a backward() is not the sweep)"
+            )
+        for name, g, e in zip("xyz", got, want):
             expect_close(
                 g,
-                e,
-                f"the {name} entry of uᵀJ at ({x:.3g}, {y:.3g}, {z:.3g})",
+                2 * e,
+                f"the {name} entry of uᵀJ at ({x:.3g}, {y:.3g}, {z:.3g}), doubled by the "
+                "check after your backward(),",
                 rtol=1e-12,
                 atol=1e-14,
             )
