@@ -237,7 +237,7 @@ class Node:
         if primitive.operator and OPERATORS.get(primitive.operator) is primitive:
             setattr(cls, f"__{primitive.operator}__", operation)
             if primitive.arity == 2:
-                setattr(cls, f"__r{primitive.operator}__", reflected(operation))
+                setattr(cls, f"__r{primitive.operator}__", operation.reflected)
 
     @classmethod
     def make(cls, primitive: Primitive, out: Any, args: Args, partials: Args, tag: Tag) -> Node:
@@ -374,15 +374,27 @@ class FlatNode(Node):
         return (self.pa,) if self.b is None else (self.pa, self.pb)
 
 
-def reflected(operation: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
-    """``other op self`` (``2 * x`` calls ``x.__rmul__(2)``): the same code, operands swapped."""
+def named(
+    operation: Callable[..., Any],
+    reflected: Callable[[Any, Any], Any],
+    row: Primitive,
+    mode: str,
+    maker: str,
+) -> Callable[..., Any]:
+    """Name a mode's code for `row` and attach its reflected form (``2 * x``).
 
-    def swapped(self: Any, other: Any) -> Any:
-        return operation(other, self)
-
-    swapped.__name__ = swapped.__qualname__ = f"reflected_{operation.__name__}"
-    swapped.__doc__ = operation.__doc__
-    return swapped
+    ``2 * x`` calls ``x.__rmul__(2)``: the operands arrive swapped, so each maker
+    writes that case as its own function, ``reflected(x, 2)``, and `Node.install`
+    sets it as ``__rmul__``.
+    """
+    made = f"(made by {maker}_operation)"
+    operation.__name__ = operation.__qualname__ = f"{row.name}_on_{mode}"
+    operation.__doc__ = f"adlearn.RULES[{row.name!r}] on {mode}s {made}."
+    if row.arity == 2:
+        reflected.__name__ = reflected.__qualname__ = f"reflected_{row.name}_on_{mode}"
+        reflected.__doc__ = f"2 {row.symbol} x, x a {mode}: adlearn.RULES[{row.name!r}] {made}."
+        operation.reflected = reflected  # type: ignore[attr-defined]
+    return operation
 
 
 def value_of(x: Any) -> Any:

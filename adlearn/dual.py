@@ -32,6 +32,7 @@ from .core import (
     apply,
     checked_number,
     in_graph,
+    named,
 )
 
 
@@ -127,26 +128,31 @@ def forward_operation(row: Primitive) -> Callable[..., Any]:
     """Dual's code for one row of the table, made once, when the row is defined.
 
     ``Dual.__mul__`` is ``forward_operation(RULES["mul"])``, and ``adlearn.sin`` on a
-    Dual runs ``forward_operation(RULES["sin"])``. The function it returns takes the
+    Dual runs ``forward_operation(RULES["sin"])``. Each function it makes calls the
     row's value and partials, then applies the chain rule: tangent = sum of
     (partial × input tangent). An operand is an input of this derivative when it is
-    a Dual with the same tag (`core.in_graph`); a plain number is a constant (its
-    tangent is NO_TANGENT). Anything else, and any error, goes to `core.apply`,
-    the general door, which handles every mix of types and explains errors.
+    a Dual with the same tag (`core.in_graph`); a plain number is a constant, whose
+    tangent is 0 and adds nothing. Each case is written out on its own, so that a
+    call does only what its case needs. Anything else (numbers of two derivatives
+    nested, odd operands) and any error go to `core.apply`, the general door, which
+    handles every mix of types and explains errors.
     """
     value, partials, evaluate = row.value, row.partials, row.evaluate
-    nan_possible, new = row.partial_may_not_exist, object.__new__
     constants = row.constant_partials  # (1.0, -1.0) for sub: read here, once; else None
+    nan_possible, new = row.partial_may_not_exist, object.__new__
+    # `constants or partials(...)`: a row's constant partials, or its partials function
+    # called (for value on floats only; a nested number goes through evaluate).
 
-    def unary(a: Dual) -> Any:
-        x, da = a.value, a.derivative
+    def unary(a: Dual) -> Any:  # sin(a), -a
+        x = a.value
         try:
             out = value(x) if type(x) is float else evaluate(x)
-            (pa,) = partials(x, out) if constants is None else constants
+            (pa,) = constants or partials(x, out)
         except (ArithmeticError, ValueError):
             return apply(row, a)  # the same error again, with a message that explains it
         if nan_possible and pa != pa and out == out:
             return apply(row, a)  # a partial that does not exist: apply says so
+        da = a.derivative
         dual = new(Dual)
         dual.value = out
         dual.derivative = pa * da if da is not NO_TANGENT else NO_TANGENT  # the chain rule
@@ -155,48 +161,67 @@ def forward_operation(row: Primitive) -> Callable[..., Any]:
             dual.record = (row, (a,), (pa,))
         return dual
 
-    def binary(a: Any, b: Any) -> Any:
-        if type(a) is Dual:  # a op b; or a op 2.0
-            x, da, tag = a.value, a.derivative, a.tag
-            kind = type(b)
-            if kind is float or kind is int:
-                y, db, plain = b, NO_TANGENT, type(x) is float
-            elif kind is Dual and b.tag is tag:  # in_graph, written out
-                y, db = b.value, b.derivative
-                plain = type(x) is float and type(y) is float
-            else:
+    def binary(a: Dual, b: Any) -> Any:  # a * b, where a is a Dual
+        if type(b) is float or type(b) is int:  # a * 2.0: b is a constant, only a moves
+            x = a.value
+            try:
+                out = value(x, b) if type(x) is float else evaluate(x, b)
+                pa, pb = constants or partials(x, b, out)
+            except (ArithmeticError, ValueError):
+                return apply(row, a, b)  # the same error, with a message that explains it
+            if nan_possible and pa != pa and out == out:
+                return apply(row, a, b)  # a partial that does not exist: apply says so
+            da = a.derivative
+            tangent = pa * da if da is not NO_TANGENT else NO_TANGENT  # the chain rule
+        elif type(b) is Dual and b.tag is a.tag:  # both are inputs (in_graph, written out)
+            x, y = a.value, b.value
+            try:
+                out = value(x, y) if type(x) is float and type(y) is float else evaluate(x, y)
+                pa, pb = constants or partials(x, y, out)
+            except (ArithmeticError, ValueError):
                 return apply(row, a, b)
-        elif type(a) is float or type(a) is int:  # 2.0 op b, from b's __rmul__
-            x, da, y, db, tag = a, NO_TANGENT, b.value, b.derivative, b.tag
-            plain = type(y) is float
+            if nan_possible and (pa != pa or pb != pb) and out == out:
+                return apply(row, a, b)
+            da, db = a.derivative, b.derivative
+            # the chain rule: tangent = pa × da + pb × db, where an input this derivative
+            # does not move (its tangent is NO_TANGENT) adds nothing
+            if db is NO_TANGENT:
+                tangent = pa * da if da is not NO_TANGENT else NO_TANGENT
+            elif da is NO_TANGENT:
+                tangent = pb * db
+            else:
+                tangent = pa * da + pb * db
         else:
             return apply(row, a, b)
-        try:
-            out = value(x, y) if plain else evaluate(x, y)
-            pa, pb = partials(x, y, out) if constants is None else constants
-        except (ArithmeticError, ValueError):
-            return apply(row, a, b)  # the same error again, with a message that explains it
-        if nan_possible and (pa != pa or pb != pb) and out == out:
-            return apply(row, a, b)  # is the missing partial a live input's? apply decides
         dual = new(Dual)
         dual.value = out
-        # the chain rule: tangent = sum of partial × input tangent, where an input this
-        # derivative does not move (NO_TANGENT) adds nothing
-        if db is NO_TANGENT:
-            dual.derivative = pa * da if da is not NO_TANGENT else NO_TANGENT
-        elif da is NO_TANGENT:
-            dual.derivative = pb * db
-        else:
-            dual.derivative = pa * da + pb * db
-        dual.tag = tag
+        dual.derivative = tangent
+        tag = dual.tag = a.tag
         if tag.records:  # made by hand: keep what the drawings need
             dual.record = (row, (a, b), (pa, pb))
         return dual
 
-    operation = unary if row.arity == 1 else binary
-    operation.__name__ = operation.__qualname__ = f"{row.name}_on_Dual"
-    operation.__doc__ = f"adlearn.RULES[{row.name!r}] on Duals (made by forward_operation)."
-    return operation
+    def reflected(b: Dual, a: Any) -> Any:  # 2.0 * b: Python calls b.__rmul__(2.0)
+        if type(a) is not float and type(a) is not int:
+            return apply(row, a, b)
+        y = b.value
+        try:
+            out = value(a, y) if type(y) is float else evaluate(a, y)
+            pa, pb = constants or partials(a, y, out)
+        except (ArithmeticError, ValueError):
+            return apply(row, a, b)
+        if nan_possible and pb != pb and out == out:
+            return apply(row, a, b)
+        db = b.derivative
+        dual = new(Dual)
+        dual.value = out
+        dual.derivative = pb * db if db is not NO_TANGENT else NO_TANGENT  # the chain rule
+        tag = dual.tag = b.tag
+        if tag.records:
+            dual.record = (row, (a, b), (pa, pb))
+        return dual
+
+    return named(unary if row.arity == 1 else binary, reflected, row, "Dual", "forward")
 
 
 MODES.append(Dual)

@@ -241,9 +241,12 @@ def _row(
                 return value(x, y)
             except (ValueError, OverflowError, ZeroDivisionError):
                 pass  # evaluate_plain raises the same error, explained
-        operation = row.operations.get(type(x)) or row.operations.get(type(y))
-        if operation is not None:  # a Dual or a Variable: its own code for the row
+        operation = row.operations.get(type(x))
+        if operation is not None:  # x is a Dual or a Variable: its own code for the row
             return operation(x, y)
+        operation = row.operations.get(type(y))
+        if operation is not None:  # y is: the same code, for a number on the left
+            return operation.reflected(y, x)
         if isinstance(x, Node) or isinstance(y, Node):
             return apply(row, x, y)
         return evaluate_plain(row, (x, y))
@@ -490,11 +493,10 @@ def show_code(name: str) -> None:
         elif "row" in free:
             print(f"# (its `row` is {free['row']!r}: the row printed above is not called here)")
         print(textwrap.dedent(_source(operation)))
-        if row.operator and row.arity == 2:
-            print(
-                f"# {mode.__name__}.__r{row.operator}__ (2 {row.symbol} x) is "
-                f"core.reflected({operation.__name__}): the same function, operands swapped"
-            )
+        if row.arity == 2:  # a plain number on the left: 2 * x runs x.__rmul__(2)
+            where = f"{mode.__name__}.__r{row.operator}__" if row.operator else "the same"
+            print(f"# {where}, for a number on the left (2 {row.symbol} x): made by the same code")
+            print(textwrap.dedent(_source(operation.reflected)))
 
 
 def _definition(row: Primitive) -> str:

@@ -34,6 +34,7 @@ from .core import (
     checked_number,
     contribution,
     in_graph,
+    named,
     topological_order,
 )
 
@@ -144,14 +145,16 @@ def reverse_operation(row: Primitive) -> Callable[..., Any]:
     any error, goes to `core.apply`, which handles every mix and explains errors.
     """
     value, partials, evaluate = row.value, row.partials, row.evaluate
-    nan_possible, new = row.partial_may_not_exist, object.__new__
     constants = row.constant_partials  # (1.0, -1.0) for sub: read here, once; else None
+    nan_possible, new = row.partial_may_not_exist, object.__new__
+    # `constants or partials(...)`: a row's constant partials, or its partials function
+    # called (value on floats only; a nested number goes through evaluate).
 
-    def unary(a: Variable) -> Any:
+    def unary(a: Variable) -> Any:  # sin(a), -a
         x = a._value
         try:
             out = value(x) if type(x) is float else evaluate(x)
-            (pa,) = partials(x, out) if constants is None else constants
+            (pa,) = constants or partials(x, out)
         except (ArithmeticError, ValueError):
             return apply(row, a)  # the same error again, with a message that explains it
         if nan_possible and pa != pa and out == out:
@@ -163,45 +166,71 @@ def reverse_operation(row: Primitive) -> Callable[..., Any]:
         node.tag = a.tag
         node.primitive = row
         node.mark = None
-        node.a, node.b, node.pa, node.pb = a, None, pa, None
+        node.a = a
+        node.b = None
+        node.pa = pa
+        node.pb = None
         return node
 
-    def binary(a: Any, b: Any) -> Any:
-        if type(a) is Variable:  # a op b; or a op 2.0
-            x, tag, kind = a._value, a.tag, type(b)
-            if kind is float or kind is int:
-                y, plain = b, type(x) is float
-            elif kind is Variable and b.tag is tag:  # in_graph, written out
-                y = b._value
-                plain = type(x) is float and type(y) is float
-            else:
+    def binary(a: Variable, b: Any) -> Any:  # a * b, where a is a Variable
+        if type(b) is float or type(b) is int:  # a * 2.0: b is a constant
+            x = a._value
+            try:
+                out = value(x, b) if type(x) is float else evaluate(x, b)
+                pa, pb = constants or partials(x, b, out)
+            except (ArithmeticError, ValueError):
+                return apply(row, a, b)  # the same error, with a message that explains it
+            if nan_possible and pa != pa and out == out:
+                return apply(row, a, b)  # a partial that does not exist: apply says so
+        elif type(b) is Variable and b.tag is a.tag:  # both nodes of this graph (in_graph)
+            x, y = a._value, b._value
+            try:
+                out = value(x, y) if type(x) is float and type(y) is float else evaluate(x, y)
+                pa, pb = constants or partials(x, y, out)
+            except (ArithmeticError, ValueError):
                 return apply(row, a, b)
-        elif type(a) is float or type(a) is int:  # 2.0 op b, from b's __rmul__
-            x, y, tag = a, b._value, b.tag
-            plain = type(y) is float
+            if nan_possible and (pa != pa or pb != pb) and out == out:
+                return apply(row, a, b)
         else:
             return apply(row, a, b)
-        try:
-            out = value(x, y) if plain else evaluate(x, y)
-            pa, pb = partials(x, y, out) if constants is None else constants
-        except (ArithmeticError, ValueError):
-            return apply(row, a, b)  # the same error again, with a message that explains it
-        if nan_possible and (pa != pa or pb != pb) and out == out:
-            return apply(row, a, b)  # is the missing partial a live input's? apply decides
         node = new(Variable)  # a new node of the graph: value, inputs, partials
         node._value = out
         node.grad = 0.0
         node.stamp = CHANGES  # when it was recorded (see check_unchanged)
-        node.tag = tag
+        node.tag = a.tag
         node.primitive = row
         node.mark = None
-        node.a, node.b, node.pa, node.pb = a, b, pa, pb
+        node.a = a
+        node.b = b
+        node.pa = pa
+        node.pb = pb
         return node
 
-    operation = unary if row.arity == 1 else binary
-    operation.__name__ = operation.__qualname__ = f"{row.name}_on_Variable"
-    operation.__doc__ = f"adlearn.RULES[{row.name!r}] on Variables (made by reverse_operation)."
-    return operation
+    def reflected(b: Variable, a: Any) -> Any:  # 2.0 * b: Python calls b.__rmul__(2.0)
+        if type(a) is not float and type(a) is not int:
+            return apply(row, a, b)
+        y = b._value
+        try:
+            out = value(a, y) if type(y) is float else evaluate(a, y)
+            pa, pb = constants or partials(a, y, out)
+        except (ArithmeticError, ValueError):
+            return apply(row, a, b)
+        if nan_possible and pb != pb and out == out:
+            return apply(row, a, b)
+        node = new(Variable)
+        node._value = out
+        node.grad = 0.0
+        node.stamp = CHANGES
+        node.tag = b.tag
+        node.primitive = row
+        node.mark = None
+        node.a = a
+        node.b = b
+        node.pa = pa
+        node.pb = pb
+        return node
+
+    return named(unary if row.arity == 1 else binary, reflected, row, "Variable", "reverse")
 
 
 def backpropagate(outputs: Sequence[Variable], seeds: Sequence[Any]) -> None:

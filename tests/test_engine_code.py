@@ -97,7 +97,8 @@ def test_the_operators_give_exactly_what_the_row_and_chain_rule_give(name):
             tag = adlearn.new_tag()  # above the nested numbers' tag
             a = x if tx is None else Dual(x, tx, tag=tag)
             b = y if ty is None else Dual(y, ty, tag=tag)
-            got = row.operations[Dual](a, b)
+            operation = row.operations[Dual]  # Dual.__mul__; .reflected is Dual.__rmul__
+            got = operation(a, b) if isinstance(a, Dual) else operation.reflected(b, a)
             tangents = [NO_TANGENT if t is None else t for t in (tx, ty)]
             want = chain_rule((pa, pb), tangents)
             assert same(got.value, out) and same(got.derivative, want), (name, x, y, tx, ty)
@@ -107,7 +108,7 @@ def test_the_operators_give_exactly_what_the_row_and_chain_rule_give(name):
         node = row.operations[Variable](vx, vy)
         assert same(node.value, out) and same(node.pa, pa) and same(node.pb, pb), (x, y)
         if not isinstance(x, Dual):
-            node = row.operations[Variable](x, vy)  # a constant on the left
+            node = row.operations[Variable].reflected(vy, x)  # a constant on the left
             assert same(node.value, out) and same(node.pb, pb) and node.a is x
 
 
