@@ -237,7 +237,7 @@ class Node:
         if primitive.operator and OPERATORS.get(primitive.operator) is primitive:
             setattr(cls, f"__{primitive.operator}__", operation)
             if primitive.arity == 2:
-                setattr(cls, f"__r{primitive.operator}__", operation.reflected)
+                setattr(cls, f"__r{primitive.operator}__", operation.reflected)  # type: ignore[attr-defined]
 
     @classmethod
     def make(cls, primitive: Primitive, out: Any, args: Args, partials: Args, tag: Tag) -> Node:

@@ -52,8 +52,9 @@ class Dual(Node):
 
     # Where is __mul__? ``x * y`` runs RULES["mul"].operations[Dual]: the function that
     # forward_operation (below) makes from the row in rules.py, set as Dual.__mul__ by
-    # Node.install in core.py (and __rmul__ by core.reflected). show_code("mul") prints it.
-    __slots__ = ("value", "derivative", "record")
+    # Node.install in core.py (and __rmul__, ``2 * x``, to the maker's `reflected`).
+    # show_code("mul") prints both.
+    __slots__ = ("_value", "derivative", "record")  # `value` (below) reads and sets _value
 
     zero_divisor = NO_INVERSE  # why dividing by a Dual whose value is 0 fails
     derivative: Any
@@ -69,10 +70,19 @@ class Dual(Node):
                 f"tag={tag!r}: a tag must come from adlearn.new_tag(), so that it can never "
                 "collide with the tags adlearn's own derivatives use."
             )
-        self.value = checked_number(value, "Dual")
+        self._value = checked_number(value, "Dual")
         self.derivative = checked_number(derivative, "Dual")
         self.name = name
         self.tag = tag
+
+    @property
+    def value(self) -> Any:
+        """The number this Dual holds (its primal value); setting it checks the number."""
+        return self._value
+
+    @value.setter
+    def value(self, value: Any) -> None:
+        self._value = checked_number(value, "Dual", "Setting a Dual's .value")
 
     def __repr__(self) -> str:
         text = f"Dual(value={self.value!r}, derivative={self.derivative!r}"
@@ -99,7 +109,7 @@ class Dual(Node):
         """The result of `primitive` on `args` (any mix of types), for `core.apply`."""
         tangents = [a.derivative if in_graph(a, Dual, tag) else NO_TANGENT for a in args]
         dual = object.__new__(Dual)  # value and tangent are computed, so not checked again
-        dual.value = out
+        dual._value = out
         dual.derivative = chain_rule(partials, tangents)
         dual.tag = tag
         if tag.records:  # made by hand: keep what the drawings need
@@ -144,7 +154,7 @@ def forward_operation(row: Primitive) -> Callable[..., Any]:
     # called (for value on floats only; a nested number goes through evaluate).
 
     def unary(a: Dual) -> Any:  # sin(a), -a
-        x = a.value
+        x = a._value
         try:
             out = value(x) if type(x) is float else evaluate(x)
             (pa,) = constants or partials(x, out)
@@ -154,7 +164,7 @@ def forward_operation(row: Primitive) -> Callable[..., Any]:
             return apply(row, a)  # a partial that does not exist: apply says so
         da = a.derivative
         dual = new(Dual)
-        dual.value = out
+        dual._value = out
         dual.derivative = pa * da if da is not NO_TANGENT else NO_TANGENT  # the chain rule
         tag = dual.tag = a.tag
         if tag.records:  # made by hand: keep what the drawings need
@@ -163,7 +173,7 @@ def forward_operation(row: Primitive) -> Callable[..., Any]:
 
     def binary(a: Dual, b: Any) -> Any:  # a * b, where a is a Dual
         if type(b) is float or type(b) is int:  # a * 2.0: b is a constant, only a moves
-            x = a.value
+            x = a._value
             try:
                 out = value(x, b) if type(x) is float else evaluate(x, b)
                 pa, pb = constants or partials(x, b, out)
@@ -174,7 +184,7 @@ def forward_operation(row: Primitive) -> Callable[..., Any]:
             da = a.derivative
             tangent = pa * da if da is not NO_TANGENT else NO_TANGENT  # the chain rule
         elif type(b) is Dual and b.tag is a.tag:  # both are inputs (in_graph, written out)
-            x, y = a.value, b.value
+            x, y = a._value, b._value
             try:
                 out = value(x, y) if type(x) is float and type(y) is float else evaluate(x, y)
                 pa, pb = constants or partials(x, y, out)
@@ -194,7 +204,7 @@ def forward_operation(row: Primitive) -> Callable[..., Any]:
         else:
             return apply(row, a, b)
         dual = new(Dual)
-        dual.value = out
+        dual._value = out
         dual.derivative = tangent
         tag = dual.tag = a.tag
         if tag.records:  # made by hand: keep what the drawings need
@@ -204,7 +214,7 @@ def forward_operation(row: Primitive) -> Callable[..., Any]:
     def reflected(b: Dual, a: Any) -> Any:  # 2.0 * b: Python calls b.__rmul__(2.0)
         if type(a) is not float and type(a) is not int:
             return apply(row, a, b)
-        y = b.value
+        y = b._value
         try:
             out = value(a, y) if type(y) is float else evaluate(a, y)
             pa, pb = constants or partials(a, y, out)
@@ -214,7 +224,7 @@ def forward_operation(row: Primitive) -> Callable[..., Any]:
             return apply(row, a, b)
         db = b.derivative
         dual = new(Dual)
-        dual.value = out
+        dual._value = out
         dual.derivative = pb * db if db is not NO_TANGENT else NO_TANGENT  # the chain rule
         tag = dual.tag = b.tag
         if tag.records:

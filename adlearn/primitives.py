@@ -246,7 +246,7 @@ def _row(
             return operation(x, y)
         operation = row.operations.get(type(y))
         if operation is not None:  # y is: the same code, for a number on the left
-            return operation.reflected(y, x)
+            return operation.reflected(y, x)  # type: ignore[attr-defined]
         if isinstance(x, Node) or isinstance(y, Node):
             return apply(row, x, y)
         return evaluate_plain(row, (x, y))
@@ -496,7 +496,7 @@ def show_code(name: str) -> None:
         if row.arity == 2:  # a plain number on the left: 2 * x runs x.__rmul__(2)
             where = f"{mode.__name__}.__r{row.operator}__" if row.operator else "the same"
             print(f"# {where}, for a number on the left (2 {row.symbol} x): made by the same code")
-            print(textwrap.dedent(_source(operation.reflected)))
+            print(textwrap.dedent(_source(operation.reflected)))  # type: ignore[attr-defined]
 
 
 def _definition(row: Primitive) -> str:

@@ -51,7 +51,7 @@ class Variable(FlatNode):
 
     # Where is __mul__? ``x * y`` runs RULES["mul"].operations[Variable]: the function
     # that reverse_operation (below) makes from the row in rules.py, set as
-    # Variable.__mul__ by Node.install in core.py (and __rmul__ by core.reflected).
+    # Variable.__mul__ by Node.install in core.py (and __rmul__ to the maker's `reflected`).
     __slots__ = ("_value", "grad", "stamp")  # and, from FlatNode: primitive, inputs a,
     # b, partials pa, pb. `value` (below) reads and sets _value. `stamp`: the clock
     # CHANGES when a node was recorded; for an input, after its latest change (0: never).

@@ -357,6 +357,28 @@ def test_setting_a_value_accepts_real_numbers_of_any_kind():
         assert x.value == want and type(x.value) is float
 
 
+@pytest.mark.parametrize(
+    "bad, words",
+    [("oops", "Convert the text"), (None, "forget to return"), ([1.0], "one Dual each"),
+     (3 + 1j, "real-valued")],
+)
+def test_setting_a_dual_value_checks_it(bad, words):
+    x = Dual(1.5, 1.0)
+    with pytest.raises(TypeError, match=words) as error:
+        x.value = bad
+    assert "Setting a Dual's .value" in str(error.value)
+    assert x.value == 1.5
+
+
+def test_a_dual_value_set_to_a_number_is_used_from_then_on():
+    x = Dual(1.5, 1.0)
+    x.value = np.float32(0.5)  # a NumPy scalar becomes a float, as in Dual(...)
+    assert type(x.value) is float
+    y = sin(x) * x  # d/dx (x sin x) = sin x + x cos x, at the new value
+    assert y.value == math.sin(0.5) * 0.5
+    assert math.isclose(y.derivative, math.sin(0.5) + 0.5 * math.cos(0.5), rel_tol=1e-15)
+
+
 def test_a_computed_value_cannot_be_set():
     x = Variable(1.5)
     y = sin(x) * 2.0
