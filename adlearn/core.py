@@ -183,7 +183,7 @@ class Node:
     * ``op``: the operation's symbol, ``None`` for an input; ``name``: a label.
     """
 
-    __slots__ = ("label", "tag")  # and value: a slot of Dual, a property of Variable
+    __slots__ = ("label", "tag")  # and `value`: a property of Dual and Variable
 
     value: Any
     label: str | None
@@ -436,7 +436,10 @@ def apply(primitive: Primitive | str, *args: Any) -> Any:
             raise PerturbationError(LEAKED)
     live = [in_graph(a, kind, tag) for a in args]  # the rule of topological_order
     values = tuple(a.value if is_live else a for a, is_live in zip(args, live))
-    out = evaluate(primitive, values, kind)
+    # Dual's "a dual number whose value is 0 has no inverse" explains a division by zero
+    # only when that Dual is the divisor: the last operand, an input here, at 0
+    divisor_kind = kind if live[-1] and values[-1] == 0 else None
+    out = evaluate(primitive, values, divisor_kind)
     try:
         partials = tuple(primitive.partials(*values, out))
     except (ArithmeticError, ValueError) as error:
@@ -449,7 +452,8 @@ def apply(primitive: Primitive | str, *args: Any) -> Any:
 
 
 def evaluate(primitive: Primitive, values: tuple[Any, ...], kind: type | None = None) -> Any:
-    """The value of `primitive` at `values`, or an error that says what went wrong."""
+    """The value of `primitive` at `values`, or an error that says what went wrong
+    (`kind`: the number type whose ``zero_divisor`` explains a division by zero)."""
     try:
         return primitive.evaluate(*values)
     except (ArithmeticError, ValueError) as error:

@@ -7,7 +7,11 @@ from the rule table, then pushes the tangent forward with the chain rule:
     tangent of the result = sum over inputs of (local partial × input tangent)
 
 That is all forward mode needs: value and tangent travel together and nothing is
-stored. A Dual you make by hand also keeps its inputs and partials, so that
+stored. `chain_rule` below is that line for any number of inputs; the operators that
+`forward_operation` makes write it out for their one or two inputs (``pa * da + pb *
+db``), case by case, and a test checks that they give bit for bit what it gives.
+
+A Dual you make by hand also keeps its inputs and partials, so that
 ``adlearn.draw`` can show how it was computed; the Duals that `derivative`, `jvp`
 and `jacobian_forward` make keep nothing, so their memory does not grow with the
 length of the computation.
@@ -147,16 +151,19 @@ def forward_operation(row: Primitive) -> Callable[..., Any]:
     nested, odd operands) and any error go to `core.apply`, the general door, which
     handles every mix of types and explains errors.
     """
-    value, partials, evaluate = row.value, row.partials, row.evaluate
-    constants = row.constant_partials  # (1.0, -1.0) for sub: read here, once; else None
-    nan_possible, new = row.partial_may_not_exist, object.__new__
-    # `constants or partials(...)`: a row's constant partials, or its partials function
-    # called (for value on floats only; a nested number goes through evaluate).
+    # What the functions below use, read from the row once, here:
+    value = row.value  # its value on floats: operator.mul for mul, math.sin for sin
+    dispatch = row.evaluate  # adlearn.mul itself, for a nested number (one derivative's
+    # number inside another's) or an array: it hands them to their own type's code
+    partials = row.partials  # its partials function: lambda x, y, out: (y, x) for mul
+    constants = row.constant_partials  # (1.0, -1.0) for sub; None when partials is called
+    nan_possible = row.partial_may_not_exist  # True for rows such as sqrt and abs
+    new = object.__new__  # makes a Dual without running __init__ (nothing to check)
 
     def unary(a: Dual) -> Any:  # sin(a), -a
         x = a._value
         try:
-            out = value(x) if type(x) is float else evaluate(x)
+            out = value(x) if type(x) is float else dispatch(x)
             (pa,) = constants or partials(x, out)
         except (ArithmeticError, ValueError):
             return apply(row, a)  # the same error again, with a message that explains it
@@ -175,7 +182,7 @@ def forward_operation(row: Primitive) -> Callable[..., Any]:
         if type(b) is float or type(b) is int:  # a * 2.0: b is a constant, only a moves
             x = a._value
             try:
-                out = value(x, b) if type(x) is float else evaluate(x, b)
+                out = value(x, b) if type(x) is float else dispatch(x, b)
                 pa, pb = constants or partials(x, b, out)
             except (ArithmeticError, ValueError):
                 return apply(row, a, b)  # the same error, with a message that explains it
@@ -186,7 +193,7 @@ def forward_operation(row: Primitive) -> Callable[..., Any]:
         elif type(b) is Dual and b.tag is a.tag:  # both are inputs (in_graph, written out)
             x, y = a._value, b._value
             try:
-                out = value(x, y) if type(x) is float and type(y) is float else evaluate(x, y)
+                out = value(x, y) if type(x) is float and type(y) is float else dispatch(x, y)
                 pa, pb = constants or partials(x, y, out)
             except (ArithmeticError, ValueError):
                 return apply(row, a, b)
@@ -216,7 +223,7 @@ def forward_operation(row: Primitive) -> Callable[..., Any]:
             return apply(row, a, b)
         y = b._value
         try:
-            out = value(a, y) if type(y) is float else evaluate(a, y)
+            out = value(a, y) if type(y) is float else dispatch(a, y)
             pa, pb = constants or partials(a, y, out)
         except (ArithmeticError, ValueError):
             return apply(row, a, b)

@@ -484,7 +484,9 @@ def show_code(name: str) -> None:
         print(f"# {where}: {operation.__name__}, made by the code in adlearn/{place}")
         free = inspect.getclosurevars(operation).nonlocals
         if free.get("row") is row:  # the row whose value and partials it calls
-            print(f"# (its `row` is adlearn.RULES[{name!r}], the row printed above)")
+            print(f"# (its `row` is adlearn.RULES[{name!r}], the row printed above, and")
+            for line in textwrap.wrap(_bindings(free, row) + ")", 84):
+                print(f"#  {line}")
             if row.constant_partials is not None:
                 print(
                     f"# (its `constants` are the row's partials, {row.constant_partials}: "
@@ -497,6 +499,25 @@ def show_code(name: str) -> None:
             where = f"{mode.__name__}.__r{row.operator}__" if row.operator else "the same"
             print(f"# {where}, for a number on the left (2 {row.symbol} x): made by the same code")
             print(textwrap.dedent(_source(operation.reflected)))  # type: ignore[attr-defined]
+
+
+def _bindings(free: dict[str, Any], row: Primitive) -> str:
+    """What the names an operation reads from its row stand for, in words."""
+    said = {
+        "value": f"value = {_name_of(row.value)}",
+        "dispatch": f"dispatch = adlearn.{row.name}",
+        "partials": "partials = the row's partials",
+        "constants": f"constants = {row.constant_partials}",
+        "nan_possible": f"nan_possible = {row.partial_may_not_exist}",
+        "new": "new = object.__new__",
+    }
+    return ", ".join(text for key, text in said.items() if key in free)
+
+
+def _name_of(function: Any) -> str:
+    module = (getattr(function, "__module__", None) or "builtins").lstrip("_")
+    name = getattr(function, "__qualname__", repr(function))
+    return f"{module}.{name}" if name != "<lambda>" else "the row's value"
 
 
 def _definition(row: Primitive) -> str:

@@ -32,7 +32,6 @@ from .core import (
     Tag,
     apply,
     checked_number,
-    contribution,
     in_graph,
     named,
     topological_order,
@@ -144,16 +143,19 @@ def reverse_operation(row: Primitive) -> Callable[..., Any]:
     the same tag (`core.in_graph`); a plain number is a constant. Anything else, and
     any error, goes to `core.apply`, which handles every mix and explains errors.
     """
-    value, partials, evaluate = row.value, row.partials, row.evaluate
-    constants = row.constant_partials  # (1.0, -1.0) for sub: read here, once; else None
-    nan_possible, new = row.partial_may_not_exist, object.__new__
-    # `constants or partials(...)`: a row's constant partials, or its partials function
-    # called (value on floats only; a nested number goes through evaluate).
+    # What the functions below use, read from the row once, here:
+    value = row.value  # its value on floats: operator.mul for mul, math.sin for sin
+    dispatch = row.evaluate  # adlearn.mul itself, for a nested number (one derivative's
+    # number inside another's) or an array: it hands them to their own type's code
+    partials = row.partials  # its partials function: lambda x, y, out: (y, x) for mul
+    constants = row.constant_partials  # (1.0, -1.0) for sub; None when partials is called
+    nan_possible = row.partial_may_not_exist  # True for rows such as sqrt and abs
+    new = object.__new__  # makes a Variable without running __init__ (nothing to check)
 
     def unary(a: Variable) -> Any:  # sin(a), -a
         x = a._value
         try:
-            out = value(x) if type(x) is float else evaluate(x)
+            out = value(x) if type(x) is float else dispatch(x)
             (pa,) = constants or partials(x, out)
         except (ArithmeticError, ValueError):
             return apply(row, a)  # the same error again, with a message that explains it
@@ -176,7 +178,7 @@ def reverse_operation(row: Primitive) -> Callable[..., Any]:
         if type(b) is float or type(b) is int:  # a * 2.0: b is a constant
             x = a._value
             try:
-                out = value(x, b) if type(x) is float else evaluate(x, b)
+                out = value(x, b) if type(x) is float else dispatch(x, b)
                 pa, pb = constants or partials(x, b, out)
             except (ArithmeticError, ValueError):
                 return apply(row, a, b)  # the same error, with a message that explains it
@@ -185,7 +187,7 @@ def reverse_operation(row: Primitive) -> Callable[..., Any]:
         elif type(b) is Variable and b.tag is a.tag:  # both nodes of this graph (in_graph)
             x, y = a._value, b._value
             try:
-                out = value(x, y) if type(x) is float and type(y) is float else evaluate(x, y)
+                out = value(x, y) if type(x) is float and type(y) is float else dispatch(x, y)
                 pa, pb = constants or partials(x, y, out)
             except (ArithmeticError, ValueError):
                 return apply(row, a, b)
@@ -211,7 +213,7 @@ def reverse_operation(row: Primitive) -> Callable[..., Any]:
             return apply(row, a, b)
         y = b._value
         try:
-            out = value(a, y) if type(y) is float else evaluate(a, y)
+            out = value(a, y) if type(y) is float else dispatch(a, y)
             pa, pb = constants or partials(a, y, out)
         except (ArithmeticError, ValueError):
             return apply(row, a, b)
@@ -254,14 +256,11 @@ def backpropagate(outputs: Sequence[Variable], seeds: Sequence[Any]) -> None:
             continue
         grad, tag, a, b = node.grad, node.tag, node.a, node.b
         # input.grad += partial × grad, for the inputs that are Variables of this graph
-        # (in_graph, written out; constants take no gradient); `contribution` only when
-        # the product is NaN
+        # (in_graph, written out; constants take no gradient)
         if type(a) is Variable and a.tag is tag:
-            step = node.pa * grad
-            a.grad = a.grad + (step if step == step else contribution(node.pa, grad))
+            a.grad = a.grad + node.pa * grad
         if type(b) is Variable and b.tag is tag:
-            step = node.pb * grad
-            b.grad = b.grad + (step if step == step else contribution(node.pb, grad))
+            b.grad = b.grad + node.pb * grad
     for leaf, before in earlier:
         leaf.grad = before + leaf.grad  # inputs accumulate across calls, as in PyTorch
 

@@ -415,3 +415,24 @@ def test_a_power_at_zero_takes_the_slope_from_the_right_as_sqrt_does(exponent):
     if exponent == 0.5:
         assert slope == sqrt(Dual(0.0, 1.0)).derivative == math.inf
         assert derivative(lambda x: x**0.5, 0.0) == derivative(sqrt, 0.0) == math.inf
+
+
+def test_a_zero_base_is_not_blamed_on_the_dual_exponent():
+    # 0 ** d with d a Dual at -1.3: the 0 is a plain constant, so Dual's "a dual number
+    # whose value is 0 has no inverse" would blame the wrong number
+    with pytest.raises(ZeroDivisionError) as error:
+        0 ** Dual(-1.3, 1.0)
+    assert "no inverse" not in str(error.value) and "negative powers" in str(error.value)
+    with pytest.raises(ZeroDivisionError, match="the divisor is 0"):
+        Dual(2.0, 1.0) / 0.0  # a plain 0 divides: the plain message
+    with pytest.raises(ZeroDivisionError, match="dual number whose value is 0 has no inverse"):
+        1.0 / Dual(0.0, 1.0)  # the Dual divides, at 0: the ring explanation
+
+
+def test_a_computed_zero_adjoint_times_an_infinite_partial_is_nan_in_backward():
+    # x + 0.0 * sqrt(x) at 0: the adjoint reaching sqrt is a computed 0.0 and sqrt'(0) is
+    # inf, so the product is NaN, as in PyTorch and in forward mode (lesson 05)
+    x = Variable(0.0)
+    (x + 0.0 * sqrt(x)).backward()
+    assert math.isnan(x.grad)
+    assert math.isnan(adlearn.derivative(lambda t: t + 0.0 * sqrt(t), 0.0))
