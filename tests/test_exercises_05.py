@@ -262,8 +262,45 @@ def test_data_gradient_real_sweeps_but_a_closed_form_returned_is_rejected():
             ((weight * x - y) ** 2).backward()
         return sum(2 * (w * x - y) * x for x, y in points) * (1 + 1e-15)
 
-    with pytest.raises(CheckFailed, match="not the .grad your backward"):
+    with pytest.raises(CheckFailed, match="not the .grad your backward|not read from that .grad"):
         lesson05.check_data_gradient(sweeps_then_formula)
+
+
+def test_data_gradient_the_final_learners_closed_form_beside_real_sweeps_is_rejected():
+    def data_gradient(w, points):  # as the final learner run wrote it
+        W = Variable(w)
+        for x, y in points:
+            ((W * x - y) ** 2).backward()
+        return sum(2 * (w * x - y) * x for x, y in points)
+
+    with pytest.raises(CheckFailed, match=r"(?s)doubled w's .grad right after your first "
+                       r"backward\(\).*not read from that .grad.*Where to look: .*"
+                       r'run hint\("05.4"\)'):
+        lesson05.check_data_gradient(data_gradient)
+
+
+VARIANTS = {
+    "the points in reverse order": """
+def data_gradient(w, points):
+    weight = Variable(w)
+    for x, y in reversed(points):
+        (((y - weight * x)) ** 2).backward()
+    return weight.grad
+""",
+    "a squared error written as a product": """
+def data_gradient(w, points):
+    weight = Variable(w)
+    for x, y in points:
+        error = weight * x - y
+        (error * error).backward()
+    return float(weight.grad)
+""",
+}
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_data_gradient_correct_variants_pass(name):
+    assert lesson05.check_data_gradient(define(VARIANTS[name], "data_gradient"))
 
 
 def test_data_gradient_sweeping_something_else_is_rejected():

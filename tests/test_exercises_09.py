@@ -315,6 +315,29 @@ def sweep(output):  # copy the graph into adlearn's Variables and let adlearn sw
         leaf.grad += copies[id(leaf)].grad
 """
 
+GRAPHLIB_SWEEP = """
+import graphlib
+def sweep(output):
+    ts, stack, seen, nodes = graphlib.TopologicalSorter(), [output], {id(output)}, {}
+    nodes[id(output)] = output
+    while stack:
+        n = stack.pop()
+        ins = [m for m in n.inputs if isinstance(m, Reverse)]
+        ts.add(id(n), *[id(m) for m in ins])
+        for m in ins:
+            if id(m) not in seen:
+                seen.add(id(m)); nodes[id(m)] = m; stack.append(m)
+    order = [nodes[k] for k in ts.static_order()]
+    for n in order:
+        if n.inputs:
+            n.grad = 0.0
+    output.grad += 1.0
+    for n in reversed(order):
+        for m, p in zip(n.inputs, n.partials):
+            if isinstance(m, Reverse):
+                m.grad += p * n.grad
+"""
+
 WRONG = [  # exercise, a typical wrong answer or shortcut, the message
     ("09.1", FROM_ADLEARNS_TABLE, "rule table is switched off"),
     ("09.1", PARTIALS_BY_ADLEARN, r"derivative\(\) is switched off"),
@@ -421,6 +444,7 @@ WRONG = [  # exercise, a typical wrong answer or shortcut, the message
         "each should be used once",
     ),
     ("09.3", "def sweep(output):\n    topological_order(output)", "switched off"),
+    ("09.3", GRAPHLIB_SWEEP, r"(?s)TopologicalSorter\(\) is switched off.*your own explicit stack"),
     ("09.3", "import adlearn\n" + MIRRORED_SWEEP, r"Variable\(\) is switched off"),
     (
         "09.4",

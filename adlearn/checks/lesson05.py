@@ -215,13 +215,21 @@ def backward_replaced(wrap: Callable[[Callable[..., Any]], Callable[..., Any]]) 
 
 @contextmanager
 def _recording_backward() -> Iterator[list[tuple[float, list[Variable]]]]:
-    """Record each backward() while inside: the output's value and the graph's inputs."""
+    """Record each backward() while inside: the output's value and the graph's inputs.
+
+    Right after the first sweep, every input's .grad is doubled (exact in floating
+    point): a .grad that keeps adding up then ends one first share above the plain sum,
+    and a number computed beside the sweeps (a closed form) does not follow.
+    """
     sweeps: list[tuple[float, list[Variable]]] = []
 
     def recording(original: Callable[..., Any]) -> Callable[..., Any]:
         def recorded(self: Variable) -> Any:
             result = original(self)
             leaves = [n for n in topological_order(self) if n.primitive is None]
+            if not sweeps:  # the probe: what is returned must be what the sweeps left
+                for leaf in leaves:
+                    leaf.grad = 2 * leaf.grad
             sweeps.append((float(self.value), leaves))
             return result
 
@@ -274,7 +282,6 @@ def check_data_gradient(data_gradient: Callable[..., Any]) -> str:
                 "(zero_grad(), or a new Variable each time). Let every backward() add "
                 "into the same .grad"
             )
-        _agree(got, want, 1e-12, f"data_gradient({w:.3g}, <{len(points)} points>)")
         if len(sweeps) != len(points):
             raise Wrong(
                 f"with {len(points)} data points your code called backward() {len(sweeps)} "
@@ -287,6 +294,24 @@ def check_data_gradient(data_gradient: Callable[..., Any]) -> str:
                 "each backward() should sweep one data point's squared error (w x - y)**2, "
                 f"but the values your sweeps started from were {[f'{v:.4g}' for v in swept]}"
             )
+        # The first sweep's share was doubled on w's .grad: its point is the one whose
+        # squared error that sweep started from.
+        firsts = [2 * (w * x - y) * x for x, y in points
+                  if math.isclose((w * x - y) ** 2, sweeps[0][0], rel_tol=1e-12, abs_tol=1e-14)]
+        probed = [want + share for share in firsts]
+        if plain and math.isclose(number, want, rel_tol=1e-12) and not any(
+            math.isclose(number, p, rel_tol=1e-12) for p in probed
+        ):
+            raise Wrong(
+                f"data_gradient({w:.3g}, <{len(points)} points>) returned {number!r}, the "
+                "plain sum of the points' shares, but the check doubled w's .grad right "
+                "after your first backward(), so the .grad your sweeps left is one first "
+                "share more. The number you return was not read from that .grad (a formula "
+                "beside the backward() calls is not the accumulation)"
+            )
+        expected = min(probed, key=lambda p: abs(p - number)) if plain and probed else want
+        _agree(got, expected, 1e-12, f"data_gradient({w:.3g}, <{len(points)} points>), with "
+               "the first sweep's share doubled by the check,")
         shared = [leaf for leaf in sweeps[0][1] if leaf.value == w]
         shared = [leaf for leaf in shared if all(any(leaf is n for n in ns) for _, ns in sweeps)]
         if not shared:
@@ -301,5 +326,6 @@ def check_data_gradient(data_gradient: Callable[..., Any]) -> str:
             )
     return (
         "the gradient is right on three data sets you had not seen, with exactly one "
-        "backward() per data point."
+        "backward() per data point, and it is the .grad those sweeps left (the check "
+        "doubled it after the first sweep, and your answer followed)."
     )

@@ -15,6 +15,7 @@ expects the result to follow.
 
 from __future__ import annotations
 
+import graphlib
 import math
 import numbers
 import random
@@ -612,8 +613,10 @@ def _count_node_partials(output: Any) -> list[_CountedPartial]:
         "            if isinstance(x, Reverse):\n"
         "                x.grad += partial * node.grad",
     ),
-    forbid=(*ALL_SHORTCUTS, adlearn.topological_order),
-    why="Your reverse mode reads your table and sweeps with your own order.",
+    forbid=(*ALL_SHORTCUTS, adlearn.topological_order, graphlib.TopologicalSorter),
+    why="Your reverse mode reads your table and sweeps in an order your own explicit "
+    "stack makes (as in exercise 04.3): a ready-made sorter, adlearn's or Python's "
+    "graphlib, would write that order for you.",
 )
 def check_reverse(reverse_apply: Callable[..., Any], Reverse: Any, table: dict[str, Any]) -> str:
     _needs_table(table, lambda: reverse_apply("add", Reverse(1.0), 2.0))
