@@ -585,6 +585,77 @@ def launch_angle(target):
     return a1
 """
 
+SECANT_ON_FORWARD_VALUES = """
+def launch_angle(target):
+    d=lambda a: flight_distance(Forward(a,0.0,new_tag())).value - target
+    a0,a1=20.0,20.5; f0=d(a0)
+    while True:
+        f1=d(a1)
+        if abs(f1)<1e-10: return a1
+        a0,a1,f0 = a1, a1 - f1*(a1-a0)/(f1-f0), f1
+"""  # the final learner run's shortcut, as typed
+
+SECANT_WITH_SEEDED_TANGENTS = """
+def launch_angle(target):
+    d = lambda a: flight_distance(Forward(a, 1.0, new_tag())).value - target
+    a0, a1 = 20.0, 20.5
+    f0 = d(a0)
+    while True:
+        f1 = d(a1)
+        if abs(f1) < 1e-10:
+            return a1
+        a0, a1, f0 = a1, a1 - f1 * (a1 - a0) / (f1 - f0), f1
+"""
+
+FORWARD_SLOPE_KEPT = """
+def launch_angle(target):
+    angle = 20.0
+    slope = flight_distance(Forward(angle, 1.0, new_tag())).tangent
+    for _ in range(200):
+        d = flight_distance(Forward(angle, 1.0, new_tag()))
+        if abs(d.value - target) < 1e-10:
+            return angle
+        angle -= (d.value - target) / slope
+"""
+
+NEWTON_VARIANTS = {
+    "a while loop, the step written with the miss as a Forward number": """
+def launch_angle(target):
+    angle = 20.0
+    while True:
+        d = flight_distance(Forward(angle, 1.0, new_tag())) - target
+        if abs(d.value) < 1e-10:
+            return float(angle)
+        angle -= d.value / d.tangent
+""",
+    "a seed of 2 and the slope divided by it, and a stop on the step's size": """
+def launch_angle(target):
+    angle, step = 20.0, 1.0
+    while abs(step) > 1e-13:
+        d = flight_distance(Forward(angle, 2.0, new_tag()))
+        step = (d.value - target) / (d.tangent / 2.0)
+        angle = angle - step
+    return angle
+""",
+    "two runs per step at the same angle, one for the miss and one for the slope": """
+def launch_angle(target):
+    angle = 20.0
+    for _ in range(50):
+        miss = flight_distance(Forward(angle, 1.0, new_tag())).value - target
+        if abs(miss) < 1e-10:
+            return angle
+        slope = flight_distance(Forward(angle, 1.0, new_tag())).tangent
+        angle = angle - miss / slope
+""",
+}
+
+
+@pytest.mark.parametrize("name", sorted(NEWTON_VARIANTS))
+def test_launch_angle_correct_newton_variants_pass(lesson, name):
+    ns = solved(lesson, NEWTON_VARIANTS[name])
+    assert checks(ns)["09.4"]()
+
+
 RETURNS_A_FORWARD = """
 def launch_angle(target):
     angle = 20.0
@@ -676,6 +747,9 @@ REVIEWED = [  # exercise, the reviewer's attempt, what the message must say
     ("09.4", ONE_FORWARD_SLOPE_THEN_CHORDS, "ran flight_distance on the plain number 20.0"),
     ("09.4", SECANT, "ran flight_distance on the plain number 20.0"),
     ("09.4", RETURNS_A_FORWARD, "return the angle itself, a plain float"),
+    ("09.4", SECANT_ON_FORWARD_VALUES, r"(?s)had tangent 0.*secant method.*Where to look"),
+    ("09.4", SECANT_WITH_SEEDED_TANGENTS, r"(?s)Newton's step with the slope.*Where to look"),
+    ("09.4", FORWARD_SLOPE_KEPT, r"(?s)Newton's step with the slope.*Where to look"),
     (
         "09.1",
         FILL_TABLE.replace("p * x ** (p - 1)", "p * math.pow(x, p - 1)"),
