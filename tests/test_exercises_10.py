@@ -462,10 +462,11 @@ def matmul(a, b):
 import torch
 def softmax_cross_entropy(logits, labels):
     z=torch.tensor(logits.value,requires_grad=True)
-    L=torch.nn.functional.cross_entropy(z, torch.tensor(np.asarray(labels),dtype=torch.long)); L.backward()
+    L=torch.nn.functional.cross_entropy(z, torch.tensor(np.asarray(labels),dtype=torch.long))
+    L.backward()
     g=z.grad.numpy().copy()
     return Node(np.asarray(L.item()),(logits,),(lambda G: G*g,),op='sce')
-""",  # the final learner run's shortcut, as typed
+""",  # the final learner run's shortcut, as typed (one line split in two)
     ),
 ]
 
