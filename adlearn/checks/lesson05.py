@@ -7,17 +7,18 @@ where it matters, and says what passed or what is wrong.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from fractions import Fraction
 from typing import Any
 
-from ..core import topological_order
+from ..core import RULES, topological_order
 from ..derivatives import derivative, gradient
 from ..dual import Dual
 from ..rules import relu
 from ..variable import Variable
-from .exercise import Wrong, exercise, unseen_points
+from .exercise import ShortcutUsed, Wrong, exercise, unseen_points
 
 
 def _number(answer: Any, what: str) -> float:
@@ -165,6 +166,76 @@ def _expm1_points() -> list[float]:
     return named + spread + unseen_points("05.3 wide", 6, -4.0, 4.0)
 
 
+_EXPM1_REFUSED = (
+    "your code called {name} while exercise 05.3 was checked (a rule of your own made "
+    "with define_primitive counts too), and it is switched off here. The exercise asks "
+    "you to make (exp(x) - 1)/x right near 0 yourself, from operations that work on Duals "
+    "and Variables: a library's expm1 would do the hard half for you"
+)
+
+
+@contextmanager
+def _no_expm1(expm1_over_x: Any) -> Iterator[None]:
+    """While inside, math.expm1 and NumPy's expm1 refuse to work, however the learner's
+    code reaches them by name: as ``math.expm1`` (the module's attribute), or under a
+    name of their own in the notebook, in the answer's module, or in the module of a rule
+    they made with define_primitive. On leaving, a refusal raises `Wrong` (even if the
+    learner's code caught it), so the message carries the exercise's nudge.
+
+    A builtin function has no code to swap (as `forbid=` does for adlearn's own), so
+    this works on names; numpy is only switched off if it is already imported.
+    """
+    refused: list[str] = []
+    targets: list[tuple[Any, str]] = [(math.expm1, "math.expm1")]
+    modules: list[Any] = [math]
+    numpy = sys.modules.get("numpy")
+    if numpy is not None and getattr(numpy, "expm1", None) is not None:
+        targets.append((numpy.expm1, "numpy.expm1"))
+        modules.append(numpy)
+    namespaces = [vars(module) for module in modules]
+    for namespace in (getattr(expm1_over_x, "__globals__", None),
+                      vars(sys.modules["__main__"])):
+        if isinstance(namespace, dict):
+            namespaces.append(namespace)
+    for row in list(RULES.values()):  # the modules of the learner's own rules
+        for part in vars(row).values() if hasattr(row, "__dict__") else ():
+            namespace = getattr(part, "__globals__", None)
+            if isinstance(namespace, dict) and not namespace.get("__name__", "").startswith(
+                "adlearn"
+            ):
+                namespaces.append(namespace)
+
+    def refusing(name: str) -> Callable[..., Any]:
+        def refuse(*args: Any, **kwargs: Any) -> Any:
+            refused.append(name)
+            raise ShortcutUsed(_EXPM1_REFUSED.format(name=name))
+
+        return refuse
+
+    replaced: list[tuple[dict[str, Any], str, Any]] = []
+    seen: set[int] = set()
+    for namespace in namespaces:
+        if id(namespace) in seen:
+            continue
+        seen.add(id(namespace))
+        for key, value in list(namespace.items()):
+            for target, name in targets:
+                if value is target:
+                    replaced.append((namespace, key, value))
+                    namespace[key] = refusing(name)
+    try:
+        yield
+    except Exception:
+        if refused:
+            raise Wrong(_EXPM1_REFUSED.format(name=refused[0])) from None
+        raise
+    finally:
+        for namespace, key, value in reversed(replaced):
+            namespace[key] = value
+    if refused:
+        raise Wrong(_EXPM1_REFUSED.format(name=refused[0]))
+
+
 @exercise(
     "05.3",
     "(exp(x) - 1)/x with a derivative that is right near 0",
@@ -189,9 +260,12 @@ def check_expm1_over_x(expm1_over_x: Callable[..., Any]) -> str:
     points = _expm1_points()
     for x in points:
         value, slope = _series_reference(x)
-        _agree(expm1_over_x(x), value, VALUE_DIGITS, f"expm1_over_x({x:.3g})")
-        _agree(derivative(expm1_over_x, x), slope, SLOPE_DIGITS, f"its derivative at {x:.3g}")
-        reverse = gradient(expm1_over_x, [x])[0]
+        with _no_expm1(expm1_over_x):
+            got = expm1_over_x(x)
+            forward = derivative(expm1_over_x, x)
+            reverse = gradient(expm1_over_x, [x])[0]
+        _agree(got, value, VALUE_DIGITS, f"expm1_over_x({x:.3g})")
+        _agree(forward, slope, SLOPE_DIGITS, f"its derivative at {x:.3g}")
         _agree(reverse, slope, SLOPE_DIGITS, f"its derivative at {x:.3g} in reverse mode")
     return (
         f"value to 12 digits and derivative to 9 digits, in both modes, at {len(points)} "
