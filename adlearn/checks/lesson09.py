@@ -904,7 +904,7 @@ def _flights_on_forward_only(
         result = original(angle, *args, **kwargs)
         parts = (_real_part(angle, "value"), _real_part(angle, "tangent"),
                  _real_part(result, "value"), _real_part(result, "tangent"))
-        if flights is not None and not args and not kwargs and None not in parts:
+        if flights is not None and None not in parts:
             flights.append(parts)  # type: ignore[arg-type]
         return result
 
