@@ -262,8 +262,45 @@ def test_data_gradient_real_sweeps_but_a_closed_form_returned_is_rejected():
             ((weight * x - y) ** 2).backward()
         return sum(2 * (w * x - y) * x for x, y in points) * (1 + 1e-15)
 
-    with pytest.raises(CheckFailed, match="not the .grad your backward"):
+    with pytest.raises(CheckFailed, match="not the .grad your backward|not read from that .grad"):
         lesson05.check_data_gradient(sweeps_then_formula)
+
+
+def test_data_gradient_the_final_learners_closed_form_beside_real_sweeps_is_rejected():
+    def data_gradient(w, points):  # as the final learner run wrote it
+        W = Variable(w)
+        for x, y in points:
+            ((W * x - y) ** 2).backward()
+        return sum(2 * (w * x - y) * x for x, y in points)
+
+    with pytest.raises(CheckFailed, match=r"(?s)doubled w's .grad right after your first "
+                       r"backward\(\).*not read from that .grad.*Where to look: .*"
+                       r'run hint\("05.4"\)'):
+        lesson05.check_data_gradient(data_gradient)
+
+
+VARIANTS = {
+    "the points in reverse order": """
+def data_gradient(w, points):
+    weight = Variable(w)
+    for x, y in reversed(points):
+        (((y - weight * x)) ** 2).backward()
+    return weight.grad
+""",
+    "a squared error written as a product": """
+def data_gradient(w, points):
+    weight = Variable(w)
+    for x, y in points:
+        error = weight * x - y
+        (error * error).backward()
+    return float(weight.grad)
+""",
+}
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_data_gradient_correct_variants_pass(name):
+    assert lesson05.check_data_gradient(define(VARIANTS[name], "data_gradient"))
 
 
 def test_data_gradient_sweeping_something_else_is_rejected():
@@ -292,3 +329,59 @@ def test_three_hints_and_the_first_two_hold_no_code(check):
     for text in hints[:2]:
         assert "\n" not in text and " = " not in text and "**" not in text  # no code
         assert "lambda" not in text and "def " not in text.replace("undef", "")
+
+
+# --- 05.3: a library's expm1 is switched off, inside a rule of one's own too -----------
+
+EXPM1_BY_A_PRIMITIVE = """
+import math
+from adlearn import define_primitive, remove_primitive
+def _b(x):
+    while hasattr(x,'value'): x=x.value
+    return x
+def _p(x, out):
+    if abs(_b(x))>1e-3: return ((x*exp(x)-(exp(x)-1))/(x*x),)
+    return (0.5 + x/3 + x*x/8 + x**3/30 + x**4/144 + x**5/840,)
+_prim = define_primitive('e1x', value=lambda x: math.expm1(x)/x if x!=0 else 1.0,
+                         partials=_p, check=False)
+def expm1_over_x(x): return _prim(x)
+"""  # the final learner run's shortcut, as typed (one line wrapped)
+
+
+@pytest.mark.parametrize(
+    "source, name",
+    [
+        (EXPM1_BY_A_PRIMITIVE, "math.expm1"),
+        (EXPM1_BY_A_PRIMITIVE.replace("import math\n", "import math\nfrom math import expm1\n")
+         .replace("math.expm1(x)", "expm1(x)"), "math.expm1"),
+        (EXPM1_BY_A_PRIMITIVE.replace("import math\n", "import math\nimport numpy as np\n")
+         .replace("math.expm1(x)/x", "float(np.expm1(x))/x"), "numpy.expm1"),
+    ],
+)
+def test_expm1_a_librarys_expm1_inside_a_rule_of_ones_own_is_refused(source, name):
+    namespace = {"exp": exp}
+    exec(textwrap.dedent(source), namespace)
+    try:
+        with pytest.raises(CheckFailed, match=rf"(?s)your code called {name} while exercise "
+                           r"05.3 was checked.*Where to look: .*run hint\(\"05.3\"\)"):
+            lesson05.check_expm1_over_x(namespace["expm1_over_x"])
+        import math
+
+        assert math.expm1(1e-10) == pytest.approx(1e-10)  # on again afterwards
+    finally:
+        adlearn.remove_primitive("e1x")
+
+
+def test_expm1_a_rule_of_ones_own_without_a_librarys_expm1_passes():
+    """define_primitive is a fair way (the lesson says so): value and partial both stable."""
+    source = EXPM1_BY_A_PRIMITIVE.replace(
+        "value=lambda x: math.expm1(x)/x if x!=0 else 1.0",
+        "value=lambda x: (math.exp(x) - 1) / x if abs(x) > 1e-3 else "
+        "1 + x/2 + x*x/6 + x**3/24 + x**4/120 + x**5/720",
+    )
+    namespace = {"exp": exp}
+    exec(textwrap.dedent(source), namespace)
+    try:
+        assert lesson05.check_expm1_over_x(namespace["expm1_over_x"])
+    finally:
+        adlearn.remove_primitive("e1x")

@@ -7,6 +7,7 @@ network and its loss, built here the same way.
 
 import math
 import random
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -477,3 +478,138 @@ def test_rate_many_the_library_hessian_is_switched_off():
 
     with pytest.raises(CheckFailed, match=r"hessian\(\) is switched off"):
         lesson06.check_largest_stable_rate_many(shortcut)
+
+
+# --- 06.3: a framework's autodiff does not count as by hand ----------------------------
+
+JAX_HAND_GRADIENT = """
+import jax, jax.numpy as jnp; jax.config.update("jax_enable_x64", True)
+def _jloss(p):
+    h=HIDDEN; tot=0.0
+    for (x1,x2),y in zip(train_points,train_labels):
+        z=p[4*h]
+        for j in range(h): z = z + p[3*h+j]*jnp.tanh(p[2*j]*x1+p[2*j+1]*x2+p[2*h+j])
+        tot = tot + jnp.logaddexp(0.0, z) - y*z
+    return tot/len(train_points)
+def hand_gradient(params):
+    return [float(g) for g in jax.grad(_jloss)(jnp.asarray(params, dtype=jnp.float64))]
+"""  # the final learner run's shortcut, as typed
+
+TORCH_HAND_GRADIENT = """
+import torch
+def hand_gradient(params):
+    p = torch.tensor([float(v) for v in params], dtype=torch.float64, requires_grad=True)
+    h, total = HIDDEN, 0.0
+    for (x1, x2), y in zip(train_points, train_labels):
+        z = p[4 * h] + sum(p[3 * h + j] * torch.tanh(p[2 * j] * x1 + p[2 * j + 1] * x2
+                                                      + p[2 * h + j]) for j in range(h))
+        total = total + torch.nn.functional.softplus(z) - y * z
+    (total / len(train_points)).backward()
+    return p.grad.tolist()
+"""
+
+
+def framework_define(source):
+    namespace = {"math": math, "train_points": train_points, "train_labels": train_labels,
+                 "HIDDEN": (SIZE - 1) // 4}
+    exec(textwrap.dedent(source), namespace)
+    return namespace["hand_gradient"]
+
+
+@pytest.mark.parametrize(
+    "library, source, said",
+    [
+        ("jax", JAX_HAND_GRADIENT, "JAX's automatic differentiation"),
+        ("torch", TORCH_HAND_GRADIENT, "PyTorch's automatic differentiation"),
+        ("jax", JAX_HAND_GRADIENT.replace("jax.grad(_jloss)", "jax.jit(jax.grad(_jloss))"),
+         "JAX's automatic differentiation"),
+        ("torch", TORCH_HAND_GRADIENT.replace(
+            "    (total / len(train_points)).backward()\n    return p.grad.tolist()",
+            "    return [float(g) for g in torch.autograd.grad(total / len(train_points), p)[0]]"),
+         "PyTorch's automatic differentiation"),
+    ],
+)
+def test_hand_gradient_a_frameworks_autodiff_is_switched_off(library, source, said):
+    pytest.importorskip(library)
+    shortcut = framework_define(source)
+    params = [0.3 * math.sin(i + 1) for i in range(SIZE)]
+    by_hand = define(HAND_GRADIENT, "hand_gradient")(params)
+    assert np.allclose(shortcut(params), by_hand, rtol=1e-12)  # a real answer outside
+    with pytest.raises(CheckFailed, match=rf"(?s){said} .*is switched off while it is "
+                       r"checked.*Where to look: .*run hint\("):
+        lesson06.check_hand_gradient(shortcut, mean_loss, SIZE)
+    assert np.allclose(shortcut(params), by_hand, rtol=1e-12)  # and on again afterwards
+
+
+def test_hand_gradient_a_gradient_compiled_before_the_check_is_refused_too():
+    pytest.importorskip("jax")
+    namespace = {"math": math, "train_points": train_points, "train_labels": train_labels,
+                 "HIDDEN": (SIZE - 1) // 4}
+    exec(textwrap.dedent(JAX_HAND_GRADIENT.replace(
+        "def hand_gradient(params):\n    return [float(g) for g in jax.grad(_jloss)(",
+        "_compiled = jax.jit(jax.grad(_jloss))\n"
+        "def hand_gradient(params):\n    return [float(g) for g in _compiled(")), namespace)
+    namespace["hand_gradient"]([0.1] * SIZE)  # compiled and cached for this shape
+    with pytest.raises(CheckFailed, match="JAX's automatic differentiation"):
+        lesson06.check_hand_gradient(namespace["hand_gradient"], mean_loss, SIZE)
+
+
+INSIDE = """
+import math, sys
+from adlearn.checks import lesson06
+from adlearn import exp, log, relu, tanh
+import random
+rng = random.Random(6)
+train_points = [(rng.uniform(-2, 2), rng.uniform(-2, 2)) for _ in range(12)]
+train_labels = [1 if math.hypot(*q) < 1.2 else 0 for q in train_points]
+HIDDEN = 2
+def mean_loss(params):
+    h, total = HIDDEN, 0.0
+    for (x1, x2), y in zip(train_points, train_labels):
+        z = params[4 * h]
+        for j in range(h):
+            z = z + params[3 * h + j] * tanh(params[2 * j] * x1 + params[2 * j + 1] * x2
+                                             + params[2 * h + j])
+        total = total + relu(z) + log(1 + exp(-abs(z))) - y * z
+    return total / len(train_points)
+SOURCE
+assert "torch" not in sys.modules and "jax" not in sys.modules  # the check imported neither
+result = lesson06.check_hand_gradient(hand_gradient, mean_loss, 9)
+"""
+
+
+def test_hand_gradient_a_framework_imported_inside_the_answer_is_refused():
+    """The check imports no library; its second set of weights finds the learner's import."""
+    pytest.importorskip("torch")
+    source = TORCH_HAND_GRADIENT.replace("import torch\n", "").replace(
+        "def hand_gradient(params):\n", "def hand_gradient(params):\n    import torch\n")
+    script = INSIDE.replace("SOURCE", textwrap.dedent(source))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300)
+    assert "PyTorch's automatic differentiation" in done.stderr, done.stderr[-2000:]
+    assert "CheckFailed" in done.stderr
+
+
+def test_hand_gradient_passes_with_both_frameworks_imported():
+    pytest.importorskip("jax")
+    pytest.importorskip("torch")
+    import jax  # noqa: F401
+    import torch  # noqa: F401
+
+    assert lesson06.check_hand_gradient(define(HAND_GRADIENT, "hand_gradient"), mean_loss, SIZE)
+
+
+def test_hand_gradient_a_frameworks_autodiff_is_refused_when_graded_too():
+    """Graded in a fresh process (adlearn.checks.isolated), where no function's code may
+    be changed: the switch works on module attributes, so it works there as well."""
+    pytest.importorskip("jax")
+    from adlearn.checks.isolated import grade_cells
+
+    setup = INSIDE.split("SOURCE")[0]
+    check = ("check", "lesson06.check_hand_gradient(hand_gradient, mean_loss, 9)")
+    graded = grade_cells([("code", setup), ("code", textwrap.dedent(JAX_HAND_GRADIENT)), check])
+    assert not graded[0]["passed"] and graded[0]["done"]
+    assert "JAX's automatic differentiation" in graded[0]["message"]
+    assert 'run hint("06.3")' in graded[0]["message"]
+    graded = grade_cells([("code", setup), ("code", textwrap.dedent(HAND_GRADIENT)), check])
+    assert graded[0]["passed"], graded[0]["message"]

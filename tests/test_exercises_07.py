@@ -342,3 +342,16 @@ def test_one_shared_fresh_tag_is_accepted_in_07_2(notebook):
     )
     result = run(lesson07.check_nested_derivative, notebook(source), EXERCISES["07.2"][2])
     assert result, repr(result)
+
+
+def test_tags_made_once_per_call_before_the_loop_are_accepted_in_07_4(notebook):
+    """Tags made inside newton_minimum, before its loop, are newer than any derivative it
+    runs inside, so they are right (the final learner run); only tags made outside the
+    function, before the check's derivative began, are too old (WRONG above)."""
+    source = NEWTON.replace(
+        "    for _ in range(steps):\n        t1 = new_tag()\n        t2 = new_tag()\n",
+        "    t1, t2 = new_tag(), new_tag()\n    for _ in range(steps):\n",
+    )
+    assert "t1, t2 = new_tag(), new_tag()\n    for" in source
+    result = run(lesson07.check_newton_one_pass, notebook(source), ["newton_minimum"])
+    assert result, repr(result)

@@ -315,6 +315,29 @@ def sweep(output):  # copy the graph into adlearn's Variables and let adlearn sw
         leaf.grad += copies[id(leaf)].grad
 """
 
+GRAPHLIB_SWEEP = """
+import graphlib
+def sweep(output):
+    ts, stack, seen, nodes = graphlib.TopologicalSorter(), [output], {id(output)}, {}
+    nodes[id(output)] = output
+    while stack:
+        n = stack.pop()
+        ins = [m for m in n.inputs if isinstance(m, Reverse)]
+        ts.add(id(n), *[id(m) for m in ins])
+        for m in ins:
+            if id(m) not in seen:
+                seen.add(id(m)); nodes[id(m)] = m; stack.append(m)
+    order = [nodes[k] for k in ts.static_order()]
+    for n in order:
+        if n.inputs:
+            n.grad = 0.0
+    output.grad += 1.0
+    for n in reversed(order):
+        for m, p in zip(n.inputs, n.partials):
+            if isinstance(m, Reverse):
+                m.grad += p * n.grad
+"""
+
 WRONG = [  # exercise, a typical wrong answer or shortcut, the message
     ("09.1", FROM_ADLEARNS_TABLE, "rule table is switched off"),
     ("09.1", PARTIALS_BY_ADLEARN, r"derivative\(\) is switched off"),
@@ -421,6 +444,7 @@ WRONG = [  # exercise, a typical wrong answer or shortcut, the message
         "each should be used once",
     ),
     ("09.3", "def sweep(output):\n    topological_order(output)", "switched off"),
+    ("09.3", GRAPHLIB_SWEEP, r"(?s)TopologicalSorter\(\) is switched off.*your own explicit stack"),
     ("09.3", "import adlearn\n" + MIRRORED_SWEEP, r"Variable\(\) is switched off"),
     (
         "09.4",
@@ -561,6 +585,77 @@ def launch_angle(target):
     return a1
 """
 
+SECANT_ON_FORWARD_VALUES = """
+def launch_angle(target):
+    d=lambda a: flight_distance(Forward(a,0.0,new_tag())).value - target
+    a0,a1=20.0,20.5; f0=d(a0)
+    while True:
+        f1=d(a1)
+        if abs(f1)<1e-10: return a1
+        a0,a1,f0 = a1, a1 - f1*(a1-a0)/(f1-f0), f1
+"""  # the final learner run's shortcut, as typed
+
+SECANT_WITH_SEEDED_TANGENTS = """
+def launch_angle(target):
+    d = lambda a: flight_distance(Forward(a, 1.0, new_tag())).value - target
+    a0, a1 = 20.0, 20.5
+    f0 = d(a0)
+    while True:
+        f1 = d(a1)
+        if abs(f1) < 1e-10:
+            return a1
+        a0, a1, f0 = a1, a1 - f1 * (a1 - a0) / (f1 - f0), f1
+"""
+
+FORWARD_SLOPE_KEPT = """
+def launch_angle(target):
+    angle = 20.0
+    slope = flight_distance(Forward(angle, 1.0, new_tag())).tangent
+    for _ in range(200):
+        d = flight_distance(Forward(angle, 1.0, new_tag()))
+        if abs(d.value - target) < 1e-10:
+            return angle
+        angle -= (d.value - target) / slope
+"""
+
+NEWTON_VARIANTS = {
+    "a while loop, the step written with the miss as a Forward number": """
+def launch_angle(target):
+    angle = 20.0
+    while True:
+        d = flight_distance(Forward(angle, 1.0, new_tag())) - target
+        if abs(d.value) < 1e-10:
+            return float(angle)
+        angle -= d.value / d.tangent
+""",
+    "a seed of 2 and the slope divided by it, and a stop on the step's size": """
+def launch_angle(target):
+    angle, step = 20.0, 1.0
+    while abs(step) > 1e-13:
+        d = flight_distance(Forward(angle, 2.0, new_tag()))
+        step = (d.value - target) / (d.tangent / 2.0)
+        angle = angle - step
+    return angle
+""",
+    "two runs per step at the same angle, one for the miss and one for the slope": """
+def launch_angle(target):
+    angle = 20.0
+    for _ in range(50):
+        miss = flight_distance(Forward(angle, 1.0, new_tag())).value - target
+        if abs(miss) < 1e-10:
+            return angle
+        slope = flight_distance(Forward(angle, 1.0, new_tag())).tangent
+        angle = angle - miss / slope
+""",
+}
+
+
+@pytest.mark.parametrize("name", sorted(NEWTON_VARIANTS))
+def test_launch_angle_correct_newton_variants_pass(lesson, name):
+    ns = solved(lesson, NEWTON_VARIANTS[name])
+    assert checks(ns)["09.4"]()
+
+
 RETURNS_A_FORWARD = """
 def launch_angle(target):
     angle = 20.0
@@ -652,6 +747,9 @@ REVIEWED = [  # exercise, the reviewer's attempt, what the message must say
     ("09.4", ONE_FORWARD_SLOPE_THEN_CHORDS, "ran flight_distance on the plain number 20.0"),
     ("09.4", SECANT, "ran flight_distance on the plain number 20.0"),
     ("09.4", RETURNS_A_FORWARD, "return the angle itself, a plain float"),
+    ("09.4", SECANT_ON_FORWARD_VALUES, r"(?s)had tangent 0.*secant method.*Where to look"),
+    ("09.4", SECANT_WITH_SEEDED_TANGENTS, r"(?s)Newton's step with the slope.*Where to look"),
+    ("09.4", FORWARD_SLOPE_KEPT, r"(?s)Newton's step with the slope.*Where to look"),
     (
         "09.1",
         FILL_TABLE.replace("p * x ** (p - 1)", "p * math.pow(x, p - 1)"),

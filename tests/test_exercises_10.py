@@ -424,3 +424,68 @@ def test_a_patched_tensor_cannot_become_the_reference(lesson):
     finally:
         adlearn.tensor.ARRAY_RULES.clear()
         adlearn.tensor.ARRAY_RULES.update(rows)
+
+
+# --- a framework's VJP is switched off too (the final learner run, item 7) --------------
+
+FRAMEWORK_VJPS = [
+    (
+        "10.1",
+        "jax",
+        """
+import jax, jax.numpy as jnp
+jax.config.update("jax_enable_x64", True)
+def tanh(x):
+    y, back = jax.vjp(jnp.tanh, jnp.asarray(x.value))
+    return Node(np.asarray(y), (x,), (lambda g: np.asarray(back(jnp.asarray(g))[0]),), "tanh")
+""",
+    ),
+    (
+        "10.2",
+        "torch",
+        """
+import torch
+def matmul(a, b):
+    A = torch.tensor(a.value, requires_grad=True)
+    B = torch.tensor(b.value, requires_grad=True)
+    C = A @ B
+    def back(g, which):
+        ga, gb = torch.autograd.grad(C, (A, B), torch.tensor(g), retain_graph=True)
+        return (ga if which == 0 else gb).numpy()
+    return Node(C.detach().numpy(), (a, b), (lambda g: back(g, 0), lambda g: back(g, 1)), "@")
+""",
+    ),
+    (
+        "10.4",
+        "torch",
+        """
+import torch
+def softmax_cross_entropy(logits, labels):
+    z=torch.tensor(logits.value,requires_grad=True)
+    L=torch.nn.functional.cross_entropy(z, torch.tensor(np.asarray(labels),dtype=torch.long))
+    L.backward()
+    g=z.grad.numpy().copy()
+    return Node(np.asarray(L.item()),(logits,),(lambda G: G*g,),op='sce')
+""",  # the final learner run's shortcut, as typed (one line split in two)
+    ),
+]
+
+
+@pytest.mark.parametrize("key, library, source", FRAMEWORK_VJPS)
+def test_a_frameworks_vjp_is_switched_off(lesson, key, library, source):
+    pytest.importorskip(library)
+    ns = lesson(*SOLVED, source)
+    with pytest.raises(CheckFailed, match=r"(?s)automatic differentiation .*is switched off "
+                       r"while it is checked.*Where to look: .*run hint\(" + f'"{key}"'):
+        checks(ns)[key]()
+
+
+def test_the_worked_solutions_pass_with_both_frameworks_imported(lesson):
+    pytest.importorskip("jax")
+    pytest.importorskip("torch")
+    import jax  # noqa: F401
+    import torch  # noqa: F401
+
+    ns = lesson(*SOLVED)
+    for key in SAID:
+        assert checks(ns)[key]()

@@ -12,6 +12,7 @@ value leaves a tame range, or a domain, is drawn again.
 from __future__ import annotations
 
 import functools
+import graphlib
 import math
 import random
 import sys
@@ -426,8 +427,11 @@ def expect_exact_and_deep(make: Callable[[float], Any]) -> None:
         "            for x, partial in node.inputs:\n"
         "                x.grad += partial * node.grad",
     ),
-    forbid=(adlearn.topological_order, adlearn.Variable, adlearn.gradient),
-    why="Write the topological order and the sweep yourself.",
+    forbid=(adlearn.topological_order, graphlib.TopologicalSorter, adlearn.Variable,
+            adlearn.gradient),
+    why="The exercise is to write the order yourself, with the explicit stack of the "
+    "section (a node goes in the list once all its inputs are there), and then the sweep: "
+    "a ready-made sorter, adlearn's or Python's graphlib, would do the first half for you.",
 )
 def check_backward(cls: type) -> str:
     # 1. Every edge's partial is used exactly once, on a graph with 2**10 paths.

@@ -7,17 +7,18 @@ where it matters, and says what passed or what is wrong.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from fractions import Fraction
 from typing import Any
 
-from ..core import topological_order
+from ..core import RULES, topological_order
 from ..derivatives import derivative, gradient
 from ..dual import Dual
 from ..rules import relu
 from ..variable import Variable
-from .exercise import Wrong, exercise, unseen_points
+from .exercise import ShortcutUsed, Wrong, exercise, unseen_points
 
 
 def _number(answer: Any, what: str) -> float:
@@ -165,6 +166,76 @@ def _expm1_points() -> list[float]:
     return named + spread + unseen_points("05.3 wide", 6, -4.0, 4.0)
 
 
+_EXPM1_REFUSED = (
+    "your code called {name} while exercise 05.3 was checked (a rule of your own made "
+    "with define_primitive counts too), and it is switched off here. The exercise asks "
+    "you to make (exp(x) - 1)/x right near 0 yourself, from operations that work on Duals "
+    "and Variables: a library's expm1 would do the hard half for you"
+)
+
+
+@contextmanager
+def _no_expm1(expm1_over_x: Any) -> Iterator[None]:
+    """While inside, math.expm1 and NumPy's expm1 refuse to work, however the learner's
+    code reaches them by name: as ``math.expm1`` (the module's attribute), or under a
+    name of their own in the notebook, in the answer's module, or in the module of a rule
+    they made with define_primitive. On leaving, a refusal raises `Wrong` (even if the
+    learner's code caught it), so the message carries the exercise's nudge.
+
+    A builtin function has no code to swap (as `forbid=` does for adlearn's own), so
+    this works on names; numpy is only switched off if it is already imported.
+    """
+    refused: list[str] = []
+    targets: list[tuple[Any, str]] = [(math.expm1, "math.expm1")]
+    modules: list[Any] = [math]
+    numpy = sys.modules.get("numpy")
+    if numpy is not None and getattr(numpy, "expm1", None) is not None:
+        targets.append((numpy.expm1, "numpy.expm1"))
+        modules.append(numpy)
+    namespaces = [vars(module) for module in modules]
+    for namespace in (getattr(expm1_over_x, "__globals__", None),
+                      vars(sys.modules["__main__"])):
+        if isinstance(namespace, dict):
+            namespaces.append(namespace)
+    for row in list(RULES.values()):  # the modules of the learner's own rules
+        for part in vars(row).values() if hasattr(row, "__dict__") else ():
+            namespace = getattr(part, "__globals__", None)
+            if isinstance(namespace, dict) and not namespace.get("__name__", "").startswith(
+                "adlearn"
+            ):
+                namespaces.append(namespace)
+
+    def refusing(name: str) -> Callable[..., Any]:
+        def refuse(*args: Any, **kwargs: Any) -> Any:
+            refused.append(name)
+            raise ShortcutUsed(_EXPM1_REFUSED.format(name=name))
+
+        return refuse
+
+    replaced: list[tuple[dict[str, Any], str, Any]] = []
+    seen: set[int] = set()
+    for namespace in namespaces:
+        if id(namespace) in seen:
+            continue
+        seen.add(id(namespace))
+        for key, value in list(namespace.items()):
+            for target, name in targets:
+                if value is target:
+                    replaced.append((namespace, key, value))
+                    namespace[key] = refusing(name)
+    try:
+        yield
+    except Exception:
+        if refused:
+            raise Wrong(_EXPM1_REFUSED.format(name=refused[0])) from None
+        raise
+    finally:
+        for namespace, key, value in reversed(replaced):
+            namespace[key] = value
+    if refused:
+        raise Wrong(_EXPM1_REFUSED.format(name=refused[0]))
+
+
 @exercise(
     "05.3",
     "(exp(x) - 1)/x with a derivative that is right near 0",
@@ -189,9 +260,12 @@ def check_expm1_over_x(expm1_over_x: Callable[..., Any]) -> str:
     points = _expm1_points()
     for x in points:
         value, slope = _series_reference(x)
-        _agree(expm1_over_x(x), value, VALUE_DIGITS, f"expm1_over_x({x:.3g})")
-        _agree(derivative(expm1_over_x, x), slope, SLOPE_DIGITS, f"its derivative at {x:.3g}")
-        reverse = gradient(expm1_over_x, [x])[0]
+        with _no_expm1(expm1_over_x):
+            got = expm1_over_x(x)
+            forward = derivative(expm1_over_x, x)
+            reverse = gradient(expm1_over_x, [x])[0]
+        _agree(got, value, VALUE_DIGITS, f"expm1_over_x({x:.3g})")
+        _agree(forward, slope, SLOPE_DIGITS, f"its derivative at {x:.3g}")
         _agree(reverse, slope, SLOPE_DIGITS, f"its derivative at {x:.3g} in reverse mode")
     return (
         f"value to 12 digits and derivative to 9 digits, in both modes, at {len(points)} "
@@ -215,13 +289,21 @@ def backward_replaced(wrap: Callable[[Callable[..., Any]], Callable[..., Any]]) 
 
 @contextmanager
 def _recording_backward() -> Iterator[list[tuple[float, list[Variable]]]]:
-    """Record each backward() while inside: the output's value and the graph's inputs."""
+    """Record each backward() while inside: the output's value and the graph's inputs.
+
+    Right after the first sweep, every input's .grad is doubled (exact in floating
+    point): a .grad that keeps adding up then ends one first share above the plain sum,
+    and a number computed beside the sweeps (a closed form) does not follow.
+    """
     sweeps: list[tuple[float, list[Variable]]] = []
 
     def recording(original: Callable[..., Any]) -> Callable[..., Any]:
         def recorded(self: Variable) -> Any:
             result = original(self)
             leaves = [n for n in topological_order(self) if n.primitive is None]
+            if not sweeps:  # the probe: what is returned must be what the sweeps left
+                for leaf in leaves:
+                    leaf.grad = 2 * leaf.grad
             sweeps.append((float(self.value), leaves))
             return result
 
@@ -274,7 +356,6 @@ def check_data_gradient(data_gradient: Callable[..., Any]) -> str:
                 "(zero_grad(), or a new Variable each time). Let every backward() add "
                 "into the same .grad"
             )
-        _agree(got, want, 1e-12, f"data_gradient({w:.3g}, <{len(points)} points>)")
         if len(sweeps) != len(points):
             raise Wrong(
                 f"with {len(points)} data points your code called backward() {len(sweeps)} "
@@ -287,6 +368,24 @@ def check_data_gradient(data_gradient: Callable[..., Any]) -> str:
                 "each backward() should sweep one data point's squared error (w x - y)**2, "
                 f"but the values your sweeps started from were {[f'{v:.4g}' for v in swept]}"
             )
+        # The first sweep's share was doubled on w's .grad: its point is the one whose
+        # squared error that sweep started from.
+        firsts = [2 * (w * x - y) * x for x, y in points
+                  if math.isclose((w * x - y) ** 2, sweeps[0][0], rel_tol=1e-12, abs_tol=1e-14)]
+        probed = [want + share for share in firsts]
+        if plain and math.isclose(number, want, rel_tol=1e-12) and not any(
+            math.isclose(number, p, rel_tol=1e-12) for p in probed
+        ):
+            raise Wrong(
+                f"data_gradient({w:.3g}, <{len(points)} points>) returned {number!r}, the "
+                "plain sum of the points' shares, but the check doubled w's .grad right "
+                "after your first backward(), so the .grad your sweeps left is one first "
+                "share more. The number you return was not read from that .grad (a formula "
+                "beside the backward() calls is not the accumulation)"
+            )
+        expected = min(probed, key=lambda p: abs(p - number)) if plain and probed else want
+        _agree(got, expected, 1e-12, f"data_gradient({w:.3g}, <{len(points)} points>), with "
+               "the first sweep's share doubled by the check,")
         shared = [leaf for leaf in sweeps[0][1] if leaf.value == w]
         shared = [leaf for leaf in shared if all(any(leaf is n for n in ns) for _, ns in sweeps)]
         if not shared:
@@ -301,5 +400,6 @@ def check_data_gradient(data_gradient: Callable[..., Any]) -> str:
             )
     return (
         "the gradient is right on three data sets you had not seen, with exactly one "
-        "backward() per data point."
+        "backward() per data point, and it is the .grad those sweeps left (the check "
+        "doubled it after the first sweep, and your answer followed)."
     )

@@ -22,6 +22,7 @@ from ..higher import hessian, hessian_vector_product, second_derivative
 from ..rules import exp, sin
 from ..variable import Variable
 from .exercise import ShortcutUsed, Wrong, exercise, unseen_points
+from .frameworks import no_framework_autodiff
 from .lesson04 import real_only_float
 from .lesson05 import backward_replaced
 from .references import complex_step, numerical_gradient
@@ -269,7 +270,10 @@ def check_hand_gradient(
 ) -> str:
     for key in ("06.3 a", "06.3 b"):
         params = _unseen_weights(key, size)
-        with backward_replaced(_refusing_backward), _no_dual_numbers():
+        with backward_replaced(_refusing_backward), _no_dual_numbers(), no_framework_autodiff(
+            "The point is to write the backward sweep through the network yourself, with "
+            "floats: a library's gradient would do it for you."
+        ):
             got = hand_gradient([_RealParameter(p) for p in params])
         if not isinstance(got, (list, tuple)):
             raise Wrong(f"hand_gradient should return a list of {size} numbers, not {got!r}")

@@ -421,7 +421,8 @@ def check_newton_one_pass(newton_minimum: Callable[..., Any]) -> str:
         _plain_number(_derivative(one_step, a), "the derivative of your Newton step"),
         math.exp(-x0),
         f"d/da of one Newton step on exp(x) - a·x from {x0:.4g}, with newton_minimum inside "
-        "derivative (are your tags fresh, made by new_tag() at each step?)",
+        "derivative (are your tags fresh: made by new_tag() inside newton_minimum, at each "
+        "step or once per call, not once outside it before that derivative began?)",
         rtol=1e-12,
     )
     return (

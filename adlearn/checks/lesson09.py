@@ -15,6 +15,7 @@ expects the result to follow.
 
 from __future__ import annotations
 
+import graphlib
 import math
 import numbers
 import random
@@ -612,8 +613,10 @@ def _count_node_partials(output: Any) -> list[_CountedPartial]:
         "            if isinstance(x, Reverse):\n"
         "                x.grad += partial * node.grad",
     ),
-    forbid=(*ALL_SHORTCUTS, adlearn.topological_order),
-    why="Your reverse mode reads your table and sweeps with your own order.",
+    forbid=(*ALL_SHORTCUTS, adlearn.topological_order, graphlib.TopologicalSorter),
+    why="Your reverse mode reads your table and sweeps in an order your own explicit "
+    "stack makes (as in exercise 04.3): a ready-made sorter, adlearn's or Python's "
+    "graphlib, would write that order for you.",
 )
 def check_reverse(reverse_apply: Callable[..., Any], Reverse: Any, table: dict[str, Any]) -> str:
     _needs_table(table, lambda: reverse_apply("add", Reverse(1.0), 2.0))
@@ -791,7 +794,10 @@ def check_launch_angle(launch_angle: Callable[[float], Any], table: dict[str, An
     u = unseen_points("09.4", 3, 0.0, 1.0)  # one target in each of three bands, none at 50
     targets = [round(28 + 12 * u[0], 2), round(40 + 7 * u[1], 2), round(53 + 10 * u[2], 2)]
     for target in targets:
-        with _counted_rules(table) as counts, _flights_on_forward_only(launch_angle) as floats:
+        flights: list[tuple[float, float, float, float]] = []
+        with _counted_rules(table) as counts, _flights_on_forward_only(
+            launch_angle, flights
+        ) as floats:
             try:
                 angle = launch_angle(target)
             except ZeroDivisionError as error:
@@ -808,6 +814,7 @@ def check_launch_angle(launch_angle: Callable[[float], Any], table: dict[str, An
                 "launch_angle never asked TABLE for the partials of sin or cos: the slope "
                 "should come from your Forward numbers running flight_distance"
             )
+        _newton_steps(flights, target)
         if not isinstance(angle, numbers.Real):
             raise Wrong(
                 f"launch_angle({target}) returned {angle!r}: return the angle itself, a "
@@ -834,10 +841,55 @@ _FLOAT_FLIGHT = (
 )
 
 
+def _newton_steps(flights: list[tuple[float, float, float, float]], target: float) -> None:
+    """Each move of the angle must be Newton's step from the run before it, with the
+    slope that run's Forward number carried (tangent out over tangent in). A secant, a
+    slope kept from an earlier step, or a tangent seeded 0 and never read, is not."""
+    if flights and all(seed == 0 for _, seed, _, _ in flights):
+        raise Wrong(
+            "every Forward number your launch_angle ran flight_distance on had tangent 0, "
+            "so no slope came out of the runs (their tangents were all 0) and the steps "
+            "were made from the distances alone, as a secant method does. Seed the angle "
+            "with tangent 1: the tangent of the result is then the slope, and Newton's "
+            "step divides the miss by it"
+        )
+    for (angle, seed, distance, tangent), (after, _, _, _) in zip(flights, flights[1:]):
+        if after == angle:
+            continue  # the same angle run again: the step is judged from the last run
+        if seed == 0 or tangent == 0:
+            raise Wrong(
+                f"your launch_angle moved the angle from {angle:.12g}° to {after:.12g}° "
+                f"after a run whose Forward number had tangent {seed!r} in and {tangent!r} "
+                "out: that step did not use a slope from your forward mode. Seed the angle "
+                "with tangent 1 at each step and divide the miss by the tangent that comes out"
+            )
+        newton = angle - (distance - target) * seed / tangent
+        if abs(after - newton) > 1e-6 * abs(after - angle) + 1e-9:
+            raise Wrong(
+                f"your launch_angle stepped from {angle:.12g}° to {after:.12g}°, but "
+                f"Newton's step with the slope that run's Forward number carried "
+                f"({tangent / seed:.9g} m per degree) goes to {newton:.12g}°. Each step "
+                "should divide that run's miss by that run's tangent, not use a slope from "
+                "elsewhere (a secant through two runs, or a slope kept from an earlier step)"
+            )
+
+
+def _real_part(number: Any, field: str) -> float | None:
+    """A Forward number's `field` as a float, or None if it is not a plain real."""
+    value = getattr(number, field, None)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    return float(value)
+
+
 @contextmanager
-def _flights_on_forward_only(launch_angle: Any) -> Iterator[list[Any]]:
+def _flights_on_forward_only(
+    launch_angle: Any, flights: list[tuple[float, float, float, float]] | None = None
+) -> Iterator[list[Any]]:
     """While inside, the notebook's flight_distance refuses plain numbers; the list
-    collects the angles refused (in case the learner's code swallows the error)."""
+    collects the angles refused (in case the learner's code swallows the error).
+    `flights` collects each run on a Forward number: (angle, its tangent, the distance,
+    the distance's tangent)."""
     namespace = _namespace(launch_angle)
     original = namespace.get("flight_distance")
     refused: list[Any] = []
@@ -849,7 +901,12 @@ def _flights_on_forward_only(launch_angle: Any) -> Iterator[list[Any]]:
         if isinstance(angle, numbers.Real):
             refused.append(angle)
             raise Wrong(_FLOAT_FLIGHT.format(angle))
-        return original(angle, *args, **kwargs)
+        result = original(angle, *args, **kwargs)
+        parts = (_real_part(angle, "value"), _real_part(angle, "tangent"),
+                 _real_part(result, "value"), _real_part(result, "tangent"))
+        if flights is not None and None not in parts:
+            flights.append(parts)  # type: ignore[arg-type]
+        return result
 
     namespace["flight_distance"] = on_forward_only
     try:

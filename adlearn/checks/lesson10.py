@@ -7,7 +7,8 @@ of that input, of the input's shape) and ``.grad``. The learner writes the rules
 (functions that return such nodes); each check runs them on shapes the lesson never
 used, sweeps the graph with its own reverse sweep, and compares the gradients with
 `adlearn.Tensor` and with central differences. While the learner's code runs, every
-`adlearn.Tensor` operation, and adlearn's own table of array rules, are switched off (the
+`adlearn.Tensor` operation, adlearn's own table of array rules, and the automatic
+differentiation of JAX and PyTorch (if the notebook imported them) are switched off (the
 references are computed before). Central differences are close but not exact, and the
 checks ask for 1e-9: an approximate VJP is named as such.
 """
@@ -26,6 +27,7 @@ from adlearn import tensor as _tensor
 
 from ..core import topological_order
 from .exercise import ShortcutUsed, Wrong, exercise
+from .frameworks import no_framework_autodiff
 from .lesson09 import NotReady
 
 RTOL, ATOL = 1e-9, 1e-12
@@ -42,9 +44,16 @@ def _rng(key: str) -> np.random.Generator:
     return np.random.default_rng([ord(c) for c in f"adlearn exercise {key}"])
 
 
+FRAMEWORK_VJP = (
+    "Write the VJP with NumPy yourself: a framework's VJP (jax.vjp, PyTorch's backward()) "
+    "would do the very work the exercise is about."
+)
+
+
 @contextmanager
 def _no_tensors() -> Iterator[None]:
-    """While inside, any adlearn.Tensor operation raises ShortcutUsed."""
+    """While inside, any adlearn.Tensor operation raises ShortcutUsed, and JAX's and
+    PyTorch's automatic differentiation are switched off (`no_framework_autodiff`)."""
     record = _tensor.record
 
     def refuse(*args: Any, **kwargs: Any) -> Any:
@@ -67,7 +76,8 @@ def _no_tensors() -> Iterator[None]:
     for module, name, _ in helpers:
         setattr(module, name, refuse)
     try:
-        yield
+        with no_framework_autodiff(FRAMEWORK_VJP):
+            yield
     finally:
         _tensor.record = record
         _tensor.ARRAY_RULES.update(rows)
