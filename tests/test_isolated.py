@@ -253,3 +253,191 @@ def test_no_pth_file_or_sitecustomize_runs_in_the_fresh_process():
     finally:
         poison.unlink()
     assert verdict["passed"] is True, verdict
+
+
+# --- the review's F4 and F6: the original of a switched-off function, or an object of a
+# switched-off class made without its constructor (notices/review-cheat.md). Each route
+# runs on lesson 04's own notebook, through the fresh process, in a cell of its own
+# before the check it aims at; if it finds nothing it falls back to the plain call, which
+# the check refuses. Any route that still found an ungated original would pass its check.
+
+STEAL = {  # how to get an ungated adlearn.gradient, written as a learner would
+    "F4 the gate's global and its closure (the review's route)": (
+        "def _ungate(f):\n"
+        "    for name, g in list(f.__globals__.items()):\n"
+        "        if name.startswith('_adlearn_gate_') and getattr(g, '__closure__', None):\n"
+        "            cells = dict(zip(g.__code__.co_freevars,\n"
+        "                             (c.cell_contents for c in g.__closure__)))\n"
+        "            return cells.get('twin', f)\n"
+        "    return f\n"
+        "_stolen = _ungate(adlearn.gradient)"),
+    "cell_contents of the function's own closure": (
+        "_stolen = adlearn.gradient\n"
+        "for _c in adlearn.gradient.__closure__ or ():\n"
+        "    if callable(_c.cell_contents):\n"
+        "        _stolen = _c.cell_contents"),
+    "__wrapped__, inspect.unwrap and functools.partial": (
+        "import functools, inspect\n"
+        "_stolen = inspect.unwrap(getattr(adlearn.gradient, '__wrapped__', adlearn.gradient))\n"
+        "_stolen = functools.partial(_stolen).func"),
+    "gc.get_referents": (
+        "import gc\n"
+        "_stolen = [o for o in gc.get_referents(adlearn.gradient.__globals__)\n"
+        "           if callable(o) and getattr(o, '__name__', '') == 'gradient'][-1]"),
+    "gc.get_objects": (
+        "import gc, types\n"
+        "_stolen = [o for o in gc.get_objects() if type(o) is types.FunctionType\n"
+        "           and o.__name__ == 'gradient' and o is not adlearn.gradient][0]"),
+    "a new function of the running original's code (its frame, in a cell)": (
+        "import sys, types\n_seen = []\n"
+        "def _spy(a, b):\n    _seen.append(sys._getframe(1))\n    return a * b\n"
+        "adlearn.gradient(_spy, [1.0, 2.0])\n"
+        "_frame = [f for f in _seen if f.f_code.co_name == 'gradient'][0]\n"
+        "_stolen = types.FunctionType(_frame.f_code, _frame.f_globals)"),
+    "a copy of the running original's code": (
+        "import sys, types\n_seen = []\n"
+        "def _spy(a, b):\n    _seen.append(sys._getframe(1))\n    return a * b\n"
+        "adlearn.gradient(_spy, [1.0, 2.0])\n"
+        "_frame = [f for f in _seen if f.f_code.co_name == 'gradient'][0]\n"
+        "_stolen = types.FunctionType(_frame.f_code.replace(co_name='g'), _frame.f_globals)"),
+    "the audit event, asked for directly": (
+        "import sys\n_box = []\nsys.audit('adlearn.gate', _box)\n_stolen = _box[0]"),
+    "the gate's keyword default replaced": (
+        "import sys\n_kept = []\n"
+        "def _spy(event, box):\n    sys.audit(event, box)\n    _kept.extend(box)\n"
+        "adlearn.gradient.__kwdefaults__ = {'_adlearn_audit': _spy}\n"
+        "adlearn.gradient(lambda a: a, [1.0])\n_stolen = _kept[0]"),
+    "the gate's keyword passed at the call": (
+        "import sys\n_kept = []\n"
+        "def _spy(event, box):\n    sys.audit(event, box)\n    _kept.extend(box)\n"
+        "adlearn.gradient(lambda a: a, [1.0], _adlearn_audit=_spy)\n_stolen = _kept[0]"),
+}
+PREDICTED = (  # exercise 04.1, answered by whatever was stolen
+    "\ndef predicted_grad():\n"
+    "    return float(_stolen(lambda a, b: (a * b + a) * (a * b), [3.0, 2.0])[0])")
+THREADED = (  # exercise 04.1, the shortcut called in a thread the answer starts
+    "import threading\n"
+    "def predicted_grad():\n"
+    "    got = []\n"
+    "    def run():\n"
+    "        try:\n"
+    "            got.append(adlearn.gradient(lambda a, b: (a * b + a) * (a * b), [3.0, 2.0]))\n"
+    "        except Exception as error:\n"
+    "            got.append(error)\n"
+    "    worker = threading.Thread(target=run)\n    worker.start()\n    worker.join()\n"
+    "    if isinstance(got[0], Exception):\n        raise got[0]\n"
+    "    return float(got[0][0])")
+HELPER = (  # exercise 04.1 answered right, after a call of lesson 09's check's own helper
+    "import adlearn.checks.lesson09\n"
+    "_stolen = adlearn.checks.lesson09._angle_by_bisection\n"
+    "for _name, _g in list(_stolen.__globals__.items()):\n"
+    "    if _name.startswith('_adlearn_gate_') and getattr(_g, '__closure__', None):\n"
+    "        _stolen = dict(zip(_g.__code__.co_freevars,\n"
+    "                           (c.cell_contents for c in _g.__closure__))).get('twin', _stolen)\n"
+    "def predicted_grad():\n    _stolen(10.0)\n    return 36.0")
+
+SWEEP_BY_VARIABLES = '''
+class SweepValue(NaiveValue):
+    def backward(self):
+        order, seen, stack = [], set(), [(self, False)]
+        while stack:
+            node, inputs_done = stack.pop()
+            if inputs_done:
+                order.append(node)
+            elif id(node) not in seen:
+                seen.add(id(node))
+                stack.append((node, True))
+                stack.extend((x, False) for x, _ in node.inputs if id(x) not in seen)
+        mirror = {}
+        for node in order:  # the same graph, made of adlearn's Variables
+            if node.inputs:
+                total = 0.0
+                for x, partial in node.inputs:
+                    total = total + partial * mirror[id(x)]
+                mirror[id(node)] = total
+            else:
+                mirror[id(node)] = _variable(node.value)
+        mirror[id(self)].backward()
+        for node in order:
+            if not node.inputs:
+                node.grad += mirror[id(node)].grad
+'''
+MAKE_VARIABLE = {  # F6: an adlearn Variable for exercise 04.3, made without Variable()
+    "F6 object.__new__ and the original __init__ from the gate's closure": (
+        "def _variable(value):\n"
+        "    V = adlearn.variable.Variable\n"
+        "    init = V.__init__\n"
+        "    cells = dict(zip(init.__code__.co_freevars,\n"
+        "                     (c.cell_contents for c in init.__closure__ or ())))\n"
+        "    v = object.__new__(V)\n"
+        "    cells.get('original', init)(v, value)\n"
+        "    return v"),
+    "object.__new__ and the slots set by hand": (
+        "_model = adlearn.variable.Variable(1.0)  # in a cell: Variable() works there\n"
+        "_slots = [s for k in type(_model).__mro__ for s in getattr(k, '__slots__', ())]\n"
+        "_kept = {s: getattr(_model, s) for s in _slots if hasattr(_model, s)}\n"
+        "def _variable(value):\n"
+        "    v = object.__new__(adlearn.variable.Variable)\n"
+        "    for name, kept in _kept.items():\n"
+        "        object.__setattr__(v, name, kept)\n"
+        "    object.__setattr__(v, '_value', value)\n"
+        "    return v"),
+    "Variables made in a cell, before the check": (
+        "_spare = [adlearn.variable.Variable(0.0) for _ in range(200)]\n"
+        "def _variable(value):\n"
+        "    v = _spare.pop()\n"
+        "    v.value = value\n"
+        "    return v"),
+}
+
+
+def lesson_cells(name: str) -> list[tuple[str, str]]:
+    """A lesson notebook's code cells, with its worked solutions, as grading sees them."""
+    import nbformat
+
+    from adlearn.checks.isolated import cell_kind
+
+    notebook = nbformat.read(Path(__file__).parent.parent / "notebooks" / name, as_version=4)
+    return [(cell_kind(cell), cell.source) for cell in notebook.cells
+            if cell.cell_type == "code"]
+
+
+@pytest.fixture(scope="module")
+def lesson04_attacked() -> tuple[list[str], list[dict]]:
+    cells = lesson_cells("04-reverse-mode.ipynb")
+    aims = ["worked"] * sum(kind == "check" for kind, _ in cells)
+    for route, source in STEAL.items():
+        cells += [("code", source + PREDICTED), ("check", "lesson04.check_prediction(predicted_grad)")]
+        aims.append(route)
+    cells += [("code", THREADED), ("check", "lesson04.check_prediction(predicted_grad)"),
+              ("code", HELPER), ("check", "lesson04.check_prediction(predicted_grad)")]
+    aims += ["a thread the answer starts", "a check's own helper, through the gate's closure"]
+    for route, source in MAKE_VARIABLE.items():
+        cells += [("code", source + "\n" + SWEEP_BY_VARIABLES),
+                  ("check", "lesson04.check_backward(SweepValue)")]
+        aims.append(route)
+    # the control: an honest answer after all of these still passes (nothing was tampered)
+    worked = next(s for kind, s in cells if s.startswith("class SweepValue(NaiveValue):"))
+    cells += [("code", worked), ("check", "lesson04.check_backward(SweepValue)")]
+    aims.append("worked, at the end")
+    return aims, grade_cells(cells)
+
+
+def test_the_worked_solutions_pass_beside_the_attacks(lesson04_attacked):
+    aims, verdicts = lesson04_attacked
+    assert len(aims) == len(verdicts)
+    for aim, verdict in zip(aims, verdicts):
+        if aim.startswith("worked"):
+            assert verdict["passed"] is True, (aim, verdict)
+
+
+ROUTES = [*STEAL, "a thread the answer starts", "a check's own helper, through the gate's closure",
+          *MAKE_VARIABLE]
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_no_route_reaches_an_ungated_original(route, lesson04_attacked):
+    aims, verdicts = lesson04_attacked
+    verdict = verdicts[aims.index(route)]
+    assert verdict["passed"] is False, verdict
+    assert "is switched off while it is checked" in verdict["message"], verdict

@@ -349,6 +349,11 @@ def _gated_code(function: types.FunctionType, shown: str) -> types.CodeType:
                         co_filename=f"<adlearn: {shown} switched off>")
 
 
+OWN_DUNDERS = ("__init__", "__new__", "__call__")
+"""The dunder methods of a forbidden class that are switched off with it (see
+`Vault.switch_class`)."""
+
+
 class Vault:
     """The originals of the switched-off functions, and what each one answers to.
 
@@ -391,10 +396,20 @@ class Vault:
                 self.switch_function(part, thing_id, "adlearn's rule table")
 
     def switch_class(self, cls: type, thing_id: int) -> None:
-        """Every function of the class (its methods, operators, properties): an object of
-        it, however it was made (``object.__new__`` and its slots set by hand, say), can
-        do nothing for the learner's code while a check that forbids it runs."""
+        """The class's constructor and its own methods and properties, and the functions
+        of its module (the engine's sweep, say): an object of it, however it was made
+        (``object.__new__`` and its slots set by hand), cannot do the exercise's work
+        for the learner's code while a check that forbids it runs.
+
+        Its operators stay open (``__mul__`` and the other dunders but ``__init__``): a
+        check may hand the learner's code objects of the class it made itself (02.6 runs
+        the learner's function on adlearn's Dual as its reference), and adlearn's own
+        operators make their results with ``object.__new__`` too, so a grader cannot
+        tell such an object from one the learner made.
+        """
         for name, value in list(_class_names(cls).items()):
+            if name.startswith("__") and name.endswith("__") and name not in OWN_DUNDERS:
+                continue
             shown = f"{cls.__name__}()" if name == "__init__" else f"{cls.__name__}.{name}"
             parts = [value]
             if type(value) is staticmethod or type(value) is classmethod:
@@ -404,6 +419,10 @@ class Vault:
             for part in parts:
                 if type(part) is types.FunctionType:
                     self.switch_function(part, thing_id, shown)
+        module = sys.modules.get(_class_module(cls))
+        for value in list(vars(module).values()) if module is not None else ():
+            if type(value) is types.FunctionType and value.__module__ == module.__name__:
+                self.switch_function(value, thing_id, f"{module.__name__}.{value.__name__}()")
 
     def switch_function(self, function: Any, thing_id: int, shown: str = "") -> None:
         if id(function) in self.switched:
