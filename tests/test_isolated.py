@@ -99,25 +99,42 @@ def test_same_compares_numbers_never_through_the_learners_eq():
     assert not same(True, 1.0) and not same(math.nan, math.nan) and not same("1", 1.0)
 
 
+CLOSURE_GATE = """
+import sys, types
+from adlearn.checks.isolated import _gated_code
+
+def factory(k):
+    def scaled(x, y=1.0):
+        return k * x * y
+    return scaled
+
+scaled = factory(3.0)
+original = types.FunctionType(scaled.__code__, scaled.__globals__, "scaled",
+                              scaled.__defaults__, scaled.__closure__)
+seen = []
+
+def hook(event, box):  # the audit hook's part, without the hook: hand over the original
+    seen.append(sorted(sys._getframe(1).f_locals))  # the gate's frame: its locals, read
+    box.append(original)
+
+scaled.__code__ = _gated_code(scaled, "scaled()")
+scaled.__defaults__, scaled.__kwdefaults__ = None, {"_adlearn_audit": hook}
+print(scaled(2.0), scaled(2.0, y=2.0), scaled.__code__.co_freevars, seen[0])
+"""
+
+
 def test_a_closure_is_switched_off_too():
     # adlearn makes some functions with a factory (tanh, relu, sqrt): their code has free
-    # variables, and the gate that replaces it must have the same ones.
-    from adlearn.checks import ShortcutUsed
-    from adlearn.checks.isolated import Gates
+    # variables, and the gate that replaces it must have the same ones, and copy them
+    # into its frame first (reading the frame's locals used to crash Python).
+    import subprocess
+    import sys
 
-    def factory(k):
-        def scaled(x, y=1.0):
-            return k * x * y
-
-        return scaled
-
-    scaled = factory(3.0)
-    gates = Gates([])  # nothing trusted: every caller is the learner's
-    gates._gate_function(scaled, 1, "scaled()")
-    assert scaled(2.0) == 6.0 and scaled(2.0, y=2.0) == 12.0  # no check forbids it yet
-    gates.active = {1}
-    with pytest.raises(ShortcutUsed, match="scaled"):
-        scaled(2.0)
+    run = subprocess.run([sys.executable, "-c", CLOSURE_GATE], capture_output=True,
+                         text=True, check=False, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["6.0", "12.0", "('k',)", "['_adlearn_audit',", "'args',",
+                                  "'box',", "'k',", "'kwargs']"], run.stdout
 
 
 # --- the adversarial review's routes (notices/review-cheat.md), each on a stub answer ---
@@ -177,7 +194,8 @@ ATTACKS: dict[str, list[tuple[str, str]]] = {
                  "    for name in ('trusted', 'allowed'):\n        try:\n"
                  "            setattr(g, name, (lambda *a: True) if name == 'allowed' else set())\n"
                  "        except (AttributeError, TypeError):\n            pass\n"
-                 "    g.active = frozenset()\n"
+                 "    try:\n        g.active = frozenset()\n"
+                 "    except AttributeError:\n        pass\n"
                  "    for _ in range(steps):\n"
                  "        v, d = adlearn.value_and_derivative(h, x)\n        x = x - v / d\n"
                  "    return x"),
@@ -194,7 +212,7 @@ REFUSED_BECAUSE = {
     "F1 frames through the Gates object": "GradingRefused",
     "F2 a __class__ property run by the runner": "Tampering detected",
     "F7 a lazy float": "GradingRefused",
-    "F5 the Gates object edited": "Tampering detected",
+    "F5 the Gates object edited": "is switched off",  # there is no such object any more
     "//proc": "GradingRefused",
 }
 
@@ -333,8 +351,8 @@ HELPER = (  # exercise 04.1 answered right, after a call of lesson 09's check's 
     "for _name, _g in list(_stolen.__globals__.items()):\n"
     "    if _name.startswith('_adlearn_gate_') and getattr(_g, '__closure__', None):\n"
     "        _stolen = dict(zip(_g.__code__.co_freevars,\n"
-    "                           (c.cell_contents for c in _g.__closure__))).get('twin', _stolen)\n"
-    "def predicted_grad():\n    _stolen(10.0)\n    return 36.0")
+    "                           (c.cell_contents for c in _g.__closure__))).get('twin', _stolen)")
+HELPER_ANSWER = "def predicted_grad():\n    _stolen(10.0)\n    return 36.0"
 
 SWEEP_BY_VARIABLES = '''
 class SweepValue(NaiveValue):
@@ -391,6 +409,15 @@ MAKE_VARIABLE = {  # F6: an adlearn Variable for exercise 04.3, made without Var
 }
 
 
+def guarded(route: str) -> str:
+    """A route's cell: if the route fails where it stands, the answer falls back to the
+    plain call (so that no answer of an earlier route is left defined)."""
+    body = "\n".join("    " + line for line in route.splitlines())
+    return ("_stolen = adlearn.gradient\n"
+            "def _variable(value):\n    return adlearn.variable.Variable(value)\n"
+            f"try:\n{body}\nexcept Exception:\n    pass\n")
+
+
 def lesson_cells(name: str) -> list[tuple[str, str]]:
     """A lesson notebook's code cells, with its worked solutions, as grading sees them."""
     import nbformat
@@ -406,16 +433,23 @@ def lesson_cells(name: str) -> list[tuple[str, str]]:
 def lesson04_attacked() -> tuple[list[str], list[dict]]:
     cells = lesson_cells("04-reverse-mode.ipynb")
     aims = ["worked"] * sum(kind == "check" for kind, _ in cells)
+    last = "the gate's keyword default replaced"  # last: on the old grader, it tampered
     for route, source in STEAL.items():
-        cells += [("code", source + PREDICTED), ("check", "lesson04.check_prediction(predicted_grad)")]
-        aims.append(route)
+        if route != last:
+            cells += [("code", guarded(source) + PREDICTED),
+                      ("check", "lesson04.check_prediction(predicted_grad)")]
+            aims.append(route)
     cells += [("code", THREADED), ("check", "lesson04.check_prediction(predicted_grad)"),
-              ("code", HELPER), ("check", "lesson04.check_prediction(predicted_grad)")]
+              ("code", guarded(HELPER) + HELPER_ANSWER),
+              ("check", "lesson04.check_prediction(predicted_grad)")]
     aims += ["a thread the answer starts", "a check's own helper, through the gate's closure"]
     for route, source in MAKE_VARIABLE.items():
-        cells += [("code", source + "\n" + SWEEP_BY_VARIABLES),
+        cells += [("code", guarded(source) + SWEEP_BY_VARIABLES),
                   ("check", "lesson04.check_backward(SweepValue)")]
         aims.append(route)
+    cells += [("code", guarded(STEAL[last]) + PREDICTED),
+              ("check", "lesson04.check_prediction(predicted_grad)")]
+    aims.append(last)
     # the control: an honest answer after all of these still passes (nothing was tampered)
     worked = next(s for kind, s in cells if s.startswith("class SweepValue(NaiveValue):"))
     cells += [("code", worked), ("check", "lesson04.check_backward(SweepValue)")]
