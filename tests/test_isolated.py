@@ -201,6 +201,21 @@ ATTACKS: dict[str, list[tuple[str, str]]] = {
                  "    return x"),
         ("check", CHECK_NEWTON),
     ],
+    # an exception a check raised, kept and read in a later cell: its traceback's frames
+    # lead to the runner's (its token and channel), where frames are no longer refused
+    "a kept traceback": [
+        ("code", IMPORTS + "\n" + "_kept = []\ndef predicted_tangent():\n    try:\n"
+                 "        raise ValueError('kept')\n    except ValueError as error:\n"
+                 "        _kept.append(error)\n        raise\n"),
+        ("check", CHECK_PREDICTION),
+        ("code", "import os, json\nf = _kept[0].__traceback__.tb_next.tb_frame\n"
+                 "while f is not None:\n    if f.f_code.co_name == '_grade_in_child':\n"
+                 "        L = f.f_locals\n        for i, (kind, _) in enumerate(L['cells']):\n"
+                 "            os.write(L['channel'], (json.dumps({'token': L['token'], "
+                 "'cell': i, 'passed': True, 'done': True, 'message': 'forged'}) + "
+                 "'\\n').encode())\n    f = f.f_back\n"),
+        ("check", CHECK_PREDICTION),
+    ],
     # /proc reached by another spelling of its path
     "//proc": [
         ("code", IMPORTS),
@@ -214,12 +229,13 @@ REFUSED_BECAUSE = {
     "F7 a lazy float": "GradingRefused",
     "F5 the Gates object edited": "is switched off",  # there is no such object any more
     "//proc": "GradingRefused",
+    "a kept traceback": "raised ValueError",  # the stub's own verdict, not the forged one
 }
 
 
 @pytest.mark.parametrize("route", list(ATTACKS))
 def test_a_learner_cannot_forge_the_verdict_or_lift_a_gate(route):
-    (verdict,) = grade_cells(ATTACKS[route])
+    verdict = grade_cells(ATTACKS[route])[-1]
     assert verdict["passed"] is False, verdict
     assert REFUSED_BECAUSE[route] in verdict["message"], verdict
 

@@ -598,7 +598,7 @@ COPYING = {"function.__new__", "exec", "code.__new__", "marshal.loads"}
 
 
 def _install_audit_hook(vault: Vault, trusted: frozenset[int], state: list[Any],
-                        phase: list[str]) -> None:
+                        phase: list[str], runner: Iterable[types.CodeType]) -> None:
     """From now on, the learner's code may not reach the grader's frames or objects.
 
     `phase` holds "runner" while the runner itself works (on the main thread), "cell"
@@ -613,6 +613,22 @@ def _install_audit_hook(vault: Vault, trusted: frozenset[int], state: list[Any],
     get_ident, getframe, realpath, fsdecode = (threading.get_ident, sys._getframe,
                                                os.path.realpath, os.fsdecode)
     gates, switched, codes, bytecode = vault.gates, vault.switched, vault.codes, vault.bytecode
+    runner_codes = frozenset(id(code) for code in runner)
+    kept_codes = tuple(runner)  # so that those ids stay theirs
+
+    def leads_to_the_runner(traceback: Any) -> bool:
+        """Whether a traceback's frame, or a frame that called it, is the runner's: an
+        exception a check raised and the learner kept, read in a later cell."""
+        busy.add(me := get_ident())
+        try:
+            frame = traceback.tb_frame
+            while frame is not None:
+                if id(frame.f_code) in runner_codes and frame.f_code in kept_codes:
+                    return True
+                frame = frame.f_back
+            return False
+        finally:
+            busy.discard(me)
 
     def who(depth: int) -> tuple[Any, Any]:
         """The frame `depth` levels up from this one, and the code of its caller."""
@@ -676,6 +692,9 @@ def _install_audit_hook(vault: Vault, trusted: frozenset[int], state: list[Any],
             raise GradingRefused(f"{event} is not allowed while a notebook is graded.")
         if checking and frames:
             raise GradingRefused("looking at frames is not allowed while a check runs.")
+        if frames and args[1] == "tb_frame" and leads_to_the_runner(args[0]):
+            raise GradingRefused("a traceback that leads to the grader's own frames is not "
+                                 "open to a notebook being graded.")
         if event == "object.__setattr__" and (args[1] == "__code__" or (
                 args[1] in ("__defaults__", "__kwdefaults__") and id(args[0]) in switched)):
             raise GradingRefused(f"setting {args[1]} is not allowed while a notebook is "
@@ -808,7 +827,8 @@ def _grade_in_child() -> None:
 
     phase = ["runner"]
     state: list[Any] = [frozenset(), ""]  # what the running check switches off, and why
-    _install_audit_hook(vault, trusted, state, phase)
+    _install_audit_hook(vault, trusted, state, phase,
+                        (_grade_in_child.__code__, _child.__code__))
     del vault  # from now on only the audit hook holds the originals
     main = types.ModuleType("__main__")
     sys.modules["__main__"] = main
