@@ -414,15 +414,16 @@ class Vault:
             parts = [value]
             if type(value) is staticmethod or type(value) is classmethod:
                 parts = [value.__func__]
-            elif type(value) is property:
-                parts = [value.fget, value.fset, value.fdel]
+            elif type(value) is property:  # reading stays open: it does no work
+                parts = [value.fset, value.fdel]
             for part in parts:
                 if type(part) is types.FunctionType:
                     self.switch_function(part, thing_id, shown)
-        module = sys.modules.get(_class_module(cls))
+        module_name = _class_module(cls)
+        module = sys.modules.get(module_name)
         for value in list(vars(module).values()) if module is not None else ():
-            if type(value) is types.FunctionType and value.__module__ == module.__name__:
-                self.switch_function(value, thing_id, f"{module.__name__}.{value.__name__}()")
+            if type(value) is types.FunctionType and value.__module__ == module_name:
+                self.switch_function(value, thing_id, f"{module_name}.{value.__name__}()")
 
     def switch_function(self, function: Any, thing_id: int, shown: str = "") -> None:
         if id(function) in self.switched:
@@ -692,7 +693,8 @@ def _install_audit_hook(vault: Vault, trusted: frozenset[int], state: list[Any],
             raise GradingRefused(f"{event} is not allowed while a notebook is graded.")
         if checking and frames:
             raise GradingRefused("looking at frames is not allowed while a check runs.")
-        if frames and args[1] == "tb_frame" and leads_to_the_runner(args[0]):
+        if (event == "object.__getattr__" and args[1] == "tb_frame"
+                and leads_to_the_runner(args[0])):
             raise GradingRefused("a traceback that leads to the grader's own frames is not "
                                  "open to a notebook being graded.")
         if event == "object.__setattr__" and (args[1] == "__code__" or (
