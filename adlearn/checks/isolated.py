@@ -9,10 +9,13 @@ them (nbgrader's copy of the submission, not anything the kernel says). That pro
 1. loads adlearn and every lesson's checks BEFORE any code of the learner runs, and checks
    that the check files are the ones installed when grading started (their hashes);
 2. switches the forbidden functions off on the objects themselves: a function's code is
-   replaced by a gate, a class's ``__init__`` gets one, so the gate is what a learner's
-   call reaches however it got the object (an alias, a default argument, a submodule such
-   as ``adlearn.derivatives.gradient``). The gate refuses while a check that forbids it
-   runs and the call comes from code that was not loaded before the learner's;
+   replaced by a gate (for a class: its constructor, methods, property setters and its
+   module's functions), so the gate is what a learner's call reaches however it got the
+   object (an alias, a default argument, a submodule such as
+   ``adlearn.derivatives.gradient``). The gate refuses while a check that forbids it runs
+   and the call comes from code that was not loaded before the learner's. The originals
+   are kept only by the audit hook (step 5), which hands one over for one allowed call:
+   no closure, global or attribute leads to them;
 3. takes a fingerprint of every adlearn module, class and function (names, code, defaults,
    closures, the contents of module-level tables) and of ``builtins``, ``math``,
    ``numbers``, ``random`` and the other modules checks use;
@@ -22,8 +25,10 @@ them (nbgrader's copy of the submission, not anything the kernel says). That pro
    cell). Right before and right after it, the fingerprint is compared: a change is
    tampering, and the check scores 0 with a message that says what was changed;
 5. while the learner's code runs, refuses what would let it reach the grader: frames
-   (``sys._getframe``, a traceback's or a generator's frame), the garbage collector's
-   lists of objects, tracing, ctypes, new processes, writing a function's code;
+   (``sys._getframe``, a traceback's or a generator's frame; at any time, a kept
+   traceback that leads to the runner), the garbage collector's lists of objects,
+   tracing, ctypes, new processes, another audit hook, writing a function's code, making
+   a function of a switched-off original's code;
 6. sends each check's result as plain JSON (passed, done, message) on a channel the
    learner's output does not use, marked with a one-time token the parent gave it; the
    parent ignores any line without the token.
