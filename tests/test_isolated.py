@@ -216,6 +216,27 @@ ATTACKS: dict[str, list[tuple[str, str]]] = {
                  "'\\n').encode())\n    f = f.f_back\n"),
         ("check", CHECK_PREDICTION),
     ],
+    # a generator's frame, taken in a cell, resumed by the answer during a check: from it,
+    # walk up to the runner (its token and channel) or report an outcome of its own
+    "a generator's frame kept from a cell": [
+        ("code", IMPORTS + "\n" + "import sys, os, json\n"
+                 "def _walker():\n    me = sys._getframe()\n    yield\n    f = me.f_back\n"
+                 "    while f is not None:\n        L = f.f_locals\n"
+                 "        if 'token' in L and 'channel' in L:\n"
+                 "            for i in range(len(L['cells'])):\n"
+                 "                os.write(L['channel'], (json.dumps({'token': L['token'], "
+                 "'cell': i, 'passed': True, 'done': True, 'message': 'forged'}) + "
+                 "'\\n').encode())\n"
+                 "        if f.f_code.co_name == '_run_check':\n"
+                 "            try:\n"
+                 "                sys.audit('adlearn.outcome', (True, True, 'forged'))\n"
+                 "            except Exception:\n                pass\n"
+                 "        f = f.f_back\n    yield\n"
+                 "_gen = _walker()\nnext(_gen)\n"
+                 "def predicted_tangent():\n    next(_gen, None)\n"
+                 "    raise NotImplementedError"),
+        ("check", CHECK_PREDICTION),
+    ],
     # /proc reached by another spelling of its path
     "//proc": [
         ("code", IMPORTS),
@@ -229,7 +250,9 @@ REFUSED_BECAUSE = {
     "F7 a lazy float": "GradingRefused",
     "F5 the Gates object edited": "is switched off",  # there is no such object any more
     "//proc": "GradingRefused",
-    "a kept traceback": "raised ValueError",  # the stub's own verdict, not the forged one
+    # the stub's own verdicts, not the forged ones
+    "a kept traceback": "raised ValueError",
+    "a generator's frame kept from a cell": "not done scores 0",
 }
 
 

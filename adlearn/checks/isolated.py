@@ -621,6 +621,8 @@ def _install_audit_hook(vault: Vault, trusted: frozenset[int], state: list[Any],
     gates, switched, codes, bytecode = vault.gates, vault.switched, vault.codes, vault.bytecode
     runner_codes = frozenset(id(code) for code in runner)
     kept_codes = tuple(runner)  # so that those ids stay theirs
+    runner_code, run_check = _grade_in_child.__code__, _run_check.__code__
+    thread_run = threading.Thread.run.__code__
 
     def leads_to_the_runner(traceback: Any) -> bool:
         """Whether a traceback's frame, or a frame that called it, is the runner's: an
@@ -665,6 +667,27 @@ def _install_audit_hook(vault: Vault, trusted: frozenset[int], state: list[Any],
                 f"called by {where}). {state[1]}".strip())
         box.append(entry[1])
 
+    def outcome(args: tuple[Any, ...]) -> None:
+        """A check's outcome, from `_run_check` on the check's own thread, once."""
+        frame, caller = who(3)  # who, outcome, hook, then _run_check
+        value = args[0] if len(args) == 1 else None
+        if (frame.f_code is not run_check or caller is not thread_run
+                or get_ident() != state[2] or state[3] is not None
+                or type(value) is not tuple or len(value) != 3
+                or [type(v) for v in value] != [bool, bool, str]):
+            raise GradingRefused("only the grader reports a check's outcome.")
+        state[3] = value
+
+    def collect(args: tuple[Any, ...]) -> None:
+        """The runner takes the outcome of the check that just ran."""
+        frame, _ = who(3)
+        box = args[0] if len(args) == 1 else None
+        if frame.f_code is not runner_code or type(box) is not list or box:
+            raise GradingRefused("only the grader takes a check's outcome.")
+        if state[3] is not None:
+            box.append(state[3])
+        state[3] = None
+
     def copies(event: str, args: tuple[Any, ...]) -> bool:
         """Whether the event would make a function of an original's (or a gate's) code."""
         if event in ("function.__new__", "exec"):
@@ -682,6 +705,12 @@ def _install_audit_hook(vault: Vault, trusted: frozenset[int], state: list[Any],
             return
         if event == "adlearn.gate":
             gate(args)
+            return
+        if event == "adlearn.outcome":
+            outcome(args)
+            return
+        if event == "adlearn.outcome?":
+            collect(args)
             return
         if event in COPYING and copies(event, args):
             raise GradingRefused(f"{event} of a switched-off function's code is not "
@@ -734,6 +763,31 @@ def _run_cell(code: types.CodeType, namespace: dict[str, Any], failures: list[st
         exec(code, namespace)  # noqa: S102
     except BaseException as error:  # noqa: BLE001 (a failing cell fails its check later)
         failures.append(f"{type(error).__name__}: {error}")
+
+
+def _run_check(run_body: Any, statement: tuple[Any, Any, list[Any], list[Any]],
+               namespace: dict[str, Any], go: threading.Event) -> None:
+    """One check, in a thread of its own, like a cell: its frames lead to none of the
+    runner's (which holds the token, the channel and what is switched off), even for a
+    frame the learner kept from a cell (a generator's) and walks up from during it.
+
+    The outcome goes to the audit hook, which takes it only from this code, called by the
+    thread's own start, on the thread the runner started for this check (so nothing the
+    learner can reach from here, a list say, could be filled with a verdict of its own).
+    """
+    go.wait()
+    entry, body, arg_nodes, keyword_nodes = statement
+    outcome: tuple[bool, bool, str]
+    try:
+        # The check's arguments, as the test cell writes them (the names of the
+        # learner's answers): evaluated in the learner's namespace.
+        args = [eval(a, namespace) for a in arg_nodes]  # noqa: S307
+        kwargs = {k: eval(v, namespace) for k, v in keyword_nodes}  # noqa: S307
+        result = run_body(entry, body, args, kwargs)
+        outcome = (result.passed is True, result.done is not False, str(result.message))
+    except BaseException as error:  # noqa: BLE001 (anything the learner throws)
+        outcome = (False, True, f"The check could not finish: {type(error).__name__}.")
+    sys.audit("adlearn.outcome", outcome)
 
 
 def _check_statements(
@@ -833,7 +887,8 @@ def _grade_in_child() -> None:
         return _fingerprint(watched)
 
     phase = ["runner"]
-    state: list[Any] = [frozenset(), ""]  # what the running check switches off, and why
+    # what the running check switches off, why, its thread, and its outcome
+    state: list[Any] = [frozenset(), "", None, None]
     _install_audit_hook(vault, trusted, state, phase,
                         (_grade_in_child.__code__, _child.__code__))
     del vault  # from now on only the audit hook holds the originals
@@ -900,24 +955,23 @@ def _grade_in_child() -> None:
                                  f"{failures[0]}" if failures else "the test cell's own code "
                                  "ran without an error"))
             else:
-                entry, body, arg_nodes, keyword_nodes = item
-                forbid, why = forbids.get(entry.key, ((), ""))
+                forbid, why = forbids.get(item[0].key, ((), ""))
                 phase[0] = "check"
-                outcome: tuple[bool, bool, str]
+                state[:] = [frozenset({id(t) for t in forbid} | {HELPERS}), why, None, None]
+                go = threading.Event()
+                worker = threading.Thread(target=_run_check, daemon=True, args=(
+                    run_body, item, namespace, go))
                 try:
-                    # The check's arguments, as the test cell writes them (the names of
-                    # the learner's answers): evaluated in the learner's namespace.
-                    args = [eval(a, namespace) for a in arg_nodes]  # noqa: S307
-                    kwargs = {k: eval(v, namespace) for k, v in keyword_nodes}  # noqa: S307
-                    state[:] = [frozenset({id(t) for t in forbid} | {HELPERS}), why]
-                    result = run_body(entry, body, args, kwargs)
-                    outcome = (result.passed is True, result.done is not False,
-                               str(result.message))
-                except BaseException as error:  # noqa: BLE001 (anything the learner throws)
-                    outcome = (False, True, f"The check could not finish: {type(error).__name__}.")
+                    worker.start()
+                    state[2] = worker.ident  # the only thread whose outcome counts
+                    go.set()
+                    worker.join()
                 finally:
-                    state[:] = [frozenset(), ""]
+                    state[:3] = [frozenset(), "", None]  # the outcome stays, to be taken
                     phase[0] = "runner"
+                box: list[Any] = []
+                sys.audit("adlearn.outcome?", box)
+                outcome = box[0] if box else (False, True, "The check could not finish.")
                 if not outcome[1]:
                     outcome = (False, False, outcome[2] + " (graded: an exercise not done "
                                "scores 0)")
