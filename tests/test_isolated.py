@@ -237,6 +237,27 @@ ATTACKS: dict[str, list[tuple[str, str]]] = {
                  "    raise NotImplementedError"),
         ("check", CHECK_PREDICTION),
     ],
+    # the same generator, resumed by a key of the learner's in adlearn's namespace, whose
+    # __hash__ the runner's fingerprint comparison runs between checks
+    "a key's __hash__ run by the runner": [
+        ("code", IMPORTS + "\n" + "import sys, os, json\n"
+                 "def _walker():\n    me = sys._getframe()\n    while True:\n        yield\n"
+                 "        f = me.f_back\n        while f is not None:\n"
+                 "            L = f.f_locals\n"
+                 "            if 'token' in L and 'channel' in L:\n"
+                 "                for i in range(len(L['cells'])):\n"
+                 "                    os.write(L['channel'], (json.dumps({'token': "
+                 "L['token'], 'cell': i, 'passed': True, 'done': True, 'message': "
+                 "'forged'}) + '\\n').encode())\n"
+                 "            f = f.f_back\n"
+                 "_gen = _walker()\nnext(_gen)\n"
+                 "class Key(str):\n    def __hash__(self):\n        try:\n"
+                 "            next(_gen)\n        except Exception:\n            pass\n"
+                 "        return str.__hash__(self)\n"
+                 "    def __eq__(self, other):\n        return str.__eq__(self, other)\n"
+                 "setattr(adlearn, Key('zz_key'), 1)\n" + STUB),
+        ("check", CHECK_PREDICTION),
+    ],
     # /proc reached by another spelling of its path
     "//proc": [
         ("code", IMPORTS),
@@ -253,6 +274,7 @@ REFUSED_BECAUSE = {
     # the stub's own verdicts, not the forged ones
     "a kept traceback": "raised ValueError",
     "a generator's frame kept from a cell": "not done scores 0",
+    "a key's __hash__ run by the runner": "not done scores 0",
 }
 
 
