@@ -19,7 +19,7 @@ them (nbgrader's copy of the submission, not anything the kernel says). That pro
 3. takes a fingerprint of every adlearn module, class and function (names, code, defaults,
    closures, the contents of module-level tables) and of ``builtins``, ``math``,
    ``numbers``, ``random`` and the other modules checks use;
-4. runs the cells in order (each in a thread of its own). In a check cell,
+4. runs the cells in order (each cell and each check in a thread of its own). In a check cell,
    ``lessonNN.check_name(arguments)`` is not run as text: the check is the one loaded in
    step 1, only its arguments are the learner's (any other code in a test cell runs like a
    cell). Right before and right after it, the fingerprint is compared: a change is
