@@ -99,25 +99,42 @@ def test_same_compares_numbers_never_through_the_learners_eq():
     assert not same(True, 1.0) and not same(math.nan, math.nan) and not same("1", 1.0)
 
 
+CLOSURE_GATE = """
+import sys, types
+from adlearn.checks.isolated import _gated_code
+
+def factory(k):
+    def scaled(x, y=1.0):
+        return k * x * y
+    return scaled
+
+scaled = factory(3.0)
+original = types.FunctionType(scaled.__code__, scaled.__globals__, "scaled",
+                              scaled.__defaults__, scaled.__closure__)
+seen = []
+
+def hook(event, box):  # the audit hook's part, without the hook: hand over the original
+    seen.append(sorted(sys._getframe(1).f_locals))  # the gate's frame: its locals, read
+    box.append(original)
+
+scaled.__code__ = _gated_code(scaled, "scaled()")
+scaled.__defaults__, scaled.__kwdefaults__ = None, {"_adlearn_audit": hook}
+print(scaled(2.0), scaled(2.0, y=2.0), scaled.__code__.co_freevars, seen[0])
+"""
+
+
 def test_a_closure_is_switched_off_too():
     # adlearn makes some functions with a factory (tanh, relu, sqrt): their code has free
-    # variables, and the gate that replaces it must have the same ones.
-    from adlearn.checks import ShortcutUsed
-    from adlearn.checks.isolated import Gates
+    # variables, and the gate that replaces it must have the same ones, and copy them
+    # into its frame first (reading the frame's locals used to crash Python).
+    import subprocess
+    import sys
 
-    def factory(k):
-        def scaled(x, y=1.0):
-            return k * x * y
-
-        return scaled
-
-    scaled = factory(3.0)
-    gates = Gates([])  # nothing trusted: every caller is the learner's
-    gates._gate_function(scaled, 1, "scaled()")
-    assert scaled(2.0) == 6.0 and scaled(2.0, y=2.0) == 12.0  # no check forbids it yet
-    gates.active = {1}
-    with pytest.raises(ShortcutUsed, match="scaled"):
-        scaled(2.0)
+    run = subprocess.run([sys.executable, "-c", CLOSURE_GATE], capture_output=True,
+                         text=True, check=False, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["6.0", "12.0", "('k',)", "['_adlearn_audit',", "'args',",
+                                  "'box',", "'k',", "'kwargs']"], run.stdout
 
 
 # --- the adversarial review's routes (notices/review-cheat.md), each on a stub answer ---
@@ -177,11 +194,69 @@ ATTACKS: dict[str, list[tuple[str, str]]] = {
                  "    for name in ('trusted', 'allowed'):\n        try:\n"
                  "            setattr(g, name, (lambda *a: True) if name == 'allowed' else set())\n"
                  "        except (AttributeError, TypeError):\n            pass\n"
-                 "    g.active = frozenset()\n"
+                 "    try:\n        g.active = frozenset()\n"
+                 "    except AttributeError:\n        pass\n"
                  "    for _ in range(steps):\n"
                  "        v, d = adlearn.value_and_derivative(h, x)\n        x = x - v / d\n"
                  "    return x"),
         ("check", CHECK_NEWTON),
+    ],
+    # an exception a check raised, kept and read in a later cell: its traceback's frames
+    # lead to the runner's (its token and channel), where frames are no longer refused
+    "a kept traceback": [
+        ("code", IMPORTS + "\n" + "_kept = []\ndef predicted_tangent():\n    try:\n"
+                 "        raise ValueError('kept')\n    except ValueError as error:\n"
+                 "        _kept.append(error)\n        raise\n"),
+        ("check", CHECK_PREDICTION),
+        ("code", "import os, json\nf = _kept[0].__traceback__.tb_next.tb_frame\n"
+                 "while f is not None:\n    if f.f_code.co_name == '_grade_in_child':\n"
+                 "        L = f.f_locals\n        for i, (kind, _) in enumerate(L['cells']):\n"
+                 "            os.write(L['channel'], (json.dumps({'token': L['token'], "
+                 "'cell': i, 'passed': True, 'done': True, 'message': 'forged'}) + "
+                 "'\\n').encode())\n    f = f.f_back\n"),
+        ("check", CHECK_PREDICTION),
+    ],
+    # a generator's frame, taken in a cell, resumed by the answer during a check: from it,
+    # walk up to the runner (its token and channel) or report an outcome of its own
+    "a generator's frame kept from a cell": [
+        ("code", IMPORTS + "\n" + "import sys, os, json\n"
+                 "def _walker():\n    me = sys._getframe()\n    yield\n    f = me.f_back\n"
+                 "    while f is not None:\n        L = f.f_locals\n"
+                 "        if 'token' in L and 'channel' in L:\n"
+                 "            for i in range(len(L['cells'])):\n"
+                 "                os.write(L['channel'], (json.dumps({'token': L['token'], "
+                 "'cell': i, 'passed': True, 'done': True, 'message': 'forged'}) + "
+                 "'\\n').encode())\n"
+                 "        if f.f_code.co_name == '_run_check':\n"
+                 "            try:\n"
+                 "                sys.audit('adlearn.outcome', (True, True, 'forged'))\n"
+                 "            except Exception:\n                pass\n"
+                 "        f = f.f_back\n    yield\n"
+                 "_gen = _walker()\nnext(_gen)\n"
+                 "def predicted_tangent():\n    next(_gen, None)\n"
+                 "    raise NotImplementedError"),
+        ("check", CHECK_PREDICTION),
+    ],
+    # the same generator, resumed by a key of the learner's in adlearn's namespace, whose
+    # __hash__ the runner's fingerprint comparison runs between checks
+    "a key's __hash__ run by the runner": [
+        ("code", IMPORTS + "\n" + "import sys, os, json\n"
+                 "def _walker():\n    me = sys._getframe()\n    while True:\n        yield\n"
+                 "        f = me.f_back\n        while f is not None:\n"
+                 "            L = f.f_locals\n"
+                 "            if 'token' in L and 'channel' in L:\n"
+                 "                for i in range(len(L['cells'])):\n"
+                 "                    os.write(L['channel'], (json.dumps({'token': "
+                 "L['token'], 'cell': i, 'passed': True, 'done': True, 'message': "
+                 "'forged'}) + '\\n').encode())\n"
+                 "            f = f.f_back\n"
+                 "_gen = _walker()\nnext(_gen)\n"
+                 "class Key(str):\n    def __hash__(self):\n        try:\n"
+                 "            next(_gen)\n        except Exception:\n            pass\n"
+                 "        return str.__hash__(self)\n"
+                 "    def __eq__(self, other):\n        return str.__eq__(self, other)\n"
+                 "setattr(adlearn, Key('zz_key'), 1)\n" + STUB),
+        ("check", CHECK_PREDICTION),
     ],
     # /proc reached by another spelling of its path
     "//proc": [
@@ -194,14 +269,18 @@ REFUSED_BECAUSE = {
     "F1 frames through the Gates object": "GradingRefused",
     "F2 a __class__ property run by the runner": "Tampering detected",
     "F7 a lazy float": "GradingRefused",
-    "F5 the Gates object edited": "Tampering detected",
+    "F5 the Gates object edited": "is switched off",  # there is no such object any more
     "//proc": "GradingRefused",
+    # the stub's own verdicts, not the forged ones
+    "a kept traceback": "raised ValueError",
+    "a generator's frame kept from a cell": "not done scores 0",
+    "a key's __hash__ run by the runner": "not done scores 0",
 }
 
 
 @pytest.mark.parametrize("route", list(ATTACKS))
 def test_a_learner_cannot_forge_the_verdict_or_lift_a_gate(route):
-    (verdict,) = grade_cells(ATTACKS[route])
+    verdict = grade_cells(ATTACKS[route])[-1]
     assert verdict["passed"] is False, verdict
     assert REFUSED_BECAUSE[route] in verdict["message"], verdict
 
@@ -253,3 +332,207 @@ def test_no_pth_file_or_sitecustomize_runs_in_the_fresh_process():
     finally:
         poison.unlink()
     assert verdict["passed"] is True, verdict
+
+
+# --- the review's F4 and F6: the original of a switched-off function, or an object of a
+# switched-off class made without its constructor (notices/review-cheat.md). Each route
+# runs on lesson 04's own notebook, through the fresh process, in a cell of its own
+# before the check it aims at; if it finds nothing it falls back to the plain call, which
+# the check refuses. Any route that still found an ungated original would pass its check.
+
+STEAL = {  # how to get an ungated adlearn.gradient, written as a learner would
+    "F4 the gate's global and its closure (the review's route)": (
+        "def _ungate(f):\n"
+        "    for name, g in list(f.__globals__.items()):\n"
+        "        if name.startswith('_adlearn_gate_') and getattr(g, '__closure__', None):\n"
+        "            cells = dict(zip(g.__code__.co_freevars,\n"
+        "                             (c.cell_contents for c in g.__closure__)))\n"
+        "            return cells.get('twin', f)\n"
+        "    return f\n"
+        "_stolen = _ungate(adlearn.gradient)"),
+    "cell_contents of the function's own closure": (
+        "_stolen = adlearn.gradient\n"
+        "for _c in adlearn.gradient.__closure__ or ():\n"
+        "    if callable(_c.cell_contents):\n"
+        "        _stolen = _c.cell_contents"),
+    "__wrapped__, inspect.unwrap and functools.partial": (
+        "import functools, inspect\n"
+        "_stolen = inspect.unwrap(getattr(adlearn.gradient, '__wrapped__', adlearn.gradient))\n"
+        "_stolen = functools.partial(_stolen).func"),
+    "gc.get_referents": (
+        "import gc\n"
+        "_stolen = [o for o in gc.get_referents(adlearn.gradient.__globals__)\n"
+        "           if callable(o) and getattr(o, '__name__', '') == 'gradient'][-1]"),
+    "gc.get_objects": (
+        "import gc, types\n"
+        "_stolen = [o for o in gc.get_objects() if type(o) is types.FunctionType\n"
+        "           and o.__name__ == 'gradient' and o is not adlearn.gradient][0]"),
+    "a new function of the running original's code (its frame, in a cell)": (
+        "import sys, types\n_seen = []\n"
+        "def _spy(a, b):\n    _seen.append(sys._getframe(1))\n    return a * b\n"
+        "adlearn.gradient(_spy, [1.0, 2.0])\n"
+        "_frame = [f for f in _seen if f.f_code.co_name == 'gradient'][0]\n"
+        "_stolen = types.FunctionType(_frame.f_code, _frame.f_globals)"),
+    "a copy of the running original's code": (
+        "import sys, types\n_seen = []\n"
+        "def _spy(a, b):\n    _seen.append(sys._getframe(1))\n    return a * b\n"
+        "adlearn.gradient(_spy, [1.0, 2.0])\n"
+        "_frame = [f for f in _seen if f.f_code.co_name == 'gradient'][0]\n"
+        "_stolen = types.FunctionType(_frame.f_code.replace(co_name='g'), _frame.f_globals)"),
+    "the audit event, asked for directly": (
+        "import sys\n_box = []\nsys.audit('adlearn.gate', _box)\n_stolen = _box[0]"),
+    "the gate's keyword default replaced": (
+        "import sys\n_kept = []\n"
+        "def _spy(event, box):\n    sys.audit(event, box)\n    _kept.extend(box)\n"
+        "adlearn.gradient.__kwdefaults__ = {'_adlearn_audit': _spy}\n"
+        "adlearn.gradient(lambda a: a, [1.0])\n_stolen = _kept[0]"),
+    "the gate's keyword passed at the call": (
+        "import sys\n_kept = []\n"
+        "def _spy(event, box):\n    sys.audit(event, box)\n    _kept.extend(box)\n"
+        "adlearn.gradient(lambda a: a, [1.0], _adlearn_audit=_spy)\n_stolen = _kept[0]"),
+}
+PREDICTED = (  # exercise 04.1, answered by whatever was stolen
+    "\ndef predicted_grad():\n"
+    "    return float(_stolen(lambda a, b: (a * b + a) * (a * b), [3.0, 2.0])[0])")
+THREADED = (  # exercise 04.1, the shortcut called in a thread the answer starts
+    "import threading\n"
+    "def predicted_grad():\n"
+    "    got = []\n"
+    "    def run():\n"
+    "        try:\n"
+    "            got.append(adlearn.gradient(lambda a, b: (a * b + a) * (a * b), [3.0, 2.0]))\n"
+    "        except Exception as error:\n"
+    "            got.append(error)\n"
+    "    worker = threading.Thread(target=run)\n    worker.start()\n    worker.join()\n"
+    "    if isinstance(got[0], Exception):\n        raise got[0]\n"
+    "    return float(got[0][0])")
+HELPER = (  # exercise 04.1 answered right, after a call of lesson 09's check's own helper
+    "import adlearn.checks.lesson09\n"
+    "_stolen = adlearn.checks.lesson09._angle_by_bisection\n"
+    "for _name, _g in list(_stolen.__globals__.items()):\n"
+    "    if _name.startswith('_adlearn_gate_') and getattr(_g, '__closure__', None):\n"
+    "        _stolen = dict(zip(_g.__code__.co_freevars,\n"
+    "                           (c.cell_contents for c in _g.__closure__))).get('twin', _stolen)")
+HELPER_ANSWER = "def predicted_grad():\n    _stolen(10.0)\n    return 36.0"
+
+SWEEP_BY_VARIABLES = '''
+class SweepValue(NaiveValue):
+    def backward(self):
+        order, seen, stack = [], set(), [(self, False)]
+        while stack:
+            node, inputs_done = stack.pop()
+            if inputs_done:
+                order.append(node)
+            elif id(node) not in seen:
+                seen.add(id(node))
+                stack.append((node, True))
+                stack.extend((x, False) for x, _ in node.inputs if id(x) not in seen)
+        mirror = {}
+        for node in order:  # the same graph, made of adlearn's Variables
+            if node.inputs:
+                total = 0.0
+                for x, partial in node.inputs:
+                    total = total + partial * mirror[id(x)]
+                mirror[id(node)] = total
+            else:
+                mirror[id(node)] = _variable(node.value)
+        mirror[id(self)].backward()
+        for node in order:
+            if not node.inputs:
+                node.grad += mirror[id(node)].grad
+'''
+MAKE_VARIABLE = {  # F6: an adlearn Variable for exercise 04.3, made without Variable()
+    "F6 object.__new__ and the original __init__ from the gate's closure": (
+        "def _variable(value):\n"
+        "    V = adlearn.variable.Variable\n"
+        "    init = V.__init__\n"
+        "    cells = dict(zip(init.__code__.co_freevars,\n"
+        "                     (c.cell_contents for c in init.__closure__ or ())))\n"
+        "    v = object.__new__(V)\n"
+        "    cells.get('original', init)(v, value)\n"
+        "    return v"),
+    "object.__new__ and the slots set by hand": (
+        "_model = adlearn.variable.Variable(1.0)  # in a cell: Variable() works there\n"
+        "_slots = [s for k in type(_model).__mro__ for s in getattr(k, '__slots__', ())]\n"
+        "_kept = {s: getattr(_model, s) for s in _slots if hasattr(_model, s)}\n"
+        "def _variable(value):\n"
+        "    v = object.__new__(adlearn.variable.Variable)\n"
+        "    for name, kept in _kept.items():\n"
+        "        object.__setattr__(v, name, kept)\n"
+        "    object.__setattr__(v, '_value', value)\n"
+        "    return v"),
+    "Variables made in a cell, before the check": (
+        "_spare = [adlearn.variable.Variable(0.0) for _ in range(200)]\n"
+        "def _variable(value):\n"
+        "    v = _spare.pop()\n"
+        "    v.value = value\n"
+        "    return v"),
+}
+
+
+def guarded(route: str) -> str:
+    """A route's cell: if the route fails where it stands, the answer falls back to the
+    plain call (so that no answer of an earlier route is left defined)."""
+    body = "\n".join("    " + line for line in route.splitlines())
+    return ("_stolen = adlearn.gradient\n"
+            "def _variable(value):\n    return adlearn.variable.Variable(value)\n"
+            f"try:\n{body}\nexcept Exception:\n    pass\n")
+
+
+def lesson_cells(name: str) -> list[tuple[str, str]]:
+    """A lesson notebook's code cells, with its worked solutions, as grading sees them."""
+    import nbformat
+
+    from adlearn.checks.isolated import cell_kind
+
+    notebook = nbformat.read(Path(__file__).parent.parent / "notebooks" / name, as_version=4)
+    return [(cell_kind(cell), cell.source) for cell in notebook.cells
+            if cell.cell_type == "code"]
+
+
+@pytest.fixture(scope="module")
+def lesson04_attacked() -> tuple[list[str], list[dict]]:
+    cells = lesson_cells("04-reverse-mode.ipynb")
+    aims = ["worked"] * sum(kind == "check" for kind, _ in cells)
+    last = "the gate's keyword default replaced"  # last: on the old grader, it tampered
+    for route, source in STEAL.items():
+        if route != last:
+            cells += [("code", guarded(source) + PREDICTED),
+                      ("check", "lesson04.check_prediction(predicted_grad)")]
+            aims.append(route)
+    cells += [("code", THREADED), ("check", "lesson04.check_prediction(predicted_grad)"),
+              ("code", guarded(HELPER) + HELPER_ANSWER),
+              ("check", "lesson04.check_prediction(predicted_grad)")]
+    aims += ["a thread the answer starts", "a check's own helper, through the gate's closure"]
+    for route, source in MAKE_VARIABLE.items():
+        cells += [("code", guarded(source) + SWEEP_BY_VARIABLES),
+                  ("check", "lesson04.check_backward(SweepValue)")]
+        aims.append(route)
+    cells += [("code", guarded(STEAL[last]) + PREDICTED),
+              ("check", "lesson04.check_prediction(predicted_grad)")]
+    aims.append(last)
+    # the control: an honest answer after all of these still passes (nothing was tampered)
+    worked = next(s for kind, s in cells if s.startswith("class SweepValue(NaiveValue):"))
+    cells += [("code", worked), ("check", "lesson04.check_backward(SweepValue)")]
+    aims.append("worked, at the end")
+    return aims, grade_cells(cells)
+
+
+def test_the_worked_solutions_pass_beside_the_attacks(lesson04_attacked):
+    aims, verdicts = lesson04_attacked
+    assert len(aims) == len(verdicts)
+    for aim, verdict in zip(aims, verdicts):
+        if aim.startswith("worked"):
+            assert verdict["passed"] is True, (aim, verdict)
+
+
+ROUTES = [*STEAL, "a thread the answer starts", "a check's own helper, through the gate's closure",
+          *MAKE_VARIABLE]
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_no_route_reaches_an_ungated_original(route, lesson04_attacked):
+    aims, verdicts = lesson04_attacked
+    verdict = verdicts[aims.index(route)]
+    assert verdict["passed"] is False, verdict
+    assert "is switched off while it is checked" in verdict["message"], verdict

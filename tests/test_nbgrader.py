@@ -217,6 +217,33 @@ def fit(steps, lr=0.4):
     raise NotImplementedError("Exercise: replace this line with your solution.")
 '''
 
+# The adversarial review's F4 (04.1): the ungated original, read from the gate's closure.
+UNGATED_TWIN = '''
+def _ungate(f):
+    names = [n for n in f.__code__.co_names if n.startswith("_adlearn_gate_")]
+    if not names:
+        return f
+    g = f.__globals__[names[0]]
+    return dict(zip(g.__code__.co_freevars, (c.cell_contents for c in g.__closure__)))["twin"]
+
+def predicted_grad():
+    return float(_ungate(adlearn.gradient)(lambda a, b: (a * b + a) * (a * b), [3.0, 2.0])[0])
+'''
+
+# The review's F6 (04.3): object.__new__(Variable) and the original __init__ from the
+# closure of the gated __init__, in route 4's sweep.
+CLASS_GATE_SKIPPED = """
+def _variable(value):
+    V = adlearn.variable.Variable
+    init = V.__init__
+    cells = init.__closure__ or ()
+    orig = dict(zip(init.__code__.co_freevars, (c.cell_contents for c in cells))).get(
+        "original", init)
+    v = object.__new__(V)
+    orig(v, value)
+    return v
+""" + SUBMODULE_CLASS.replace("adlearn.variable.Variable(node.value)", "_variable(node.value)")
+
 Change = str | Callable[[str], str] | None
 SUBMISSIONS: dict[str, dict[str, dict[int, Change]]] = {
     "02": {
@@ -232,6 +259,7 @@ SUBMISSIONS: dict[str, dict[str, dict[int, Change]]] = {
         "routes": {0: DEFAULT_ARGUMENT_04, 1: SUBMODULE_FUNCTION, 2: SUBMODULE_CLASS,
                    3: ALWAYS_EQUAL, 4: THREAD},
         "tampering": {3: CODE_SWAPPED, 4: CLOSE_REPLACED},
+        "closures": {0: UNGATED_TWIN, 2: CLASS_GATE_SKIPPED},
     },
     "09": {
         "worked": {},
@@ -248,6 +276,7 @@ EXPECTED: dict[str, dict[str, dict[int, bool]]] = {
     "04": {
         "routes": {1: False, 2: False, 3: False, 4: False, 5: False},
         "tampering": {1: True, 2: True, 3: True, 4: False, 5: False},
+        "closures": {1: False, 2: True, 3: False, 4: True, 5: True},
     },
     "09": {
         "routes": {1: True, 2: True, 3: False, 4: False, 5: False},
@@ -396,4 +425,14 @@ def test_the_grade_says_why(graded):
         for c in routes.cells
         if c.get("metadata", {}).get("nbgrader", {}).get("grade")
     ]
+    assert "Variable() is switched off" in outputs[2], outputs[2]
+    # the review's F4 and F6: nothing in reach of the gates is their original
+    closures = nbformat.read(
+        course / "autograded" / "closures-04" / lesson.stem / lesson.name, as_version=4)
+    outputs = [
+        "".join(o.get("evalue", "") for o in c.get("outputs", []))
+        for c in closures.cells
+        if c.get("metadata", {}).get("nbgrader", {}).get("grade")
+    ]
+    assert "gradient() is switched off" in outputs[0], outputs[0]
     assert "Variable() is switched off" in outputs[2], outputs[2]

@@ -9,21 +9,26 @@ them (nbgrader's copy of the submission, not anything the kernel says). That pro
 1. loads adlearn and every lesson's checks BEFORE any code of the learner runs, and checks
    that the check files are the ones installed when grading started (their hashes);
 2. switches the forbidden functions off on the objects themselves: a function's code is
-   replaced by a gate, a class's ``__init__`` gets one, so the gate is what a learner's
-   call reaches however it got the object (an alias, a default argument, a submodule such
-   as ``adlearn.derivatives.gradient``). The gate refuses while a check that forbids it
-   runs and the call comes from code that was not loaded before the learner's;
+   replaced by a gate (for a class: its constructor, methods, property setters and its
+   module's functions), so the gate is what a learner's call reaches however it got the
+   object (an alias, a default argument, a submodule such as
+   ``adlearn.derivatives.gradient``). The gate refuses while a check that forbids it runs
+   and the call comes from code that was not loaded before the learner's. The originals
+   are kept only by the audit hook (step 5), which hands one over for one allowed call:
+   no closure, global or attribute leads to them;
 3. takes a fingerprint of every adlearn module, class and function (names, code, defaults,
    closures, the contents of module-level tables) and of ``builtins``, ``math``,
    ``numbers``, ``random`` and the other modules checks use;
-4. runs the cells in order (each in a thread of its own). In a check cell,
+4. runs the cells in order (each cell and each check in a thread of its own). In a check cell,
    ``lessonNN.check_name(arguments)`` is not run as text: the check is the one loaded in
    step 1, only its arguments are the learner's (any other code in a test cell runs like a
    cell). Right before and right after it, the fingerprint is compared: a change is
    tampering, and the check scores 0 with a message that says what was changed;
 5. while the learner's code runs, refuses what would let it reach the grader: frames
-   (``sys._getframe``, a traceback's or a generator's frame), the garbage collector's
-   lists of objects, tracing, ctypes, new processes, writing a function's code;
+   (``sys._getframe``, a traceback's or a generator's frame; at any time, a kept
+   traceback that leads to the runner), the garbage collector's lists of objects,
+   tracing, ctypes, new processes, another audit hook, writing a function's code, making
+   a function of a switched-off original's code;
 6. sends each check's result as plain JSON (passed, done, message) on a channel the
    learner's output does not use, marked with a one-time token the parent gave it; the
    parent ignores any line without the token.
@@ -293,37 +298,80 @@ def _codes(functions: Iterable[Any]) -> list[types.CodeType]:
     return out
 
 
-class Gates:
-    """The forbidden functions, switched off on the objects themselves."""
+HELPERS = -1  # what the gates of the checks' own functions answer to: every check
 
-    # No instance dict: a learner who reaches this object (through a gate's closure)
-    # cannot shadow `allowed` or `caller` on it; the runner checks after every check that
-    # `trusted`, `keep` and `active` are still the objects it set (`_gates_changed`).
-    __slots__ = ("trusted", "keep", "active", "why")
 
-    def __init__(self, trusted: list[types.CodeType]) -> None:
-        self.trusted = frozenset(id(c) for c in trusted)
-        self.keep = tuple(trusted)  # so that the ids stay those of these very objects
-        self.active: frozenset[int] = frozenset()  # ids of what the running check forbids
-        self.why = ""
+def _gate_body(*args: Any, _adlearn_audit: Any = None, **kwargs: Any) -> Any:
+    """The code every switched-off function runs in the grading process.
 
-    def allowed(self, thing_id: int, caller: types.CodeType) -> bool:
-        return thing_id not in self.active or id(caller) in self.trusted
+    ``_adlearn_audit`` is ``sys.audit`` (each switched-off function's keyword default,
+    which only the grader can set). The audit hook looks at who called the function:
+    it refuses, or it puts the function's original into `box`, which is emptied before
+    the original runs. So the original is kept nowhere a learner can read it: not in a
+    closure, a global, a default or a wrapper's attribute, only in the hook's own state.
+    """
+    box: list[Any] = []
+    _adlearn_audit("adlearn.gate", box)
+    return box.pop()(*args, **kwargs)
 
-    def caller(self, depth: int) -> types.CodeType:
-        """The code (never the frame) that called a gate. The audit hook lets this very
-        code look at frames, recognised by its code object, not by a flag."""
-        return sys._getframe(depth + 1).f_code
 
-    def refuse(self, name: str, caller: types.CodeType) -> None:
-        from .exercise import ShortcutUsed
+def _gate_body_with_cells() -> types.CodeType:
+    """`_gate_body` as the code of a closure: it begins by copying its function's cells."""
+    cell = None
 
-        where = f"{caller.co_name} in {caller.co_filename}"
-        raise ShortcutUsed(
-            f"This exercise asks you to do the work yourself, so {name} is switched off "
-            f"while it is checked, however your code reached it (it was called by {where})."
-            f" {self.why}".strip()
-        )
+    def gate(*args: Any, _adlearn_audit: Any = None, **kwargs: Any) -> Any:
+        if False:  # never runs; it makes `cell` a free variable  # noqa: SIM108
+            return cell
+        box: list[Any] = []
+        _adlearn_audit("adlearn.gate", box)
+        return box.pop()(*args, **kwargs)
+
+    return gate.__code__
+
+
+COPY_FREE_VARS = getattr(__import__("dis"), "opmap", {}).get("COPY_FREE_VARS")
+
+
+def _gated_code(function: types.FunctionType, shown: str) -> types.CodeType:
+    """The code that replaces a switched-off function's own: `_gate_body`'s, with the
+    function's free variables (Python replaces a closure's code only by code with as many).
+
+    From Python 3.11 a closure's code begins by copying its cells into its frame; without
+    that, reading the frame's locals (a traceback's, a debugger's) crashes Python. So a
+    closure's gate starts with that step too, for as many cells as the function has.
+    """
+    original = function.__code__
+    count = len(original.co_freevars)
+    code = _gate_body.__code__
+    if count and COPY_FREE_VARS is not None:
+        code = _gate_body_with_cells()
+        raw = bytearray(code.co_code)
+        if raw[0] != COPY_FREE_VARS or raw[1] != 1 or count > 255:
+            raise RuntimeError("the grader cannot switch this function off on this Python")
+        raw[1] = count
+        code = code.replace(co_code=bytes(raw))
+    return code.replace(co_freevars=original.co_freevars, co_name=original.co_name,
+                        co_filename=f"<adlearn: {shown} switched off>")
+
+
+OWN_DUNDERS = ("__init__", "__new__", "__call__")
+"""The dunder methods of a forbidden class that are switched off with it (see
+`Vault.switch_class`)."""
+
+
+class Vault:
+    """The originals of the switched-off functions, and what each one answers to.
+
+    The runner makes it before any code of the learner's runs and hands it to the audit
+    hook; after that only the hook's closure holds it (`_install_audit_hook`).
+    """
+
+    def __init__(self) -> None:
+        # id(gate code) -> (gate code, original function, thing id, shown, globals)
+        self.gates: dict[int, tuple[types.CodeType, Any, int, str, dict[str, Any]]] = {}
+        self.switched: dict[int, Any] = {}  # id(function) -> the switched-off function
+        self.codes: dict[int, types.CodeType] = {}  # the originals' and the gates' code
+        self.bytecode: set[bytes] = set()  # the originals' bytecode
 
     def install(self, forbidden: Iterable[Any]) -> None:
         seen: set[int] = set()
@@ -332,16 +380,16 @@ class Gates:
                 continue
             seen.add(id(thing))
             if isinstance(thing, type):
-                self._gate_class(thing, id(thing))
+                self.switch_class(thing, id(thing))
             elif isinstance(thing, types.FunctionType):
-                self._gate_function(thing, id(thing))
+                self.switch_function(thing, id(thing))
             elif isinstance(thing, dict):  # a table, such as adlearn.RULES
                 for row in list(thing.values()):
-                    self._gate_row(row, id(thing))
+                    self.switch_row(row, id(thing))
             else:  # one row of a table
-                self._gate_row(thing, id(thing))
+                self.switch_row(thing, id(thing))
 
-    def _gate_row(self, row: Any, thing_id: int) -> None:
+    def switch_row(self, row: Any, thing_id: int) -> None:
         """A row's functions (value, partials) refuse the learner's calls."""
         if hasattr(row, "__dict__"):
             parts = list(vars(row).values())
@@ -350,51 +398,56 @@ class Gates:
             parts = [getattr(row, name, None) for name in names]
         for part in parts:
             if isinstance(part, types.FunctionType):
-                self._gate_function(part, thing_id, "adlearn's rule table")
+                self.switch_function(part, thing_id, "adlearn's rule table")
 
-    def _gate_class(self, cls: type, thing_id: int) -> None:
-        original: Any = cls.__init__  # type: ignore[misc]
-        gates = self
+    def switch_class(self, cls: type, thing_id: int) -> None:
+        """The class's constructor and its own methods and properties, and the functions
+        of its module (the engine's sweep, say): an object of it, however it was made
+        (``object.__new__`` and its slots set by hand), cannot do the exercise's work
+        for the learner's code while a check that forbids it runs.
 
-        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:  # noqa: N807
-            caller = gates.caller(1)
-            if not gates.allowed(thing_id, caller):
-                gates.refuse(f"{cls.__name__}()", caller)
-            original(self, *args, **kwargs)
+        Its operators stay open (``__mul__`` and the other dunders but ``__init__``): a
+        check may hand the learner's code objects of the class it made itself (02.6 runs
+        the learner's function on adlearn's Dual as its reference), and adlearn's own
+        operators make their results with ``object.__new__`` too, so a grader cannot
+        tell such an object from one the learner made.
+        """
+        for name, value in list(_class_names(cls).items()):
+            if name.startswith("__") and name.endswith("__") and name not in OWN_DUNDERS:
+                continue
+            shown = f"{cls.__name__}()" if name == "__init__" else f"{cls.__name__}.{name}"
+            parts = [value]
+            if type(value) is staticmethod or type(value) is classmethod:
+                parts = [value.__func__]
+            elif type(value) is property:  # reading stays open: it does no work
+                parts = [value.fset, value.fdel]
+            for part in parts:
+                if type(part) is types.FunctionType:
+                    self.switch_function(part, thing_id, shown)
+        module_name = _class_module(cls)
+        module = sys.modules.get(module_name)
+        for value in list(vars(module).values()) if module is not None else ():
+            if type(value) is types.FunctionType and value.__module__ == module_name:
+                self.switch_function(value, thing_id, f"{module_name}.{value.__name__}()")
 
-        __init__.__qualname__ = f"{cls.__qualname__}.__init__"
-        cls.__init__ = __init__  # type: ignore[misc]
-
-    def _gate_function(self, function: Any, thing_id: int, shown: str = "") -> None:
-        from .exercise import gate_code
-
-        if getattr(function, "_adlearn_gated", False):
+    def switch_function(self, function: Any, thing_id: int, shown: str = "") -> None:
+        if id(function) in self.switched:
             return
-        twin = types.FunctionType(function.__code__, function.__globals__, function.__name__,
-                                  function.__defaults__, function.__closure__)
-        twin.__kwdefaults__ = function.__kwdefaults__
         shown = shown or f"{function.__name__}()"
-        gates = self
-
-        def gate(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-            caller = gates.caller(2)
-            if not gates.allowed(thing_id, caller):
-                gates.refuse(shown, caller)
-            return twin(*args, **kwargs)
-
-        name = f"_adlearn_gate_{len(GATES)}"
-        GATES[name] = gate
-        # The gated code hands each call to `gate` under that global name; it is made
-        # from a template's code object (no code written as text), see `gate_code`.
-        function.__globals__[name] = gate
-        function.__code__ = gate_code(function, name, shown)
+        original = types.FunctionType(function.__code__, function.__globals__,
+                                      function.__name__, function.__defaults__,
+                                      function.__closure__)
+        original.__kwdefaults__ = function.__kwdefaults__
+        original.__qualname__ = function.__qualname__
+        gate = _gated_code(function, shown)
+        self.gates[id(gate)] = (gate, original, thing_id, shown, function.__globals__)
+        self.switched[id(function)] = function
+        self.codes[id(gate)] = gate
+        self.codes[id(function.__code__)] = function.__code__
+        self.bytecode.add(function.__code__.co_code)
+        function.__code__ = gate
         function.__defaults__ = None
-        function.__kwdefaults__ = None
-        function._adlearn_gated = True
-
-
-GATES: dict[str, Any] = {}
-HELPERS = -1  # what the gates of the checks' own functions answer to: every check
+        function.__kwdefaults__ = {"_adlearn_audit": sys.audit}
 
 
 def _fingerprint(modules: dict[str, types.ModuleType]) -> dict[str, tuple[str, Any]]:
@@ -506,7 +559,7 @@ def _differences(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
             for key, value in old.items():
                 if key not in new:
                     changes.append(f"{what}: {key} was deleted")
-                elif new[key] is not value and not _volatile(what, key):
+                elif new[key] is not value and not _volatile(what, key, value, new[key]):
                     changes.append(f"{what}: {key} was replaced")
             if kind == "names":
                 for key in new.keys() - old.keys():
@@ -522,14 +575,18 @@ def _differences(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     return changes
 
 
-def _volatile(what: str, key: str) -> bool:
-    """Names that Python itself rebinds as it runs (the interactive `_`)."""
-    return what == "module builtins" and key == "_"
+def _volatile(what: str, key: str, old: Any, new: Any) -> bool:
+    """Names that Python or adlearn itself rebinds as it runs: the interactive `_`, and
+    the engines' change counters (``CHANGES``, which only ever grow)."""
+    if what == "module builtins" and key == "_":
+        return True
+    return (what in ("module adlearn.variable", "module adlearn.tensor") and key == "CHANGES"
+            and type(old) is int and type(new) is int and new >= old)
 
 
 BLOCKED = {
     "sys._current_frames", "sys.settrace", "sys.setprofile", "gc.get_objects",
-    "gc.get_referrers", "gc.get_referents", "os.kill", "os.killpg",
+    "gc.get_referrers", "gc.get_referents", "os.kill", "os.killpg", "sys.addaudithook",
 }
 """Refused to the learner's code always: what reaches the runner's frames and objects
 (the learner's cells run in a thread of their own, so their frames lead only there)."""
@@ -541,47 +598,143 @@ BLOCKED_IN_CHECKS = {
 lesson's own cells may import libraries that look at frames, draw with graphviz's dot,
 or load PyTorch, which need them."""
 FRAME_ATTRIBUTES = {"tb_frame", "gi_frame", "cr_frame", "ag_frame"}
+COPYING = {"function.__new__", "exec", "code.__new__", "marshal.loads"}
+"""Events that could make a new function of a switched-off function's original code
+(taken from a running frame's ``f_code``): refused for those codes, always."""
 
 
-def _install_audit_hook(gates: Gates, phase: list[str]) -> None:
+def _install_audit_hook(vault: Vault, trusted: frozenset[int], state: list[Any],
+                        phase: list[str], runner: Iterable[types.CodeType]) -> None:
     """From now on, the learner's code may not reach the grader's frames or objects.
 
     `phase` holds "runner" while the runner itself works (on the main thread), "cell"
-    while a cell runs and "check" while a check runs. Audit hooks cannot be removed. The
-    hook trusts no flag a learner could set: the gates' own look at frames is recognised
-    by its code object.
+    while a cell runs and "check" while a check runs; `state` holds what the running
+    check switches off (ids) and why. Audit hooks cannot be removed or listed, so the
+    vault of originals and `state` live on only here, out of the learner's reach. The
+    hook trusts no flag a learner could set: code is recognised by its code object.
     """
-    own = Gates.caller.__code__  # the gates' look at who called them: code objects only
+    from .exercise import ShortcutUsed
+
     busy: set[int] = set()  # threads in the hook's own look at frames (below)
     get_ident, getframe, realpath, fsdecode = (threading.get_ident, sys._getframe,
                                                os.path.realpath, os.fsdecode)
+    gates, switched, codes, bytecode = vault.gates, vault.switched, vault.codes, vault.bytecode
+    runner_codes = frozenset(id(code) for code in runner)
+    kept_codes = tuple(runner)  # so that those ids stay theirs
+    runner_code, run_check = _grade_in_child.__code__, _run_check.__code__
+    thread_run = threading.Thread.run.__code__
+
+    def leads_to_the_runner(traceback: Any) -> bool:
+        """Whether a traceback's frame, or a frame that called it, is the runner's: an
+        exception a check raised and the learner kept, read in a later cell."""
+        busy.add(me := get_ident())
+        try:
+            frame = traceback.tb_frame
+            while frame is not None:
+                if id(frame.f_code) in runner_codes and frame.f_code in kept_codes:
+                    return True
+                frame = frame.f_back
+            return False
+        finally:
+            busy.discard(me)
+
+    def who(depth: int) -> tuple[Any, Any]:
+        """The frame `depth` levels up from this one, and the code of its caller."""
+        busy.add(me := get_ident())
+        try:
+            frame = getframe(depth)
+            back = frame.f_back
+            return frame, (back.f_code if back is not None else None)
+        finally:
+            busy.discard(me)
+
+    def gate(args: tuple[Any, ...]) -> None:
+        """A switched-off function asks for its original (see `_gate_body`)."""
+        frame, caller = who(3)  # who, gate, hook, then the switched-off function
+        code = frame.f_code
+        entry = gates.get(id(code))
+        box = args[0] if len(args) == 1 else None
+        if (entry is None or entry[0] is not code or frame.f_globals is not entry[4]
+                or type(box) is not list or box):
+            raise GradingRefused("only a switched-off function itself may ask for its "
+                                 "original while a notebook is graded.")
+        if entry[2] in state[0] and id(caller) not in trusted:
+            where = (f"{caller.co_name} in {caller.co_filename}" if caller is not None
+                     else "Python itself")
+            raise ShortcutUsed(
+                f"This exercise asks you to do the work yourself, so {entry[3]} is "
+                f"switched off while it is checked, however your code reached it (it was "
+                f"called by {where}). {state[1]}".strip())
+        box.append(entry[1])
+
+    def outcome(args: tuple[Any, ...]) -> None:
+        """A check's outcome, from `_run_check` on the check's own thread, once."""
+        frame, caller = who(3)  # who, outcome, hook, then _run_check
+        value = args[0] if len(args) == 1 else None
+        if (frame.f_code is not run_check or caller is not thread_run
+                or get_ident() != state[2] or state[3] is not None
+                or type(value) is not tuple or len(value) != 3
+                or [type(v) for v in value] != [bool, bool, str]):
+            raise GradingRefused("only the grader reports a check's outcome.")
+        state[3] = value
+
+    def collect(args: tuple[Any, ...]) -> None:
+        """The runner takes the outcome of the check that just ran."""
+        frame, _ = who(3)
+        box = args[0] if len(args) == 1 else None
+        if frame.f_code is not runner_code or type(box) is not list or box:
+            raise GradingRefused("only the grader takes a check's outcome.")
+        if state[3] is not None:
+            box.append(state[3])
+        state[3] = None
+
+    def copies(event: str, args: tuple[Any, ...]) -> bool:
+        """Whether the event would make a function of an original's (or a gate's) code."""
+        if event in ("function.__new__", "exec"):
+            return bool(args) and id(args[0]) in codes and codes[id(args[0])] is args[0]
+        if event == "code.__new__":
+            return bool(args) and type(args[0]) is bytes and args[0] in bytecode
+        if event == "marshal.loads":
+            data = args[0] if args and type(args[0]) is bytes else b""
+            return any(len(b) > 8 and b in data for b in bytecode)
+        return False
 
     def hook(event: str, args: tuple[Any, ...]) -> None:
         me = get_ident()
         if me in busy:
             return
-        if event == "sys._getframe":
-            busy.add(me)
-            try:
-                asker = getframe(1).f_code  # whoever called sys._getframe
-            finally:
-                busy.discard(me)
-            if asker is own:
-                return
+        if event == "adlearn.gate":
+            gate(args)
+            return
+        if event == "adlearn.outcome":
+            outcome(args)
+            return
+        if event == "adlearn.outcome?":
+            collect(args)
+            return
+        if event in COPYING and copies(event, args):
+            raise GradingRefused(f"{event} of a switched-off function's code is not "
+                                 "allowed while a notebook is graded.")
         # The runner's own phase is as strict as a check: if anything of the learner's
         # runs while the runner works (a property, say), it reaches no frame either.
         checking = phase[0] in ("check", "runner")
         frames = event == "sys._getframe" or (
             event == "object.__getattr__" and args[1] in FRAME_ATTRIBUTES)
-        if checking and frames and id(gates.caller(1)) in gates.trusted:
+        if checking and frames and id(who(2)[0].f_code) in trusted:  # who, hook, asker
             return  # adlearn's own code (define_primitive reads its caller's names)
         if event in BLOCKED or (checking and (
                 event in BLOCKED_IN_CHECKS or event.startswith("ctypes."))):
             raise GradingRefused(f"{event} is not allowed while a notebook is graded.")
         if checking and frames:
             raise GradingRefused("looking at frames is not allowed while a check runs.")
-        if event == "object.__setattr__" and args[1] == "__code__":
-            raise GradingRefused("setting __code__ is not allowed while a notebook is graded.")
+        if (event == "object.__getattr__" and args[1] == "tb_frame"
+                and leads_to_the_runner(args[0])):
+            raise GradingRefused("a traceback that leads to the grader's own frames is not "
+                                 "open to a notebook being graded.")
+        if event == "object.__setattr__" and (args[1] == "__code__" or (
+                args[1] in ("__defaults__", "__kwdefaults__") and id(args[0]) in switched)):
+            raise GradingRefused(f"setting {args[1]} is not allowed while a notebook is "
+                                 "graded.")
         if event == "open" and type(args[0]) in (str, bytes):
             busy.add(me)
             try:  # the real path: //proc, /./proc, a symbolic link or a relative path
@@ -610,6 +763,31 @@ def _run_cell(code: types.CodeType, namespace: dict[str, Any], failures: list[st
         exec(code, namespace)  # noqa: S102
     except BaseException as error:  # noqa: BLE001 (a failing cell fails its check later)
         failures.append(f"{type(error).__name__}: {error}")
+
+
+def _run_check(run_body: Any, statement: tuple[Any, Any, list[Any], list[Any]],
+               namespace: dict[str, Any], go: threading.Event) -> None:
+    """One check, in a thread of its own, like a cell: its frames lead to none of the
+    runner's (which holds the token, the channel and what is switched off), even for a
+    frame the learner kept from a cell (a generator's) and walks up from during it.
+
+    The outcome goes to the audit hook, which takes it only from this code, called by the
+    thread's own start, on the thread the runner started for this check (so nothing the
+    learner can reach from here, a list say, could be filled with a verdict of its own).
+    """
+    go.wait()
+    entry, body, arg_nodes, keyword_nodes = statement
+    outcome: tuple[bool, bool, str]
+    try:
+        # The check's arguments, as the test cell writes them (the names of the
+        # learner's answers): evaluated in the learner's namespace.
+        args = [eval(a, namespace) for a in arg_nodes]  # noqa: S307
+        kwargs = {k: eval(v, namespace) for k, v in keyword_nodes}  # noqa: S307
+        result = run_body(entry, body, args, kwargs)
+        outcome = (result.passed is True, result.done is not False, str(result.message))
+    except BaseException as error:  # noqa: BLE001 (anything the learner throws)
+        outcome = (False, True, f"The check could not finish: {type(error).__name__}.")
+    sys.audit("adlearn.outcome", outcome)
 
 
 def _check_statements(
@@ -690,12 +868,13 @@ def _grade_in_child() -> None:
         if isinstance(value, types.FunctionType) and value.__module__ == name
     ]
     run_body = runner_module._run
-    trusted = _codes(_functions_of(modules.values()))
-    gates = Gates(trusted)
-    gates.install(thing for forbid, _ in forbids.values() for thing in forbid)
+    trusted_codes = _codes(_functions_of(modules.values()))  # their ids stay theirs
+    trusted = frozenset(id(c) for c in trusted_codes)
+    vault = Vault()
+    vault.install(thing for forbid, _ in forbids.values() for thing in forbid)
     for helper in helpers:
-        gates._gate_function(helper, HELPERS, f"{helper.__module__}.{helper.__name__}(), "
-                             "a part of the check itself,")
+        vault.switch_function(helper, HELPERS, f"{helper.__module__}.{helper.__name__}(), "
+                              "a part of the check itself,")
     watched: dict[str, Any] = dict(modules)
     watched.update({name: sys.modules[name] for name in WATCHED if name in sys.modules})
     watched["sys (its modules)"] = types.SimpleNamespace(
@@ -707,8 +886,23 @@ def _grade_in_child() -> None:
             **{k: v for k, v in sys.modules.items() if k.startswith("adlearn")})
         return _fingerprint(watched)
 
+    def compare() -> list[str]:
+        """The fingerprint now against `before`, in a thread of its own: a learner's key
+        in an adlearn module (its ``__hash__``) runs there, and its frames lead to none of
+        the runner's, even from a frame it kept from a cell."""
+        found: list[list[str]] = []
+        worker = threading.Thread(target=lambda: found.append(_differences(before, now())),
+                                  daemon=True)
+        worker.start()
+        worker.join()
+        return found[0] if found else ["the grader could not compare the fingerprint"]
+
     phase = ["runner"]
-    _install_audit_hook(gates, phase)
+    # what the running check switches off, why, its thread, and its outcome
+    state: list[Any] = [frozenset(), "", None, None]
+    _install_audit_hook(vault, trusted, state, phase,
+                        (_grade_in_child.__code__, _child.__code__))
+    del vault  # from now on only the audit hook holds the originals
     main = types.ModuleType("__main__")
     sys.modules["__main__"] = main
     namespace = vars(main)
@@ -751,13 +945,12 @@ def _grade_in_child() -> None:
         except SyntaxError as error:
             report(index, False, True, f"✗ This test cell does not parse: {error}.")
             continue
-        tampered += _differences(before, now())
+        tampered += compare()
         if tampered:
             report(index, False, True, "Tampering detected, so this check scores 0: "
                    + "; ".join(sorted(set(tampered))[:5]) + ".")
             continue
         verdicts: list[tuple[bool, bool, str]] = []
-        frozen = (gates.trusted, gates.keep)
         for kind, item in statements:
             if kind == "code":  # an instructor's own test code: it runs as the cells do
                 failures = []
@@ -773,38 +966,30 @@ def _grade_in_child() -> None:
                                  f"{failures[0]}" if failures else "the test cell's own code "
                                  "ran without an error"))
             else:
-                entry, body, arg_nodes, keyword_nodes = item
-                forbid, why = forbids.get(entry.key, ((), ""))
+                forbid, why = forbids.get(item[0].key, ((), ""))
                 phase[0] = "check"
-                outcome: tuple[bool, bool, str]
+                state[:] = [frozenset({id(t) for t in forbid} | {HELPERS}), why, None, None]
+                go = threading.Event()
+                worker = threading.Thread(target=_run_check, daemon=True, args=(
+                    run_body, item, namespace, go))
                 try:
-                    # The check's arguments, as the test cell writes them (the names of
-                    # the learner's answers): evaluated in the learner's namespace.
-                    args = [eval(a, namespace) for a in arg_nodes]  # noqa: S307
-                    kwargs = {k: eval(v, namespace) for k, v in keyword_nodes}  # noqa: S307
-                    active = frozenset({id(t) for t in forbid} | {HELPERS})
-                    gates.active, gates.why = active, why
-                    result = run_body(entry, body, args, kwargs)
-                    outcome = (result.passed is True, result.done is not False,
-                               str(result.message))
-                    if (gates.active is not active or gates.trusted is not frozen[0]
-                            or gates.keep is not frozen[1]):
-                        tampered.append("the grader's list of switched-off functions was "
-                                        "changed")
-                        outcome = (False, True, "Tampering detected while this check ran, "
-                                   "so it scores 0: " + tampered[-1] + ".")
-                except BaseException as error:  # noqa: BLE001 (anything the learner throws)
-                    outcome = (False, True, f"The check could not finish: {type(error).__name__}.")
+                    worker.start()
+                    state[2] = worker.ident  # the only thread whose outcome counts
+                    go.set()
+                    worker.join()
                 finally:
-                    gates.active = frozenset()
+                    state[:3] = [frozenset(), "", None]  # the outcome stays, to be taken
                     phase[0] = "runner"
+                box: list[Any] = []
+                sys.audit("adlearn.outcome?", box)
+                outcome = box[0] if box else (False, True, "The check could not finish.")
                 if not outcome[1]:
                     outcome = (False, False, outcome[2] + " (graded: an exercise not done "
                                "scores 0)")
                 verdicts.append(outcome)
             if not verdicts[-1][0]:
                 break
-        changes = _differences(before, now())
+        changes = compare()
         if changes:
             tampered += changes
             report(index, False, True, "Tampering detected while this check ran, so it "
