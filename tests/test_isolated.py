@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from adlearn.checks import same
-from adlearn.checks.isolated import grade_cells, python_source
+from adlearn.checks.isolated import grade_cells, grade_notebook, python_source
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 IMPORTS = (
     "import math\nimport adlearn\nfrom adlearn import Dual\nfrom adlearn.checks import lesson02"
@@ -536,3 +538,14 @@ def test_no_route_reaches_an_ungated_original(route, lesson04_attacked):
     verdict = verdicts[aims.index(route)]
     assert verdict["passed"] is False, verdict
     assert "is switched off while it is checked" in verdict["message"], verdict
+
+
+@pytest.mark.parametrize("notebook", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.stem[:2])
+def test_every_lesson_s_worked_solutions_get_full_marks_when_graded(notebook):
+    # Each lesson as stored (worked solutions in place), graded in the fresh process as
+    # nbgrader's config does: every check passes. A switch-off or a tamper test that
+    # trips on adlearn's own work (lesson 06 once scored 0 this way) fails here.
+    results = grade_notebook(notebook)
+    assert results, f"{notebook.name}: no checks found"
+    failed = [(source.strip(), r["message"]) for source, r in results if not r["passed"]]
+    assert not failed, failed
