@@ -404,7 +404,7 @@ def _needs_table(table: dict[str, Any], attempt: Callable[[], Any], names: Any =
     """Say "not done yet" if the learner's code is a stub, else insist on a full TABLE."""
     try:
         attempt()
-    except NotImplementedError:
+    except (NotImplementedError, TooManyRuns):
         raise
     except Exception:  # noqa: S110 (judged below, with a message that says why)
         pass
@@ -914,6 +914,10 @@ def _real_part(number: Any, field: str) -> float | None:
     return float(value)
 
 
+class TooManyRuns(Wrong):
+    """launch_angle ran the simulation more often than Newton's method ever needs."""
+
+
 RUNS_PER_ANGLE = 200
 """How many runs of flight_distance one call of launch_angle may make: Newton's method
 needs a handful, and a loop that never ends is stopped here instead of hanging."""
@@ -944,7 +948,7 @@ def _flights_on_forward_only(
     def on_forward_only(angle: Any, *args: Any, **kwargs: Any) -> Any:
         runs[0] += 1
         if runs[0] > RUNS_PER_ANGLE:
-            raise Wrong(
+            raise TooManyRuns(
                 f"launch_angle ran flight_distance more than {RUNS_PER_ANGLE} times for one "
                 "target without returning, and the check stopped it there. Newton's method "
                 "lands within 1e-10 m in a handful of steps; a loop that creeps towards the "
