@@ -1141,3 +1141,35 @@ def test_flight_distance_is_itself_again_after_the_check(lesson):
 
 def test_a_seed_of_two_divided_back_out_passes(lesson):
     assert checks(solved(lesson, SEED_TWO_DIVIDED_OUT))["09.4"]()
+
+
+BRENTQ_ON_A_COPY = """
+import scipy.optimize as so
+def _fd(angle, speed=30.0, drag=0.1, dt=0.01):
+    a = angle * math.pi / 180
+    x, y = 0.0, 0.0
+    vx, vy = speed * math.cos(a), speed * math.sin(a)
+    while True:
+        xn, yn = x + vx * dt, y + vy * dt
+        if yn < 0:
+            return x + (xn - x) * y / (y - yn)
+        x, y = xn, yn
+        vx, vy = vx - drag * vx * dt, vy - (9.81 + drag * vy) * dt
+def launch_angle(target):
+    a = so.brentq(lambda t: _fd(t) - target, 1.0, 44.0, xtol=1e-14, rtol=1e-15)
+    flight_distance(Forward(a, 1.0, new_tag()))
+    return a
+"""
+
+
+def test_an_angle_found_elsewhere_with_one_forward_run_at_the_end_is_rejected(lesson):
+    pytest.importorskip("scipy")
+    said = r"on a Forward number only at .*no Newton step can be seen"
+    test_wrong_answer_or_shortcut_is_rejected_with_a_hint(lesson, "09.4", BRENTQ_ON_A_COPY, said)
+
+
+def test_an_answer_that_is_not_where_the_newton_steps_went_is_rejected(lesson):
+    source = LAUNCH_ANGLE.replace("            return angle", "            return angle + 1e-7")
+    assert source != LAUNCH_ANGLE
+    said = r"returned .*, but its last run on a Forward number was at .*Newton's step"
+    test_wrong_answer_or_shortcut_is_rejected_with_a_hint(lesson, "09.4", source, said)

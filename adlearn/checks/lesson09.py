@@ -853,6 +853,7 @@ def check_launch_angle(launch_angle: Callable[[float], Any], table: dict[str, An
                 "plain float in degrees (the value of your Forward number, not the number)"
             )
         angle = float(angle)
+        _the_answer_of_the_runs(flights, target, angle)
         landed = flight_distance(angle)
         if not abs(landed - target) < 1e-9:
             raise Wrong(
@@ -904,6 +905,32 @@ def _newton_steps(flights: list[tuple[float, float, float, float]], target: floa
                 "should divide that run's miss by that run's tangent, not use a slope from "
                 "elsewhere (a secant through two runs, or a slope kept from an earlier step)"
             )
+
+
+def _the_answer_of_the_runs(
+    flights: list[tuple[float, float, float, float]], target: float, angle: float
+) -> None:
+    """The angle returned must come out of the Newton steps the runs show: at least one
+    step (runs at two angles), and the answer is the last run's angle or the step from
+    it. An angle found some other way, with one Forward run at the end, is not."""
+    if len({run[0] for run in flights}) < 2:
+        where = f"only at {flights[0][0]:.12g}°" if flights else "not once"
+        raise Wrong(
+            f"launch_angle({target}) ran flight_distance on a Forward number {where}, so "
+            "no Newton step can be seen: the angle was found some other way, and one run at "
+            "the end does not change that. Start from a guess and let each step's run on a "
+            "Forward number give the miss and the slope for the next angle"
+        )
+    last, seed, distance, tangent = flights[-1]
+    if angle == last or seed == 0 or tangent == 0:
+        return
+    newton = last - (distance - target) * seed / tangent
+    if abs(angle - newton) > 1e-6 * abs(newton - last) + 1e-9:
+        raise Wrong(
+            f"launch_angle({target}) returned {angle:.12g}°, but its last run on a Forward "
+            f"number was at {last:.12g}°, and Newton's step from there goes to "
+            f"{newton:.12g}°. Return the angle your Newton steps reached"
+        )
 
 
 def _real_part(number: Any, field: str) -> float | None:
