@@ -321,3 +321,15 @@ def test_a_complex_seed_is_not_called_a_plain_number():
 
     message = rejected(lesson03.check_direction, rate_along)
     assert "plain or complex" in message and "on plain numbers)" not in message
+
+
+def test_the_counted_f_has_no_original_to_call_past_the_count():
+    """The counting wrapper keeps f in a closure: `f.f` (an attribute holding the original,
+    as review-shortcuts-2 used in 07.4) is not there, so extra passes are counted."""
+
+    def past_the_counter(f, point):
+        uncounted = getattr(f, "f", f)
+        uncounted(*point)  # a plain-number run the count would not have seen
+        return gradient_by_seeding(f, point)
+
+    assert "that are not dual numbers" in rejected(lesson03.check_seeding, past_the_counter)

@@ -509,3 +509,94 @@ def test_three_hints_and_the_first_two_hold_no_code(check):
         assert "\n" not in text and "**" not in text and "def " not in text  # no code
         assert "lambda" not in text and "return (" not in text
     assert "def " in hints[2]  # the worked answer is code
+
+
+# --- review 2 of the shortcuts (/work/wt/notices/review-shortcuts-2.md), as typed ----------
+
+ADJOINTS_ON_A_SHADOW = """
+import adlearn.core as _c
+class _A:
+    def __init__(self, n): self.n = n; self.inputs = []; self.partials = []
+class SweepValue(NaiveValue):
+    def backward(self):
+        ad, stack = {id(self): _A(self)}, [self]
+        while stack:
+            n = stack.pop()
+            for i, p in n.inputs:
+                if id(i) not in ad:
+                    ad[id(i)] = _A(i); stack.append(i)
+                ad[id(n)].inputs.append(ad[id(i)]); ad[id(n)].partials.append(0.0)
+        order = [a.n for a in _c.adjoints(ad[id(self)])]
+        for n in order:
+            if n.inputs: n.grad = 0.0
+        self.grad = 1.0
+        for n in reversed(order):
+            for i, p in n.inputs: i.grad += p * n.grad
+"""
+
+CREATION_STAMPS = """
+import itertools as _it
+_stamp = _it.count()
+class SweepValue(NaiveValue):
+    def __init__(self, *a, **k):
+        super().__init__(*a, **k); self.t = next(_stamp)
+    def backward(self):
+        nodes, stack, seen = [], [self], set()
+        while stack:
+            n = stack.pop()
+            if id(n) in seen: continue
+            seen.add(id(n)); nodes.append(n); stack.extend(i for i, _ in n.inputs)
+        order = sorted(nodes, key=lambda n: n.t)
+        for n in order:
+            if n.inputs: n.grad = 0.0
+        self.grad = 1.0
+        for n in reversed(order):
+            for i, p in n.inputs: i.grad += p * n.grad
+"""
+
+KAHN = """
+class SweepValue(NaiveValue):
+    def backward(self):
+        users, stack, seen = {}, [self], {id(self)}
+        while stack:
+            n = stack.pop()
+            for i, _ in n.inputs:
+                users[id(i)] = users.get(id(i), 0) + 1
+                if id(i) not in seen: seen.add(id(i)); stack.append(i)
+        ready, order = [self], []
+        while ready:
+            n = ready.pop(); order.append(n)
+            for i, _ in n.inputs:
+                users[id(i)] -= 1
+                if users[id(i)] == 0: ready.append(i)
+        for n in order:
+            if n.inputs: n.grad = 0.0
+        self.grad += 1.0
+        for n in order:
+            for i, p in n.inputs: i.grad += n.grad * p
+"""
+
+
+@pytest.mark.parametrize(
+    "source, said",
+    [
+        (ADJOINTS_ON_A_SHADOW, r"adjoints\(\) is switched off.*adlearn's own sweeps"),
+        (ADJOINTS_ON_A_SHADOW.replace("[a.n for a in _c.adjoints(", "[a.n for a, *_ in "
+                                      "_c.reverse_sweep(").replace(")]\n", ")][::-1]\n", 1),
+         r"reverse_sweep\(\) is switched off"),
+        (ADJOINTS_ON_A_SHADOW.replace("_c.adjoints(ad[id(self)])",
+                                      "__import__('adlearn.graph').graph.Graph.of("
+                                      "ad[id(self)]).nodes"),
+         r"Graph\.of\(\) is switched off"),
+    ],
+)
+def test_adlearns_own_sweeps_are_refused_in_04_3(notebook, source, said):
+    with pytest.raises(CheckFailed, match=said):
+        call(lesson04.check_backward, notebook(source, "SweepValue"))
+    x = adlearn.Variable(3.0)
+    assert adlearn.core.adjoints(x * x)[x] == 6.0  # and they work again afterwards
+
+
+@pytest.mark.parametrize("source", [CREATION_STAMPS, KAHN])
+def test_other_honest_orders_pass_in_04_3(notebook, source):
+    assert call(lesson04.check_backward, notebook(source, "SweepValue"))

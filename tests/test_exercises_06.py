@@ -613,3 +613,70 @@ def test_hand_gradient_a_frameworks_autodiff_is_refused_when_graded_too():
     assert 'run hint("06.3")' in graded[0]["message"]
     graded = grade_cells([("code", setup), ("code", textwrap.dedent(HAND_GRADIENT)), check])
     assert graded[0]["passed"], graded[0]["message"]
+
+
+# --- review 2 of the shortcuts (/work/wt/notices/review-shortcuts-2.md), as typed ----------
+
+ADJOINTS_ON_VARIABLES = """
+from adlearn.core import adjoints as _adj
+def hand_gradient(params):
+    vs = [Variable(float(p)) for p in params]
+    a = _adj(mean_loss(vs))
+    return [float(a.get(v, 0.0)) for v in vs]
+"""
+
+REVERSE_SWEEP_ON_VARIABLES = """
+from adlearn.core import reverse_sweep as _rs
+def hand_gradient(params):
+    vs = [Variable(float(p)) for p in params]
+    L = mean_loss(vs); acc = {}
+    for node, operand, partial, up, total in _rs(L):
+        acc[operand] = total
+    return [float(acc.get(v, 0.0)) for v in vs]
+"""
+
+BACKPROPAGATE_ON_VARIABLES = """
+import adlearn.variable as _av
+def hand_gradient(params):
+    vs = [Variable(float(p)) for p in params]
+    L = mean_loss(vs)
+    _av.backpropagate([L], [1.0])
+    return [v.grad for v in vs]
+"""
+
+CENTRAL_DIFFERENCES = """
+def hand_gradient(params):
+    p = [float(q) for q in params]
+    out = []
+    for i in range(len(p)):
+        up = p.copy(); up[i] += 1e-6; dn = p.copy(); dn[i] -= 1e-6
+        out.append((mean_loss(up) - mean_loss(dn)) / 2e-6)
+    return out
+"""
+
+
+@pytest.mark.parametrize(
+    "source, said",
+    [
+        (ADJOINTS_ON_VARIABLES, r"adjoints\(\) is switched off.*adlearn's own sweeps"),
+        (REVERSE_SWEEP_ON_VARIABLES, r"reverse_sweep\(\) is switched off"),
+        (BACKPROPAGATE_ON_VARIABLES, r"backpropagate\(\) is switched off"),
+        (CENTRAL_DIFFERENCES, r"close but not exact.*an approximation such as central diff"),
+        (CENTRAL_DIFFERENCES.replace("1e-6", "1e-4").replace("2e-6", "2e-4"),
+         r"close but not exact.*an approximation such as central diff"),
+    ],
+)
+def test_hand_gradient_the_second_reviews_shortcuts_are_refused(source, said):
+    with pytest.raises(CheckFailed, match=said):
+        lesson06.check_hand_gradient(define(source, "hand_gradient"), mean_loss, SIZE)
+    # adlearn's sweeps work again afterwards
+    xs = [Variable(0.5), Variable(2.0)]
+    found = adlearn.core.adjoints(xs[0] * xs[1])
+    assert (found[xs[0]], found[xs[1]]) == (2.0, 0.5)
+
+
+def test_hand_gradient_a_wrong_partial_is_not_called_an_approximation():
+    source = HAND_GRADIENT.replace("(s - y) / n", "(s - y)")
+    with pytest.raises(CheckFailed) as caught:
+        lesson06.check_hand_gradient(define(source, "hand_gradient"), mean_loss, SIZE)
+    assert "close but not exact" not in str(caught.value)

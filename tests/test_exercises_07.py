@@ -355,3 +355,90 @@ def test_tags_made_once_per_call_before_the_loop_are_accepted_in_07_4(notebook):
     assert "t1, t2 = new_tag(), new_tag()\n    for" in source
     result = run(lesson07.check_newton_one_pass, notebook(source), ["newton_minimum"])
     assert result, repr(result)
+
+
+# --- review 2 of the shortcuts (/work/wt/notices/review-shortcuts-2.md), as typed ----------
+
+PAST_THE_COUNTER = """
+def newton_minimum(f, x, steps):
+    g = getattr(f, "f", f)
+    for _ in range(steps):
+        f(x)
+        t = new_tag()
+        d1 = lambda u: g(Dual(u, 1.0, tag=new_tag())).derivative
+        h = 1e-5
+        fp = d1(x); fpp = (d1(x + h) - d1(x - h)) / (2 * h)
+        x = x - fp / fpp
+    return x
+"""
+
+FORWARD_OVER_REVERSE = """
+from adlearn import Variable
+def newton_minimum(f, x, steps):
+    for _ in range(steps):
+        t = new_tag()
+        v = Variable(Dual(x, 1.0, tag=t))
+        f(v).backward()
+        x = x - v.grad.value / v.grad.derivative
+    return x
+"""
+
+GRADIENT_OF_A_DUAL = """
+from adlearn import gradient as _g
+def newton_minimum(f, x, steps):
+    for _ in range(steps):
+        t = new_tag()
+        gd = _g(f, [Dual(x, 1.0, tag=t)])[0]
+        x = x - gd.value / gd.derivative
+    return x
+"""
+
+JACOBIAN_REVERSE_OF_A_DUAL = """
+from adlearn import jacobian_reverse as _jr
+def newton_minimum(f, x, steps):
+    for _ in range(steps):
+        J = _jr(lambda u: [f(u)], [Dual(x, 1.0, tag=new_tag())])
+        d = J[0][0]
+        x = x - d.value / d.derivative
+    return x
+"""
+
+TAGS_ONCE_NESTED_SEED = """
+def newton_minimum(f, x, steps):
+    outer, inner = new_tag(), new_tag()
+    for _ in range(steps):
+        y = f(Dual(Dual(x, 1.0, tag=outer), Dual(1.0, 0.0, tag=outer), tag=inner))
+        fp, fpp = y.derivative.value, y.derivative.derivative
+        x = x - fp / fpp
+    return x
+"""
+
+
+@pytest.mark.parametrize(
+    "source, said",
+    [
+        (PAST_THE_COUNTER, r"evaluated f 4 times for 1 step"),
+        (FORWARD_OVER_REVERSE, r"Variable\(\) is switched off.*Reverse mode over a Dual"),
+        (GRADIENT_OF_A_DUAL, r"gradient\(\) is switched off.*dual number of dual numbers"),
+        (JACOBIAN_REVERSE_OF_A_DUAL, r"jacobian_reverse\(\) is switched off"),
+    ],
+)
+def test_07_4_reverse_mode_and_the_counters_original_are_refused(notebook, source, said):
+    with pytest.raises(CheckFailed, match=said):
+        run(lesson07.check_newton_one_pass, notebook(source), ["newton_minimum"])
+    v = Variable(2.0)  # reverse mode works again afterwards
+    (v * v).backward()
+    assert v.grad == 4.0
+
+
+def test_the_counted_f_has_no_attribute_that_holds_f():
+    f_counted, calls = lesson07.counted(math.sin)
+    assert f_counted(0.5) == math.sin(0.5) and calls() == 1
+    assert not [name for name in vars(f_counted) if callable(getattr(f_counted, name))]
+    assert getattr(f_counted, "f", None) is None and calls() == 1
+
+
+def test_07_4_tags_once_per_call_with_a_nested_seed_pass(notebook):
+    result = run(lesson07.check_newton_one_pass, notebook(TAGS_ONCE_NESTED_SEED),
+                 ["newton_minimum"])
+    assert result and "evaluates f once" in repr(result)

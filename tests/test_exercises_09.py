@@ -431,7 +431,7 @@ WRONG = [  # exercise, a typical wrong answer or shortcut, the message
             "gradient\n                x.grad",
             "            x.grad",
         ),
-        "raised AttributeError",
+        r"the .grad of the plain number .*takes no gradient.*isinstance\(x, Reverse\)",
     ),
     ("09.3", SWEEP.replace("            node.grad = 0.0", "            pass"), "after 2 backward"),
     ("09.3", REVERSE_APPLY.replace("tuple(args)", "list(args)"), "should be the tuple"),
@@ -1009,3 +1009,167 @@ def test_the_learner_edition_shows_no_output_of_the_key():
 def test_a_partial_through_another_engine_function_is_accepted(lesson):
     ns = lesson(FILL_TABLE.replace("lambda x: (cos(x),)", "lambda x: (sin(x + math.pi / 2),)"))
     assert lesson09.check_table(ns["fill_table"], ns["TABLE"])
+
+
+# --- review 2 of the shortcuts (/work/wt/notices/review-shortcuts-2.md), as typed ----------
+
+SWEEP_BY_ADJOINTS = """
+from adlearn.core import adjoints as _adj
+def reverse_apply(name, *args):
+    vals = [a.value if isinstance(a, Reverse) else a for a in args]
+    n = Reverse(apply(name, *vals))
+    n.inputs, n.partials, n.op = tuple(args), tuple(TABLE[name][1](*vals)), name
+    return n
+def sweep(output):
+    for node, adj in _adj(output).items():
+        if not node.inputs: node.grad += adj
+        else: node.grad = adj
+"""
+
+ORDER_FROM_ADJOINTS_ON_A_SHADOW = """
+import adlearn.core as _c
+class _A:
+    def __init__(s, n): s.n, s.inputs, s.partials, s.tag = n, (), (), None
+def sweep(output):
+    # the order only: adjoints' dict keys on a float-only shadow graph
+    sh, stack = {id(output): _A(output)}, [output]
+    while stack:
+        n = stack.pop()
+        for x in n.inputs:
+            if isinstance(x, Reverse) and id(x) not in sh:
+                sh[id(x)] = _A(x); stack.append(x)
+    for a in sh.values():
+        a.inputs = tuple(sh[id(x)] for x in a.n.inputs if isinstance(x, Reverse))
+        a.partials = tuple(1.0 for _ in a.inputs)
+    order = [a.n for a in _c.adjoints(sh[id(output)])]
+    for n in order:
+        if n.inputs: n.grad = 0.0
+    output.grad += 1.0
+    for n in reversed(order):
+        for x, p in zip(n.inputs, n.partials):
+            if isinstance(x, Reverse): x.grad += p * n.grad
+"""
+
+SECANT_THROUGH_A_DEFAULT = """
+def launch_angle(target, fd=flight_distance):
+    a0, a1 = 20.0, 21.0
+    f0, f1 = fd(a0) - target, fd(a1) - target
+    while abs(f1) >= 1e-11:
+        a0, a1 = a1, a1 - f1 * (a1 - a0) / (f1 - f0)
+        f0, f1 = f1, fd(a1) - target
+    flight_distance(Forward(a1, 1.0, new_tag()))
+    return a1
+"""
+
+SECANT_THROUGH_A_CLOSURE = """
+def _make(fd):
+    def launch_angle(target):
+        a0, a1 = 20.0, 21.0
+        f0, f1 = fd(a0) - target, fd(a1) - target
+        while abs(f1) >= 1e-11:
+            a0, a1 = a1, a1 - f1 * (a1 - a0) / (f1 - f0)
+            f0, f1 = f1, fd(a1) - target
+        flight_distance(Forward(a1, 1.0, new_tag()))
+        return a1
+    return launch_angle
+launch_angle = _make(flight_distance)
+"""
+
+CREEPING_ON_FLOATS = """
+def launch_angle(target):
+    a = 20.0
+    while abs(flight_distance(a) - target) > 1e-10:
+        a += 0.1
+    return a
+"""
+
+CREEPING_ON_FORWARD_NUMBERS = """
+def launch_angle(target):
+    a = 20.0
+    while abs(flight_distance(Forward(a, 1.0, new_tag())).value - target) > 1e-10:
+        a += 0.1
+    return a
+"""
+
+SEEDED_IN_RADIANS = """
+def launch_angle(target):
+    a = 20.0
+    for _ in range(50):
+        d = flight_distance(Forward(a, math.pi / 180, new_tag()))
+        miss = d.value - target
+        if abs(miss) < 1e-10: return a
+        a = a - miss / d.tangent
+    return a
+"""
+
+SEED_TWO_DIVIDED_OUT = """
+def launch_angle(target):
+    angle, seed = 20.0, 2.0
+    while True:
+        run = flight_distance(Forward(angle, seed, new_tag()))
+        miss = run.value - target
+        if abs(miss) < 1e-10:
+            return float(angle)
+        angle -= miss * seed / run.tangent
+"""
+
+REVIEWED_TWICE = [  # exercise, the reviewer's attempt, what the message must say
+    ("09.3", SWEEP_BY_ADJOINTS, r"adjoints\(\) is switched off.*adlearn's own sweeps"),
+    ("09.3", ORDER_FROM_ADJOINTS_ON_A_SHADOW, r"adjoints\(\) is switched off"),
+    ("09.4", SECANT_THROUGH_A_DEFAULT, "ran flight_distance on the plain number 20.0"),
+    ("09.4", SECANT_THROUGH_A_CLOSURE, "ran flight_distance on the plain number 20.0"),
+    ("09.4", CREEPING_ON_FLOATS, "ran flight_distance on the plain number 20.0"),
+    ("09.4", CREEPING_ON_FORWARD_NUMBERS, r"more than 200 times for one target.*stopped it"),
+    ("09.4", SEEDED_IN_RADIANS, r"divided by zero.*wrong way or too far.*the tangent you seeded"),
+]
+
+
+@pytest.mark.parametrize("key, source, said", REVIEWED_TWICE)
+def test_the_second_reviews_attempts_are_rejected_with_the_reason(lesson, key, source, said):
+    test_wrong_answer_or_shortcut_is_rejected_with_a_hint(lesson, key, source, said)
+
+
+def test_flight_distance_is_itself_again_after_the_check(lesson):
+    ns = solved(lesson, SECANT_THROUGH_A_DEFAULT)
+    code = ns["flight_distance"].__code__
+    with pytest.raises(CheckFailed):
+        checks(ns)["09.4"]()
+    assert ns["flight_distance"].__code__ is code
+    assert ns["flight_distance"](30.0) == pytest.approx(lesson09.flight_distance(30.0), 1e-12)
+    assert not [name for name in ns if name.startswith("_adlearn_flight_watch")]
+
+
+def test_a_seed_of_two_divided_back_out_passes(lesson):
+    assert checks(solved(lesson, SEED_TWO_DIVIDED_OUT))["09.4"]()
+
+
+BRENTQ_ON_A_COPY = """
+import scipy.optimize as so
+def _fd(angle, speed=30.0, drag=0.1, dt=0.01):
+    a = angle * math.pi / 180
+    x, y = 0.0, 0.0
+    vx, vy = speed * math.cos(a), speed * math.sin(a)
+    while True:
+        xn, yn = x + vx * dt, y + vy * dt
+        if yn < 0:
+            return x + (xn - x) * y / (y - yn)
+        x, y = xn, yn
+        vx, vy = vx - drag * vx * dt, vy - (9.81 + drag * vy) * dt
+def launch_angle(target):
+    a = so.brentq(lambda t: _fd(t) - target, 1.0, 44.0, xtol=1e-14, rtol=1e-15)
+    flight_distance(Forward(a, 1.0, new_tag()))
+    return a
+"""
+
+
+def test_an_angle_found_elsewhere_with_one_forward_run_at_the_end_is_rejected(lesson):
+    pytest.importorskip("scipy")
+    said = r"on a Forward number only at .*no Newton step can be seen"
+    test_wrong_answer_or_shortcut_is_rejected_with_a_hint(lesson, "09.4", BRENTQ_ON_A_COPY, said)
+
+
+def test_an_answer_that_is_not_where_the_newton_steps_went_is_rejected(lesson):
+    source = LAUNCH_ANGLE.replace("            return angle", "            return angle + 1e-7")
+    assert source != LAUNCH_ANGLE
+    said = r"returned .*, but its last run on a Forward number was at .*Newton's step"
+    test_wrong_answer_or_shortcut_is_rejected_with_a_hint(lesson, "09.4", source, said)

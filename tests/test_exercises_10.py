@@ -489,3 +489,100 @@ def test_the_worked_solutions_pass_with_both_frameworks_imported(lesson):
     ns = lesson(*SOLVED)
     for key in SAID:
         assert checks(ns)[key]()
+
+
+# --- review 2 of the shortcuts (/work/wt/notices/review-shortcuts-2.md), as typed ----------
+# The lesson's helper, as its cell defines it: a Variable per entry of an array.
+AS_VARIABLES = "as_variables = np.vectorize(adlearn.Variable, otypes=[object])\n"
+
+TANH_BY_VARIABLES = AS_VARIABLES + """
+def tanh(x):
+    y = np.tanh(x.value)
+    def vjp(G):
+        xs = as_variables(x.value)
+        np.sum(G * np.vectorize(adlearn.tanh, otypes=[object])(xs)).backward()
+        return np.vectorize(lambda v: v.grad)(xs).astype(float)
+    return Node(y, (x,), (vjp,))
+"""
+
+TANH_BY_DERIVATIVE = """
+def tanh(x):
+    y = np.tanh(x.value)
+    d = np.vectorize(lambda v: adlearn.derivative(adlearn.tanh, float(v)))
+    return Node(y, (x,), (lambda G: G * d(x.value),))
+"""
+
+TANH_BY_DUAL = """
+def tanh(x):
+    y = np.tanh(x.value)
+    d = np.vectorize(lambda v: adlearn.tanh(adlearn.Dual(float(v), 1.0)).derivative)
+    return Node(y, (x,), (lambda G: G * d(x.value),))
+"""
+
+TANH_BY_THE_SCALAR_ROW = """
+def tanh(x):
+    y = np.tanh(x.value)
+    return Node(y, (x,), (lambda G: G * adlearn.RULES["tanh"].partials(x.value, y)[0],))
+"""
+
+MATMUL_BY_VARIABLES = AS_VARIABLES + """
+def matmul(a, b):
+    def vjps():
+        A, B = as_variables(a.value), as_variables(b.value)
+        return A, B
+    def ga(G):
+        A, B = vjps(); np.sum(G * (A @ B)).backward()
+        return np.vectorize(lambda v: v.grad)(A).astype(float)
+    def gb(G):
+        A, B = vjps(); np.sum(G * (A @ B)).backward()
+        return np.vectorize(lambda v: v.grad)(B).astype(float)
+    return Node(a.value @ b.value, (a, b), (ga, gb))
+"""
+
+ADD_BY_VARIABLES = AS_VARIABLES + """
+def add(a, b):
+    def vj(i):
+        def f(G):
+            A, B = as_variables(a.value), as_variables(b.value)
+            np.sum(G * (A + B)).backward()
+            return np.vectorize(lambda v: v.grad)((A, B)[i]).astype(float).reshape((a, b)[i].value.shape)
+        return f
+    return Node(a.value + b.value, (a, b), (vj(0), vj(1)))
+"""  # noqa: E501
+
+CROSS_ENTROPY_BY_VARIABLES = AS_VARIABLES + """
+def softmax_cross_entropy(logits, labels):
+    z = logits.value; n = z.shape[0]; lab = np.asarray(labels)
+    m = z.max(axis=1, keepdims=True)
+    val = np.mean(m[:, 0] + np.log(np.exp(z - m).sum(axis=1)) - z[np.arange(n), lab])
+    def vjp(G):
+        Z = as_variables(z - m)
+        rows = [adlearn.log(sum(adlearn.exp(v) for v in Z[r])) - Z[r, lab[r]] for r in range(n)]
+        (sum(rows) * (float(G) / n)).backward()
+        return np.vectorize(lambda v: v.grad)(Z).astype(float)
+    return Node(np.asarray(val), (logits,), (vjp,))
+"""
+
+SCALAR_ENGINE_ATTEMPTS = [
+    ("10.1", TANH_BY_VARIABLES, r"Variable\(\) is switched off.*scalar engine"),
+    ("10.1", TANH_BY_DERIVATIVE, r"derivative\(\) is switched off.*scalar engine"),
+    ("10.1", TANH_BY_DUAL, r"Dual\(\) is switched off"),
+    ("10.2", MATMUL_BY_VARIABLES, r"Variable\(\) is switched off"),
+    ("10.3", ADD_BY_VARIABLES, r"Variable\(\) is switched off"),
+    ("10.4", CROSS_ENTROPY_BY_VARIABLES, r"Variable\(\) is switched off"),
+]
+
+
+@pytest.mark.parametrize("key, source, said", SCALAR_ENGINE_ATTEMPTS)
+def test_the_scalar_engine_inside_a_vjp_is_refused(lesson, key, source, said):
+    ns = lesson(*SOLVED, source)
+    with pytest.raises(CheckFailed, match=said):
+        checks(ns)[key]()
+    x = adlearn.Variable(0.5)  # the scalar engine works again afterwards
+    adlearn.tanh(x).backward()
+    assert x.grad == pytest.approx(1 - np.tanh(0.5) ** 2, rel=1e-15)
+
+
+def test_the_scalar_rows_partials_shown_by_the_lesson_stay_allowed(lesson):
+    ns = lesson(*SOLVED, TANH_BY_THE_SCALAR_ROW)
+    assert checks(ns)["10.1"]()

@@ -391,7 +391,8 @@ def forbidden(functions: Sequence[Any], why: str) -> Iterator[None]:
         gated: list[tuple[Any, str]] = []
         for thing in functions:
             if isinstance(thing, (type, types.FunctionType)):
-                shown = f"{thing.__name__}()"
+                name = thing.__qualname__  # Graph.of, not of; a nested function by its name
+                shown = f"{name if '<locals>' not in name else thing.__name__}()"
                 gated.append((thing, shown))
             else:
                 rows = thing.values() if isinstance(thing, dict) else (thing,)

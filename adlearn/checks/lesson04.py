@@ -25,6 +25,7 @@ import adlearn
 from ..core import topological_order
 from ..variable import Variable
 from .exercise import ShortcutUsed, Wrong, exercise, expect_close, same, unseen_points
+from .shortcuts import GRAPH_SWEEPS
 
 # --- random programs ---------------------------------------------------------------
 
@@ -427,11 +428,12 @@ def expect_exact_and_deep(make: Callable[[float], Any]) -> None:
         "            for x, partial in node.inputs:\n"
         "                x.grad += partial * node.grad",
     ),
-    forbid=(adlearn.topological_order, graphlib.TopologicalSorter, adlearn.Variable,
-            adlearn.gradient),
+    forbid=(*GRAPH_SWEEPS, graphlib.TopologicalSorter, adlearn.Variable, adlearn.gradient),
     why="The exercise is to write the order yourself, with the explicit stack of the "
     "section (a node goes in the list once all its inputs are there), and then the sweep: "
-    "a ready-made sorter, adlearn's or Python's graphlib, would do the first half for you.",
+    "a ready-made sorter, adlearn's or Python's graphlib, would do the first half for you, "
+    "and adlearn's own sweeps (adjoints, reverse_sweep, backpropagate and the functions "
+    "behind its drawings) would do both halves.",
 )
 def check_backward(cls: type) -> str:
     # 1. Every edge's partial is used exactly once, on a graph with 2**10 paths.

@@ -16,6 +16,7 @@ from adlearn.derivatives import derivative as _derivative
 from adlearn.dual import Dual
 
 from .exercise import Wrong, exercise, expect_close, unseen_points
+from .shortcuts import GRAPH_SWEEPS
 
 __all__ = [
     "check_confusion_prediction",
@@ -36,16 +37,23 @@ NESTING_SHORTCUTS = (
 )
 
 
-class Counted:
-    """f, counting its calls."""
+def counted(f: Callable[..., Any]) -> tuple[Callable[..., Any], Callable[[], int]]:
+    """f, counting its calls, and how many there were so far.
 
-    def __init__(self, f: Callable[..., Any]) -> None:
-        self.f = f
-        self.calls = 0
+    The wrapper keeps f in a closure, not in an attribute, so code handed the wrapper
+    has no ``.f`` to call past the count: every evaluation is counted.
+    """
+    calls = 0
 
-    def __call__(self, *args: Any) -> Any:
-        self.calls += 1
-        return self.f(*args)
+    def f_counted(*args: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return f(*args)
+
+    def count() -> int:
+        return calls
+
+    return f_counted, count
 
 
 def _plain_number(x: Any, what: str) -> float:
@@ -174,12 +182,12 @@ def check_nested_derivative(
         for x in points:
             got = _plain_number(my_derivative(f, x), f"my_derivative of {name} at {x:.4g}")
             expect_close(got, first(x), f"my_derivative of {name} at {x:.4g}", rtol=1e-12)
-            counted = Counted(f)
-            got = my_second_derivative(counted, x)
+            f_counted, calls = counted(f)
+            got = my_second_derivative(f_counted, x)
             got = _plain_number(got, f"my_second_derivative of {name} at {x:.4g}")
-            if counted.calls != 1:
+            if calls() != 1:
                 raise Wrong(
-                    f"my_second_derivative evaluated f {counted.calls} times. Nested forward "
+                    f"my_second_derivative evaluated f {calls()} times. Nested forward "
                     "mode needs ONE evaluation, on a dual number whose parts are dual numbers; "
                     "differences of first derivatives are not nesting."
                 )
@@ -284,11 +292,11 @@ def _cubic_hvp(p: list[float], v: list[float]) -> list[float]:
 )
 def check_hvp(my_hvp: Callable[..., Any]) -> str:
     def run(f: Callable[..., Any], point: list[float], v: list[float], what: str) -> list[float]:
-        counted = Counted(f)
-        result = my_hvp(counted, point, v)
-        if counted.calls != 1:
+        f_counted, calls = counted(f)
+        result = my_hvp(f_counted, point, v)
+        if calls() != 1:
             raise Wrong(
-                f"my_hvp evaluated f {counted.calls} times for {what}. Forward over reverse "
+                f"my_hvp evaluated f {calls()} times for {what}. Forward over reverse "
                 "needs one evaluation and one backward sweep, whatever n is; n evaluations "
                 "means you built the Hessian column by column."
             )
@@ -371,8 +379,11 @@ def _newton_reference(
         "        x = x - y.derivative.value / y.derivative.derivative\n"
         "    return x",
     ),
-    forbid=NESTING_SHORTCUTS,
-    why="Read f' and f'' from a single evaluation on a dual number of dual numbers.",
+    forbid=(*NESTING_SHORTCUTS, adlearn.Variable, adlearn.gradient, adlearn.jacobian_reverse,
+            adlearn.vjp, *GRAPH_SWEEPS),
+    why="Read f' and f'' from a single evaluation on a dual number of dual numbers: "
+    "the lesson's nesting of forward mode, with two fresh tags. Reverse mode over a Dual "
+    "(Variable and backward(), gradient, jacobian_reverse, vjp) gets f'' another way.",
 )
 def check_newton_one_pass(newton_minimum: Callable[..., Any]) -> str:
     (a,) = unseen_points("07.4 a", 1, 1.5, 4.0)
@@ -394,11 +405,11 @@ def check_newton_one_pass(newton_minimum: Callable[..., Any]) -> str:
     for name, f, first, second in cases:
         for x0 in starts:
             for steps in (1, 3):
-                counted = Counted(f)
-                got = newton_minimum(counted, x0, steps)
-                if counted.calls != steps:
+                f_counted, calls = counted(f)
+                got = newton_minimum(f_counted, x0, steps)
+                if calls() != steps:
                     raise Wrong(
-                        f"newton_minimum evaluated f {counted.calls} times for {steps} step(s). "
+                        f"newton_minimum evaluated f {calls()} times for {steps} step(s). "
                         "Each step should evaluate f once: one dual number of dual numbers "
                         "carries f, f' and f'' together."
                     )
@@ -504,20 +515,20 @@ def check_largest_eigenvalue(largest_eigenvalue: Callable[..., Any]) -> str:
     ]
     rounds = 40
     for name, f, point, hessian in cases:
-        counted = Counted(f)
+        f_counted, calls = counted(f)
         got = _plain_number(
-            largest_eigenvalue(counted, list(point), rounds),
+            largest_eigenvalue(f_counted, list(point), rounds),
             f"largest_eigenvalue for {name}",
         )
-        if counted.calls != rounds:
+        if calls() != rounds:
             few = (
-                f" {counted.calls} evaluations suggest that you formed H (one column per "
+                f" {calls()} evaluations suggest that you formed H (one column per "
                 "input) and used its eigenvalues."
-                if counted.calls < rounds
+                if calls() < rounds
                 else ""
             )
             raise Wrong(
-                f"largest_eigenvalue evaluated f {counted.calls} times in {rounds} rounds; "
+                f"largest_eigenvalue evaluated f {calls()} times in {rounds} rounds; "
                 f"expected exactly {rounds}: power iteration needs one Hessian-vector product "
                 f"per round (one evaluation of f each), and never the whole Hessian.{few}"
             )

@@ -29,11 +29,14 @@ from ..core import topological_order
 from .exercise import ShortcutUsed, Wrong, exercise
 from .frameworks import no_framework_autodiff
 from .lesson09 import NotReady
+from .shortcuts import SCALAR_ENGINE
 
 RTOL, ATOL = 1e-9, 1e-12
 SHORTCUT = (
     "Write the VJP with NumPy yourself: adlearn.Tensor and its array rules are the answer "
-    "being checked."
+    "being checked, and adlearn's scalar engine (Variable and backward(), Dual, derivative "
+    "and the rest) would work the VJP out one entry at a time, not by the array rule the "
+    "lesson derives."
 )
 # adlearn's table of array rules, its rows and its unbroadcast: the key's own answers
 TABLE = (_array_rules.ARRAY_RULES, _array_rules.unbroadcast, *_array_rules.ARRAY_RULES.values())
@@ -229,7 +232,7 @@ def _compare(got: Any, expected: Any, what: str, gradient: bool = False) -> None
         "def tanh(x):\n    y = np.tanh(x.value)\n"
         '    return Node(y, (x,), (lambda g: g * (1 - y**2),), "tanh")',
     ),
-    forbid=(adlearn.tensor.Tensor, adlearn.tensor.tanh, *TABLE),
+    forbid=(adlearn.tensor.Tensor, adlearn.tensor.tanh, *TABLE, *SCALAR_ENGINE),
     why=SHORTCUT,
 )
 def check_tanh(tanh: Callable[[Any], Any], Node: Any) -> str:
@@ -288,7 +291,7 @@ def check_tanh(tanh: Callable[[Any], Any], Node: Any) -> str:
         "            return np.outer(a.value, g)\n        return a.value.T @ g\n\n"
         '    return Node(a.value @ b.value, (a, b), (lambda g: g @ b.value.T, vjp_b), "@")',
     ),
-    forbid=(adlearn.tensor.Tensor, *TABLE),
+    forbid=(adlearn.tensor.Tensor, *TABLE, *SCALAR_ENGINE),
     why=SHORTCUT,
 )
 def check_matmul(matmul: Callable[[Any, Any], Any], Node: Any) -> str:
@@ -371,7 +374,7 @@ def check_matmul(matmul: Callable[[Any, Any], Any], Node: Any) -> str:
         "        return np.broadcast_to(g, x.value.shape).copy()\n"
         '    return Node(np.sum(x.value, axis=axis), (x,), (vjp,), "sum")',
     ),
-    forbid=(adlearn.tensor.Tensor, adlearn.tensor.sum, *TABLE),
+    forbid=(adlearn.tensor.Tensor, adlearn.tensor.sum, *TABLE, *SCALAR_ENGINE),
     why=SHORTCUT,
 )
 def check_broadcasting(add: Callable[..., Any], total: Callable[..., Any], Node: Any) -> str:
@@ -443,6 +446,7 @@ def check_broadcasting(add: Callable[..., Any], total: Callable[..., Any], Node:
         adlearn.tensor.softmax,
         adlearn.tensor.logsumexp,
         *TABLE,
+        *SCALAR_ENGINE,
     ),
     why=SHORTCUT,
 )
