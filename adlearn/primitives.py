@@ -23,7 +23,7 @@ import inspect
 import keyword
 import math
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -501,7 +501,7 @@ def show_code(name: str) -> None:
             print(textwrap.dedent(_source(operation.reflected)))  # type: ignore[attr-defined]
 
 
-def _bindings(free: dict[str, Any], row: Primitive) -> str:
+def _bindings(free: Mapping[str, Any], row: Primitive) -> str:
     """What the names an operation reads from its row stand for, in words."""
     said = {
         "value": f"value = {_name_of(row.value)}",
