@@ -549,3 +549,18 @@ def test_every_lesson_s_worked_solutions_get_full_marks_when_graded(notebook):
     assert results, f"{notebook.name}: no checks found"
     failed = [(source.strip(), r["message"]) for source, r in results if not r["passed"]]
     assert not failed, failed
+
+
+def test_09_4_watches_flight_distance_when_graded_too():
+    # 09.4's check swaps the code of the notebook's flight_distance to watch every run;
+    # the grading process lets a check do that (and nothing else): a float secant kept
+    # in a default argument is refused there as in class, and the worked answer passes
+    from test_exercises_09 import SECANT_THROUGH_A_DEFAULT
+
+    cells = lesson_cells("09-your-own-engine.ipynb")
+    check = next(source for kind, source in cells if "check_launch_angle" in source)
+    cells += [("code", SECANT_THROUGH_A_DEFAULT), ("check", check)]
+    verdicts = grade_cells(cells)
+    assert all(v["passed"] for v in verdicts[:-1]), [v["message"] for v in verdicts[:-1]]
+    assert verdicts[-1]["passed"] is False, verdicts[-1]["message"]
+    assert "plain number" in verdicts[-1]["message"], verdicts[-1]["message"]

@@ -733,6 +733,8 @@ def _install_audit_hook(vault: Vault, trusted: frozenset[int], state: list[Any],
                                  "open to a notebook being graded.")
         if event == "object.__setattr__" and (args[1] == "__code__" or (
                 args[1] in ("__defaults__", "__kwdefaults__") and id(args[0]) in switched)):
+            if checking and id(args[0]) not in switched and id(who(2)[0].f_code) in trusted:
+                return  # a check watching a function of the notebook (09.4's flight_distance)
             raise GradingRefused(f"setting {args[1]} is not allowed while a notebook is "
                                  "graded.")
         if event == "open" and type(args[0]) in (str, bytes):
