@@ -564,3 +564,42 @@ def test_09_4_watches_flight_distance_when_graded_too():
     assert all(v["passed"] for v in verdicts[:-1]), [v["message"] for v in verdicts[:-1]]
     assert verdicts[-1]["passed"] is False, verdicts[-1]["message"]
     assert "plain number" in verdicts[-1]["message"], verdicts[-1]["message"]
+
+
+CTYPES_FORGE = (  # the second review's R1: ctypes, in an ordinary cell, finds the runner
+    "def _forge():\n"
+    "    import ctypes\n"
+    "    api = ctypes.pythonapi\n"
+    "    for f, r, a in [('PyInterpreterState_Main', ctypes.c_void_p, []),\n"
+    "                    ('PyInterpreterState_ThreadHead', ctypes.c_void_p, [ctypes.c_void_p]),\n"
+    "                    ('PyThreadState_Next', ctypes.c_void_p, [ctypes.c_void_p]),\n"
+    "                    ('PyThreadState_GetFrame', ctypes.py_object, [ctypes.c_void_p])]:\n"
+    "        getattr(api, f).restype = r\n"
+    "        getattr(api, f).argtypes = a\n"
+    "    ts = api.PyInterpreterState_ThreadHead(api.PyInterpreterState_Main())\n"
+    "    while ts:\n"
+    "        try:\n"
+    "            f = api.PyThreadState_GetFrame(ts)\n"
+    "        except ValueError:\n"
+    "            f = None\n"
+    "        while f is not None:\n"
+    "            if f.f_code.co_name == '_grade_in_child':\n"
+    "                L = f.f_locals\n"
+    "                for i, (kind, _) in enumerate(L['cells']):\n"
+    "                    if kind == 'check':\n"
+    "                        L['report'](i, True, True, '✓ Right')\n"
+    "                return\n"
+    "            f = f.f_back\n"
+    "        ts = api.PyThreadState_Next(ts)\n"
+    "try:\n"
+    "    _forge()\n"
+    "except Exception as error:\n"
+    "    print(type(error).__name__, error)\n"
+)
+
+
+def test_ctypes_in_an_ordinary_cell_cannot_reach_the_runner():
+    cells = [("code", IMPORTS), ("code", CTYPES_FORGE), ("code", STUB),
+             ("check", CHECK_PREDICTION)]
+    verdict = grade_cells(cells)[-1]
+    assert verdict["passed"] is False, verdict

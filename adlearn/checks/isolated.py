@@ -596,7 +596,8 @@ BLOCKED_IN_CHECKS = {
 }
 """Refused while a check runs, with every ctypes event and a frame's attributes: a
 lesson's own cells may import libraries that look at frames, draw with graphviz's dot,
-or load PyTorch, which need them."""
+or load PyTorch, which need them. (Outside checks, ctypes may only load a library: every
+other ctypes event is refused at all times.)"""
 FRAME_ATTRIBUTES = {"tb_frame", "gi_frame", "cr_frame", "ag_frame"}
 COPYING = {"function.__new__", "exec", "code.__new__", "marshal.loads"}
 """Events that could make a new function of a switched-off function's original code
@@ -724,6 +725,10 @@ def _install_audit_hook(vault: Vault, trusted: frozenset[int], state: list[Any],
             return  # adlearn's own code (define_primitive reads its caller's names)
         if event in BLOCKED or (checking and (
                 event in BLOCKED_IN_CHECKS or event.startswith("ctypes."))):
+            raise GradingRefused(f"{event} is not allowed while a notebook is graded.")
+        if event.startswith("ctypes.") and event != "ctypes.dlopen":
+            # ctypes reaches any object by its address (the runner's frames too), in any
+            # cell; loading a library (import torch) is all a lesson needs of it
             raise GradingRefused(f"{event} is not allowed while a notebook is graded.")
         if checking and frames:
             raise GradingRefused("looking at frames is not allowed while a check runs.")
