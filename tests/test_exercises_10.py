@@ -586,3 +586,24 @@ def test_the_scalar_engine_inside_a_vjp_is_refused(lesson, key, source, said):
 def test_the_scalar_rows_partials_shown_by_the_lesson_stay_allowed(lesson):
     ns = lesson(*SOLVED, TANH_BY_THE_SCALAR_ROW)
     assert checks(ns)["10.1"]()
+
+
+def test_pytorch_backward_is_refused_through_any_module_that_holds_it():
+    # the second grading review reached PyTorch's backward through torch.autograd.graph,
+    # which holds the same function as torch.autograd; every holder is switched off
+    torch = pytest.importorskip("torch")
+    import torch.autograd.graph as graph
+
+    from adlearn.checks.exercise import Wrong
+    from adlearn.checks.frameworks import no_framework_autodiff
+
+    x = torch.tensor([1.5], dtype=torch.float64, requires_grad=True)
+    with pytest.raises(Wrong, match="PyTorch's automatic differentiation"):
+        with no_framework_autodiff("Write the VJP yourself."):
+            y = (x * x).sum()
+            graph._engine_run_backward((y,), (torch.ones((), dtype=torch.float64),),
+                                       False, False, (), allow_unreachable=True,
+                                       accumulate_grad=True)
+    y = (x * x).sum()
+    y.backward()  # put back on leaving
+    assert float(x.grad) == 3.0

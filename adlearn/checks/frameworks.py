@@ -78,6 +78,13 @@ def _refusing(library: str, shown: str, why: str, refused: list[str]) -> Callabl
     return refuse
 
 
+def _bound(module: Any, name: str) -> Any:
+    try:
+        return vars(module).get(name)
+    except TypeError:  # an object in sys.modules without a __dict__
+        return None
+
+
 @contextlib.contextmanager
 def no_framework_autodiff(why: str) -> Iterator[None]:
     """While inside, JAX's and PyTorch's AD refuse to run (if they are imported).
@@ -94,9 +101,15 @@ def no_framework_autodiff(why: str) -> Iterator[None]:
                 module = sys.modules.get(module_name)
                 for name in names if module is not None else ():
                     original = getattr(module, name, None)
-                    if callable(original):
-                        replaced.append((module, name, original))
-                        setattr(module, name, _refusing(library, shown, why, refused))
+                    if not callable(original):
+                        continue
+                    # the same function under the same name in any other loaded module
+                    # (torch.autograd.graph has _engine_run_backward too), read from the
+                    # modules' own dicts so that no lazy import runs
+                    for holder in [m for m in list(sys.modules.values())
+                                   if _bound(m, name) is original]:
+                        replaced.append((holder, name, original))
+                        setattr(holder, name, _refusing(library, shown, why, refused))
             jax = sys.modules.get("jax")
             disable_jit = getattr(jax, "disable_jit", None)
             if callable(disable_jit):
