@@ -598,12 +598,12 @@ def test_pytorch_backward_is_refused_through_any_module_that_holds_it():
     from adlearn.checks.frameworks import no_framework_autodiff
 
     x = torch.tensor([1.5], dtype=torch.float64, requires_grad=True)
-    with pytest.raises(Wrong, match="PyTorch's automatic differentiation"):
-        with no_framework_autodiff("Write the VJP yourself."):
-            y = (x * x).sum()
-            graph._engine_run_backward((y,), (torch.ones((), dtype=torch.float64),),
-                                       False, False, (), allow_unreachable=True,
-                                       accumulate_grad=True)
+    refused = pytest.raises(Wrong, match="PyTorch's automatic differentiation")
+    with refused, no_framework_autodiff("Write the VJP yourself."):
+        y = (x * x).sum()
+        graph._engine_run_backward((y,), (torch.ones((), dtype=torch.float64),),
+                                   False, False, (), allow_unreachable=True,
+                                   accumulate_grad=True)
     y = (x * x).sum()
     y.backward()  # put back on leaving
     assert float(x.grad) == 3.0
