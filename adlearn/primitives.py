@@ -505,7 +505,7 @@ def _bindings(free: Mapping[str, Any], row: Primitive) -> str:
     """What the names an operation reads from its row stand for, in words."""
     said = {
         "value": f"value = {_name_of(row.value)}",
-        "dispatch": f"dispatch = adlearn.{row.name}",
+        "dispatch": f"dispatch = RULES[{row.name!r}].evaluate",
         "partials": "partials = the row's partials",
         "constants": f"constants = {row.constant_partials}",
         "nan_possible": f"nan_possible = {row.partial_may_not_exist}",

@@ -145,8 +145,9 @@ def reverse_operation(row: Primitive) -> Callable[..., Any]:
     """
     # What the functions below use, read from the row once, here:
     value = row.value  # its value on floats: operator.mul for mul, math.sin for sin
-    dispatch = row.evaluate  # adlearn.mul itself, for a nested number (one derivative's
-    # number inside another's) or an array: it hands them to their own type's code
+    dispatch = row.evaluate  # the row's own function (adlearn.sin for sin), for a nested
+    # number (one derivative's number inside another's) or an array: it hands them to
+    # their own type's code
     partials = row.partials  # its partials function: lambda x, y, out: (y, x) for mul
     constants = row.constant_partials  # (1.0, -1.0) for sub; None when partials is called
     nan_possible = row.partial_may_not_exist  # True for rows such as sqrt and abs

@@ -4,6 +4,7 @@ Each solution is written here exactly as in the notebook (a test checks that it 
 and run in a namespace with the lesson's imports, as a notebook cell would be.
 """
 
+import math
 import textwrap
 from pathlib import Path
 
@@ -385,3 +386,24 @@ def test_expm1_a_rule_of_ones_own_without_a_librarys_expm1_passes():
         assert lesson05.check_expm1_over_x(namespace["expm1_over_x"])
     finally:
         adlearn.remove_primitive("e1x")
+
+
+@pytest.mark.parametrize("how", ["the function itself", "in a closure"])
+def test_expm1_held_by_a_rule_of_ones_own_is_refused(how):
+    # the prose review's route: define_primitive(value=math.expm1) keeps the function
+    # object itself (no name to switch off), and the operators call it
+    import adlearn
+    from adlearn.checks import lesson05
+
+    value = math.expm1 if how == "the function itself" else (lambda f: lambda x: f(x))(
+        math.expm1)
+    row = adlearn.define_primitive("my_expm1", value=value,
+                                   partials=lambda x, out: (adlearn.exp(x),), check=False)
+    try:
+        def expm1_over_x(x):
+            return row(x) / x if x != 0 else 1.0
+
+        with pytest.raises(CheckFailed, match="math.expm1"):
+            lesson05.check_expm1_over_x(expm1_over_x)
+    finally:
+        adlearn.remove_primitive("my_expm1")

@@ -603,3 +603,32 @@ def test_ctypes_in_an_ordinary_cell_cannot_reach_the_runner():
              ("check", CHECK_PREDICTION)]
     verdict = grade_cells(cells)[-1]
     assert verdict["passed"] is False, verdict
+
+
+SIGNAL_FORGE = (  # the second review's R4: a handler installed by a __del__ the runner runs
+    "import threading as _t\n"
+    "class _OnMain:\n"
+    "    def __del__(self):\n"
+    "        import signal\n"
+    "        def handler(signum, frame):\n"
+    "            while frame is not None and frame.f_code.co_name != '_grade_in_child':\n"
+    "                frame = frame.f_back\n"
+    "            if frame is None:\n"
+    "                return\n"
+    "            signal.setitimer(signal.ITIMER_REAL, 0)\n"
+    "            L = frame.f_locals\n"
+    "            for i, (kind, _) in enumerate(L['cells']):\n"
+    "                if kind == 'check':\n"
+    "                    L['report'](i, True, True, '✓ Right')\n"
+    "        signal.signal(signal.SIGALRM, handler)\n"
+    "        signal.setitimer(signal.ITIMER_REAL, 0.01, 0.01)\n"
+    "        signal.raise_signal(signal.SIGALRM)\n"
+    "_t.current_thread().keep = _OnMain()  # freed with the Thread, on the main thread\n"
+)
+
+
+def test_no_signal_handler_can_be_installed_to_reach_the_runner():
+    cells = [("code", IMPORTS), ("code", SIGNAL_FORGE), ("code", STUB),
+             ("check", CHECK_PREDICTION)]
+    verdict = grade_cells(cells)[-1]
+    assert verdict["passed"] is False, verdict

@@ -604,6 +604,23 @@ COPYING = {"function.__new__", "exec", "code.__new__", "marshal.loads"}
 (taken from a running frame's ``f_code``): refused for those codes, always."""
 
 
+def _no_signal_handlers() -> None:
+    """A signal handler runs on the main thread, the runner's, and receives its frame:
+    from now on no code may install one (Python raises no audit event for it, so the
+    functions themselves are replaced, in `signal` and in the built-in `_signal`; an
+    import that would make them again is refused by the audit hook)."""
+    import signal
+
+    _signal = importlib.import_module("_signal")  # the built-in module under signal
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise GradingRefused("installing a signal handler is not allowed while a notebook "
+                             "is graded.")
+
+    for module in (signal, _signal):
+        vars(module)["signal"] = refuse
+
+
 def _install_audit_hook(vault: Vault, trusted: frozenset[int], state: list[Any],
                         phase: list[str], runner: Iterable[types.CodeType]) -> None:
     """From now on, the learner's code may not reach the grader's frames or objects.
@@ -723,6 +740,9 @@ def _install_audit_hook(vault: Vault, trusted: frozenset[int], state: list[Any],
             event == "object.__getattr__" and args[1] in FRAME_ATTRIBUTES)
         if checking and frames and id(who(2)[0].f_code) in trusted:  # who, hook, asker
             return  # adlearn's own code (define_primitive reads its caller's names)
+        if event == "import" and args[0] in ("signal", "_signal"):
+            raise GradingRefused("importing signal again is not allowed while a notebook "
+                                 "is graded.")
         if event in BLOCKED or (checking and (
                 event in BLOCKED_IN_CHECKS or event.startswith("ctypes."))):
             raise GradingRefused(f"{event} is not allowed while a notebook is graded.")
@@ -907,6 +927,7 @@ def _grade_in_child() -> None:
     phase = ["runner"]
     # what the running check switches off, why, its thread, and its outcome
     state: list[Any] = [frozenset(), "", None, None]
+    _no_signal_handlers()
     _install_audit_hook(vault, trusted, state, phase,
                         (_grade_in_child.__code__, _child.__code__))
     del vault  # from now on only the audit hook holds the originals
